@@ -1,0 +1,129 @@
+//! Command-line arguments. Parsed here, turned into plain library options in
+//! `context.rs`; the libraries never see clap.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Own, deploy and run the MantisNXT inventory schema on PostgreSQL.
+#[derive(Debug, Parser)]
+#[command(name = "mantis", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Connection string (URL or `key=value`). Default: DATABASE_URL, then
+    /// NEON_TARGET_URL, then the PG* variables and libpq defaults.
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// Run the migration files of DIR instead of the embedded MantisNXT set.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub source: Option<PathBuf>,
+
+    /// Output format for results on stdout.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+
+    /// How long to wait for another runner's migration lock.
+    #[arg(long, global = true, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
+    pub lock_wait: Duration,
+
+    /// lock_timeout for migration statements (a DDL waiting longer for a table lock is cancelled and retried).
+    #[arg(long, global = true, value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
+    pub lock_timeout: Duration,
+
+    /// Retries of a statement cancelled by lock_timeout (SQLSTATE 55P03).
+    #[arg(long, global = true, default_value_t = 3, value_name = "N")]
+    pub lock_retries: u32,
+
+    /// statement_timeout for migration statements (0 = none).
+    #[arg(long, global = true, value_parser = parse_duration, default_value = "0s", value_name = "DURATION")]
+    pub statement_timeout: Duration,
+
+    /// Go on although versions recorded as applied are missing from the migration set.
+    #[arg(long, global = true)]
+    pub allow_missing: bool,
+
+    /// More logging on stderr (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Less output on stderr: no progress, no notices.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// Result formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Human-readable text.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show applied, pending, changed, missing and half-done migrations.
+    Status,
+    /// Show what `up` (or `down`) would run, with its SQL. Changes nothing.
+    Plan {
+        #[command(flatten)]
+        target: Target,
+        /// Plan a `down` instead of an `up`.
+        #[arg(long)]
+        down: bool,
+    },
+    /// Apply pending migrations (all, or up to --to).
+    Up {
+        #[command(flatten)]
+        target: Target,
+        /// Only print the plan.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Revert migrations (the last one, or down to --to; --to 0 reverts all).
+    Down {
+        #[command(flatten)]
+        target: Target,
+        /// Only print the plan.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Record an existing, untracked database as being at a version, running nothing.
+    Baseline {
+        /// The version the database already has.
+        #[arg(long, value_name = "V")]
+        version: u64,
+    },
+    /// Create a scratch database, apply every migration, show the status.
+    Demo {
+        /// Name of the scratch database (re-created if a previous demo made it).
+        #[arg(long, default_value = "mantis_demo", value_name = "NAME")]
+        database: String,
+    },
+}
+
+/// `--to V`.
+#[derive(Debug, Args)]
+pub struct Target {
+    /// Target version.
+    #[arg(long, value_name = "V")]
+    pub to: Option<u64>,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    if text == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 500ms, 5s, 2m)"))
+}

@@ -1,0 +1,68 @@
+//! Turns global arguments into library options.
+
+use anyhow::{Context as _, Result};
+use mantis_migrate::{ConnectOptions, EventSink, MigrationSet, Migrator, RunOptions, Session};
+
+use crate::args::{Format, Global};
+use crate::events::stderr_sink;
+
+/// What every command needs.
+pub struct Context {
+    pub connect: ConnectOptions,
+    pub run: RunOptions,
+    pub events: EventSink,
+    pub format: Format,
+    source: Option<std::path::PathBuf>,
+}
+
+impl Context {
+    /// Resolves connection settings and run options.
+    pub fn new(global: &Global) -> Result<Context> {
+        let connect = ConnectOptions::resolve(global.database_url.as_deref())?;
+        let run = RunOptions {
+            lock_wait: global.lock_wait,
+            lock_timeout: global.lock_timeout,
+            statement_timeout: global.statement_timeout,
+            lock_retries: global.lock_retries,
+            allow_missing: global.allow_missing,
+            tool_version: format!("mantis {}", env!("CARGO_PKG_VERSION")),
+        };
+        Ok(Context {
+            connect,
+            run,
+            events: stderr_sink(global.quiet),
+            format: global.format,
+            source: global.source.clone(),
+        })
+    }
+
+    /// The migration set: `--source DIR`, else the embedded MantisNXT set.
+    pub fn migration_set(&self) -> Result<MigrationSet> {
+        let set = match &self.source {
+            Some(dir) => MigrationSet::from_dir(dir)?,
+            None => mantis_schema::migrations()?,
+        };
+        Ok(set)
+    }
+
+    /// A migrator over the migration set.
+    pub fn migrator(&self) -> Result<Migrator> {
+        Ok(Migrator::new(
+            self.migration_set()?,
+            self.run.clone(),
+            self.events.clone(),
+        ))
+    }
+
+    /// A session on the configured database.
+    pub async fn session(&self) -> Result<Session> {
+        self.session_to(&self.connect).await
+    }
+
+    /// A session on another database of the same server.
+    pub async fn session_to(&self, options: &ConnectOptions) -> Result<Session> {
+        Session::connect(options, self.events.clone())
+            .await
+            .with_context(|| format!("connecting to database \"{}\"", options.dbname))
+    }
+}

@@ -1,0 +1,94 @@
+//! Shows engine events on stderr as they happen (stdout stays for results).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mantis_migrate::{Event, EventSink};
+
+/// A sink printing to stderr; `quiet` keeps only what needs a human's attention.
+pub fn stderr_sink(quiet: bool) -> EventSink {
+    Arc::new(move |event| {
+        if let Some(line) = describe(event, quiet) {
+            eprintln!("{line}");
+        }
+    })
+}
+
+fn describe(event: &Event, quiet: bool) -> Option<String> {
+    match event {
+        Event::LockWaiting {
+            holder,
+            waited,
+            limit,
+        } => Some(format!(
+            "waiting for the migration lock held by {} ({} so far, giving up after {})",
+            holder
+                .as_ref()
+                .map_or("another session".to_string(), |h| h.to_string()),
+            secs(*waited),
+            secs(*limit)
+        )),
+        _ if quiet => None,
+        Event::Connected {
+            target,
+            server_version,
+        } => Some(format!(
+            "connected to {target} (PostgreSQL {server_version})"
+        )),
+        Event::LockAcquired { waited } if *waited >= Duration::from_millis(500) => {
+            Some(format!("got the migration lock after {}", secs(*waited)))
+        }
+        Event::MigrationStarted {
+            version,
+            name,
+            direction,
+            file,
+            resume_at,
+        } => {
+            let resume = if *resume_at > 0 {
+                format!(", resuming at statement {}", resume_at + 1)
+            } else {
+                String::new()
+            };
+            Some(format!("{direction} {version:03}_{name} ({file}{resume})"))
+        }
+        Event::LockTimeoutRetry {
+            version,
+            attempt,
+            attempts,
+            backoff,
+            message,
+        } => Some(format!(
+            "  {version:03}: {message} (attempt {attempt} of {attempts}); retrying in {}",
+            secs(*backoff)
+        )),
+        Event::Notice {
+            severity,
+            message,
+            detail,
+            hint,
+        } => {
+            let mut text = format!("  {severity}: {message}");
+            for (label, value) in [("DETAIL", detail), ("HINT", hint)] {
+                if let Some(value) = value {
+                    text.push_str(&format!("\n  {label}: {value}"));
+                }
+            }
+            Some(text)
+        }
+        Event::MigrationFinished {
+            version,
+            name,
+            direction,
+            duration,
+        } => Some(format!(
+            "  done {direction} {version:03}_{name} in {} ms",
+            duration.as_millis()
+        )),
+        _ => None,
+    }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}

@@ -1,0 +1,88 @@
+//! Exit codes: the contract with scripts and CI. Documented in README.md.
+
+use mantis_migrate::{ConnectError, Error};
+
+/// Every exit code the binary uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitCode {
+    /// Success.
+    Ok = 0,
+    /// Unexpected internal or database error.
+    Internal = 1,
+    /// Bad usage: arguments or connection settings.
+    Usage = 2,
+    /// The server could not be reached, refused the login, or TLS failed.
+    Connect = 3,
+    /// The migration files are unreadable or malformed.
+    Source = 4,
+    /// Refused: the request does not fit the database's history (changed file,
+    /// missing version, out of order, no down file, half-done run, …).
+    Refused = 5,
+    /// A migration statement failed (database left as before, or a resumable
+    /// half-done marker for no-transaction files).
+    MigrationFailed = 6,
+    /// The migration lock could not be had, or was lost (pooler).
+    Lock = 7,
+}
+
+impl ExitCode {
+    /// The code for an engine error.
+    pub fn of(error: &Error) -> ExitCode {
+        match error {
+            Error::Source(_) => ExitCode::Source,
+            Error::Connect(e) => ExitCode::of_connect(e),
+            Error::ChecksumMismatch { .. }
+            | Error::MissingFromSet { .. }
+            | Error::OutOfOrder { .. }
+            | Error::UnknownVersion { .. }
+            | Error::WrongDirection { .. }
+            | Error::NoDownScript { .. }
+            | Error::Partial { .. }
+            | Error::AlreadyManaged { .. }
+            | Error::ForeignDatabase { .. } => ExitCode::Refused,
+            Error::MigrationFailed(_) => ExitCode::MigrationFailed,
+            Error::LockWaitTimeout { .. } | Error::LockLost { .. } => ExitCode::Lock,
+            _ => ExitCode::Internal,
+        }
+    }
+
+    fn of_connect(error: &ConnectError) -> ExitCode {
+        match error {
+            ConnectError::InvalidSettings(_) => ExitCode::Usage,
+            _ => ExitCode::Connect,
+        }
+    }
+
+    /// The code for any error the binary ends with.
+    pub fn of_any(error: &anyhow::Error) -> ExitCode {
+        error
+            .chain()
+            .find_map(|e| {
+                if let Some(e) = e.downcast_ref::<Error>() {
+                    Some(ExitCode::of(e))
+                } else if let Some(e) = e.downcast_ref::<ConnectError>() {
+                    Some(ExitCode::of_connect(e))
+                } else if e.is::<mantis_migrate::SourceError>() {
+                    Some(ExitCode::Source)
+                } else if e.is::<Refusal>() {
+                    Some(ExitCode::Refused)
+                } else {
+                    None
+                }
+            })
+            .unwrap_or(ExitCode::Internal)
+    }
+}
+
+/// A refusal decided by the binary itself (exit code 5).
+#[derive(Debug)]
+pub struct Refusal(pub String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refusal {}

@@ -1,0 +1,60 @@
+//! The `mantis` binary: parses arguments, calls the libraries, renders results,
+//! and maps errors to the exit codes documented in README.md.
+
+mod args;
+mod cmd;
+mod context;
+mod events;
+mod exit;
+mod output;
+
+use clap::Parser;
+
+use crate::args::{Cli, Format};
+use crate::exit::ExitCode;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose);
+    let format = cli.global.format;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&anyhow::Error::new(e), format),
+    };
+    match runtime.block_on(cmd::run(cli)) {
+        Ok(()) => std::process::ExitCode::from(ExitCode::Ok as u8),
+        Err(e) => fail(&e, format),
+    }
+}
+
+/// Prints the error (stderr always; stdout too as JSON with `--format json`).
+fn fail(error: &anyhow::Error, format: Format) -> std::process::ExitCode {
+    let code = ExitCode::of_any(error);
+    let message = format!("{error:#}");
+    eprintln!("error: {message}");
+    if format == Format::Json {
+        let doc = serde_json::json!({ "error": { "exit_code": code as u8, "message": message } });
+        println!("{doc}");
+    }
+    std::process::ExitCode::from(code as u8)
+}
+
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MANTIS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .init();
+}

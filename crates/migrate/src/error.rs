@@ -1,0 +1,297 @@
+//! Typed errors of the engine. Messages name the operands and say how to fix.
+
+use std::fmt;
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::lock::LockHolder;
+use crate::plan::Direction;
+
+/// A problem with one file of a migration set.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FileProblem {
+    /// The file, as `origin/name`.
+    pub file: String,
+    /// What is wrong with it.
+    pub problem: String,
+}
+
+/// The migration set could not be read or is malformed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// A directory or file could not be read.
+    #[error("cannot read migration source {path}: {source}")]
+    Io {
+        /// The path that failed.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// One or more files are malformed; all of them are listed.
+    #[error("{} invalid migration file(s) in {origin}:\n{}", problems.len(), list_problems(problems))]
+    Invalid {
+        /// The directory or embedded set.
+        origin: String,
+        /// Every problem found.
+        problems: Vec<FileProblem>,
+    },
+}
+
+fn list_problems(problems: &[FileProblem]) -> String {
+    let lines: Vec<String> = problems
+        .iter()
+        .map(|p| format!("  {}: {}", p.file, p.problem))
+        .collect();
+    lines.join("\n")
+}
+
+/// Connecting to the server failed. `target` is always the masked connection string.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The connection string or an environment variable is malformed.
+    #[error("invalid connection settings: {0}")]
+    InvalidSettings(String),
+    /// No server answered.
+    #[error("cannot reach PostgreSQL at {target}: {reason}\n  hint: is the server running? Check --database-url, DATABASE_URL or the PG* variables (scripts/ensure-postgres starts a local one)")]
+    Unreachable {
+        /// Masked connection string.
+        target: String,
+        /// What the network layer said.
+        reason: String,
+    },
+    /// The server refused the credentials.
+    #[error("authentication failed for {target}: {message}\n  hint: check the user and password (the password is never shown)")]
+    Authentication {
+        /// Masked connection string.
+        target: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The database does not exist.
+    #[error("database \"{database}\" does not exist on {target}\n  hint: create it, or name another one in the connection string")]
+    DatabaseMissing {
+        /// Masked connection string.
+        target: String,
+        /// The missing database.
+        database: String,
+    },
+    /// TLS could not be set up or the server's certificate was refused.
+    #[error("TLS with {target} failed: {reason}")]
+    Tls {
+        /// Masked connection string.
+        target: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Any other error while connecting.
+    #[error("cannot connect to {target}: {reason}")]
+    Other {
+        /// Masked connection string.
+        target: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// Where and how a statement of a migration failed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StatementFailure {
+    /// Migration version.
+    pub version: u64,
+    /// Migration name.
+    pub name: String,
+    /// Up or down.
+    pub direction: Direction,
+    /// The file that failed.
+    pub file: String,
+    /// 1-based line of the error in the file (the error position when the
+    /// server gave one, else the statement's first line).
+    pub line: usize,
+    /// SQLSTATE, when the server sent one.
+    pub sqlstate: Option<String>,
+    /// Primary message.
+    pub message: String,
+    /// DETAIL, if any.
+    pub detail: Option<String>,
+    /// HINT, if any.
+    pub hint: Option<String>,
+    /// CONTEXT (e.g. the PL/pgSQL line), if any.
+    pub context: Option<String>,
+    /// True when the file ran in one transaction (so it was rolled back).
+    pub transactional: bool,
+    /// For a no-transaction file: statements that had completed.
+    pub statements_done: usize,
+    /// Statements in the file.
+    pub statements_total: usize,
+    /// True when the connection was lost (e.g. the backend was terminated).
+    pub connection_lost: bool,
+}
+
+impl fmt::Display for StatementFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let code = self.sqlstate.as_deref().unwrap_or("-----");
+        write!(
+            f,
+            "migration {:03}_{} ({}) failed at {}:{}\n  ERROR {}: {}",
+            self.version, self.name, self.direction, self.file, self.line, code, self.message
+        )?;
+        for (label, value) in [
+            ("DETAIL", &self.detail),
+            ("HINT", &self.hint),
+            ("CONTEXT", &self.context),
+        ] {
+            if let Some(value) = value {
+                write!(f, "\n  {label}: {value}")?;
+            }
+        }
+        write!(f, "\n  {}", self.outcome())
+    }
+}
+
+impl StatementFailure {
+    /// What state the failure left behind, in words.
+    pub fn outcome(&self) -> String {
+        if self.transactional {
+            "the migration was rolled back: database and history are as they were".to_string()
+        } else {
+            format!(
+                "no-transaction migration stopped after {} of {} statement(s); \
+                 `mantis status` shows it as partial and the next `mantis {}` resumes at statement {}",
+                self.statements_done,
+                self.statements_total,
+                self.direction,
+                self.statements_done + 1
+            )
+        }
+    }
+}
+
+/// Every way an engine operation can fail.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The migration set is unreadable or malformed.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The server could not be reached.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// An applied migration's file changed since it was applied.
+    #[error("migration {version} was applied from a different file: {file}\n  applied checksum: {applied}\n  local checksum:   {local}\n  hint: restore the file as it was applied; write changes as a new migration")]
+    ChecksumMismatch {
+        /// Version.
+        version: u64,
+        /// The local file.
+        file: String,
+        /// Checksum recorded in history.
+        applied: String,
+        /// Checksum of the local file.
+        local: String,
+    },
+    /// Versions recorded as applied are not in the migration set.
+    #[error("applied migration(s) missing from {origin}: {}\n  hint: use the migration set they came from, or pass --allow-missing to go on without them", versions.join(", "))]
+    MissingFromSet {
+        /// The set's origin.
+        origin: String,
+        /// `NNN_name` of each missing version.
+        versions: Vec<String>,
+    },
+    /// A pending migration is older than the newest applied one.
+    #[error("migration {pending} is pending but the newer migration {applied} is already applied; out-of-order migrations are refused\n  hint: renumber {pending} above {applied}")]
+    OutOfOrder {
+        /// The pending version.
+        pending: u64,
+        /// The newest applied version.
+        applied: u64,
+    },
+    /// `--to`/`--version` names a version that is not in the set.
+    #[error("version {version} is not in the migration set {origin}")]
+    UnknownVersion {
+        /// The requested version.
+        version: u64,
+        /// The set's origin.
+        origin: String,
+    },
+    /// `up --to V` with V below the current version, or `down --to V` above it.
+    #[error("cannot go {direction} to version {target}: the database is at {}", current.map_or("no version".to_string(), |c| c.to_string()))]
+    WrongDirection {
+        /// Requested direction.
+        direction: Direction,
+        /// Requested target.
+        target: u64,
+        /// Current version.
+        current: Option<u64>,
+    },
+    /// Down was asked for migrations that have no down file.
+    #[error("cannot revert: no down file for {}\n  hint: write NNN_name.down.sql, or restore from a backup", versions.join(", "))]
+    NoDownScript {
+        /// `NNN_name` of each migration lacking a down file.
+        versions: Vec<String>,
+    },
+    /// Another runner held the lock for longer than we were willing to wait.
+    #[error("gave up after {waited:?} waiting for the migration lock{}\n  hint: wait for that run to finish, or raise --lock-wait", holder.as_ref().map(|h| format!(", held by {h}")).unwrap_or_default())]
+    LockWaitTimeout {
+        /// How long we waited.
+        waited: Duration,
+        /// Who held it, if known.
+        holder: Option<LockHolder>,
+    },
+    /// The session-level advisory lock vanished: a transaction-mode pooler is in the way.
+    #[error("the migration lock is no longer held by this session (backend pid {expected_pid}, now {current_pid})\n  hint: a transaction-mode connection pooler (PgBouncer) hands each transaction to another server connection; connect to the server directly or through a session-mode pool")]
+    LockLost {
+        /// Backend pid that took the lock.
+        expected_pid: i32,
+        /// Backend pid now answering.
+        current_pid: i32,
+    },
+    /// A no-transaction migration stopped half-way and blocks this command.
+    #[error("migration {version:03}_{name} is partially applied ({direction}, {done} of {total} statements){}\n  hint: {hint}", last_error.as_ref().map(|e| format!("; last error: {e}")).unwrap_or_default())]
+    Partial {
+        /// Version.
+        version: u64,
+        /// Name.
+        name: String,
+        /// Direction of the interrupted run.
+        direction: Direction,
+        /// Statements done.
+        done: usize,
+        /// Statements in the file.
+        total: usize,
+        /// The error that stopped it, if recorded.
+        last_error: Option<String>,
+        /// What to do.
+        hint: String,
+    },
+    /// `baseline` on a database that already has history.
+    #[error("cannot baseline: the database already has migration history (latest version {latest})\n  hint: baseline is for databases that were never managed by mantis")]
+    AlreadyManaged {
+        /// Newest applied version.
+        latest: u64,
+    },
+    /// A scratch database name is taken by a database mantis did not create.
+    #[error("database \"{name}\" exists and was not created by mantis; it is left alone\n  hint: choose another name")]
+    ForeignDatabase {
+        /// The database name.
+        name: String,
+    },
+    /// A migration statement failed.
+    #[error("{0}")]
+    MigrationFailed(Box<StatementFailure>),
+    /// A bookkeeping query of the engine failed.
+    #[error("database error during {during}: {source}")]
+    Database {
+        /// What the engine was doing.
+        during: &'static str,
+        /// The driver error.
+        source: tokio_postgres::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn db(during: &'static str) -> impl FnOnce(tokio_postgres::Error) -> Error {
+        move |source| Error::Database { during, source }
+    }
+}

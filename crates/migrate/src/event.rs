@@ -1,0 +1,91 @@
+//! Progress events. The engine never prints; it reports through an [`EventSink`]
+//! and the binary decides how to show them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::lock::LockHolder;
+use crate::plan::Direction;
+
+/// Something worth telling the user while an operation runs.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Event {
+    /// Connected to a server.
+    Connected {
+        /// Masked connection string.
+        target: String,
+        /// `server_version` as the server reports it.
+        server_version: String,
+    },
+    /// Another runner holds the migration lock; we are waiting.
+    LockWaiting {
+        /// Who holds it, if known.
+        holder: Option<LockHolder>,
+        /// How long we have waited so far.
+        waited: Duration,
+        /// How long we will wait in all.
+        limit: Duration,
+    },
+    /// The migration lock is ours.
+    LockAcquired {
+        /// How long it took.
+        waited: Duration,
+    },
+    /// A migration starts.
+    MigrationStarted {
+        /// Version.
+        version: u64,
+        /// Name.
+        name: String,
+        /// Up or down.
+        direction: Direction,
+        /// The file being run.
+        file: String,
+        /// Statement index (0-based) where a resumed run starts.
+        resume_at: usize,
+    },
+    /// A statement hit `lock_timeout` (SQLSTATE 55P03); it will be tried again.
+    LockTimeoutRetry {
+        /// Version.
+        version: u64,
+        /// Attempt that failed (1-based).
+        attempt: u32,
+        /// Attempts allowed in all.
+        attempts: u32,
+        /// Pause before the next attempt.
+        backoff: Duration,
+        /// The server's message.
+        message: String,
+    },
+    /// A NOTICE, WARNING, INFO … sent by the server.
+    Notice {
+        /// Severity (NOTICE, WARNING, …).
+        severity: String,
+        /// Message text.
+        message: String,
+        /// DETAIL, if any.
+        detail: Option<String>,
+        /// HINT, if any.
+        hint: Option<String>,
+    },
+    /// A migration finished and was recorded.
+    MigrationFinished {
+        /// Version.
+        version: u64,
+        /// Name.
+        name: String,
+        /// Up or down.
+        direction: Direction,
+        /// Wall time.
+        duration: Duration,
+    },
+}
+
+/// Where events go. Called from the connection task too, so it must be thread-safe.
+pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// A sink that drops every event.
+pub fn ignore_events() -> EventSink {
+    Arc::new(|_| {})
+}

@@ -1,0 +1,272 @@
+//! The history tables in schema `mantis`: what is applied, and what is half-way.
+
+use chrono::{DateTime, Utc};
+use tokio_postgres::Client;
+
+use crate::error::Error;
+use crate::plan::Direction;
+use crate::session::Session;
+use crate::sql;
+
+/// One row of `mantis.schema_migrations`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AppliedMigration {
+    /// Version.
+    pub version: u64,
+    /// Name at the time it was applied.
+    pub name: String,
+    /// SHA-256 of the up file that was applied.
+    pub checksum: String,
+    /// When its transaction started.
+    pub applied_at: DateTime<Utc>,
+    /// Database role that applied it.
+    pub applied_by: String,
+    /// Wall time in milliseconds.
+    pub duration_ms: i64,
+    /// Tool and version that applied it.
+    pub tool_version: String,
+    /// `transaction`, `no-transaction` or `baseline`.
+    pub mode: String,
+    /// The backup taken before it, if any.
+    pub backup: Option<String>,
+}
+
+/// A no-transaction migration that stopped half-way.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Progress {
+    /// Version.
+    pub version: u64,
+    /// Name.
+    pub name: String,
+    /// Checksum of the file being run.
+    pub checksum: String,
+    /// Up or down.
+    pub direction: Direction,
+    /// Statements in the file.
+    pub statements_total: usize,
+    /// Statements completed.
+    pub statements_done: usize,
+    /// When the run started.
+    pub started_at: DateTime<Utc>,
+    /// Role that started it.
+    pub started_by: String,
+    /// The error that stopped it, if recorded.
+    pub last_error: Option<String>,
+}
+
+/// What the database says about its migrations.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct DbState {
+    /// Applied migrations, oldest first.
+    pub applied: Vec<AppliedMigration>,
+    /// A half-done no-transaction migration, if any.
+    pub progress: Option<Progress>,
+}
+
+impl DbState {
+    /// The newest applied version.
+    pub fn current(&self) -> Option<u64> {
+        self.applied.last().map(|a| a.version)
+    }
+
+    /// The applied row for `version`.
+    pub fn applied(&self, version: u64) -> Option<&AppliedMigration> {
+        self.applied.iter().find(|a| a.version == version)
+    }
+}
+
+/// A history row to write.
+pub(crate) struct Record<'a> {
+    pub version: u64,
+    pub name: &'a str,
+    pub checksum: &'a str,
+    pub duration_ms: i64,
+    pub tool_version: &'a str,
+    pub mode: &'a str,
+}
+
+/// Creates the history schema if missing. Call only under the migration lock.
+pub(crate) async fn ensure(session: &Session) -> Result<(), Error> {
+    if exists(session).await? {
+        return Ok(());
+    }
+    session
+        .client()
+        .batch_execute(sql::CREATE_HISTORY)
+        .await
+        .map_err(Error::db("creating the mantis history schema"))
+}
+
+/// Reads the history without creating anything (an unmanaged database reads as empty).
+pub(crate) async fn read(session: &Session) -> Result<DbState, Error> {
+    let client = session.client();
+    if !exists(session).await? {
+        return Ok(DbState::default());
+    }
+    let applied = client
+        .query(sql::SELECT_APPLIED, &[])
+        .await
+        .map_err(Error::db("reading migration history"))?
+        .iter()
+        .map(applied_from_row)
+        .collect();
+    let progress = client
+        .query_opt(sql::SELECT_PROGRESS, &[])
+        .await
+        .map_err(Error::db("reading migration progress"))?
+        .map(|r| progress_from_row(&r));
+    Ok(DbState { applied, progress })
+}
+
+async fn exists(session: &Session) -> Result<bool, Error> {
+    Ok(session
+        .client()
+        .query_one(sql::HISTORY_EXISTS, &[])
+        .await
+        .map_err(Error::db("looking for the history tables"))?
+        .get(0))
+}
+
+fn applied_from_row(r: &tokio_postgres::Row) -> AppliedMigration {
+    AppliedMigration {
+        version: version_of(r.get(0)),
+        name: r.get(1),
+        checksum: r.get(2),
+        applied_at: r.get(3),
+        applied_by: r.get(4),
+        duration_ms: r.get(5),
+        tool_version: r.get(6),
+        mode: r.get(7),
+        backup: r.get(8),
+    }
+}
+
+fn progress_from_row(r: &tokio_postgres::Row) -> Progress {
+    let direction: String = r.get(3);
+    let count = |i: usize| usize::try_from(r.get::<_, i32>(i)).unwrap_or(0);
+    Progress {
+        version: version_of(r.get(0)),
+        name: r.get(1),
+        checksum: r.get(2),
+        direction: if direction == "down" {
+            Direction::Down
+        } else {
+            Direction::Up
+        },
+        statements_total: count(4),
+        statements_done: count(5),
+        started_at: r.get(6),
+        started_by: r.get(7),
+        last_error: r.get(8),
+    }
+}
+
+fn version_of(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+pub(crate) fn db_version(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Writes the history row (up / baseline) or deletes it (down), and logs the event.
+/// Runs on the caller's open transaction.
+pub(crate) async fn record(client: &Client, action: &str, rec: &Record<'_>) -> Result<(), Error> {
+    let version = db_version(rec.version);
+    if action == "down" {
+        client
+            .execute(sql::DELETE_APPLIED, &[&version])
+            .await
+            .map_err(Error::db("removing the history row"))?;
+    } else {
+        client
+            .execute(
+                sql::INSERT_APPLIED,
+                &[
+                    &version,
+                    &rec.name,
+                    &rec.checksum,
+                    &rec.duration_ms,
+                    &rec.tool_version,
+                    &rec.mode,
+                ],
+            )
+            .await
+            .map_err(Error::db("writing the history row"))?;
+    }
+    client
+        .execute(
+            sql::INSERT_EVENT,
+            &[
+                &version,
+                &rec.name,
+                &action,
+                &rec.checksum,
+                &rec.mode,
+                &rec.duration_ms,
+                &rec.tool_version,
+            ],
+        )
+        .await
+        .map_err(Error::db("writing the event log"))?;
+    Ok(())
+}
+
+/// Starts or re-opens the progress marker of a no-transaction migration.
+pub(crate) async fn start_progress(
+    client: &Client,
+    version: u64,
+    name: &str,
+    checksum: &str,
+    direction: Direction,
+    total: usize,
+) -> Result<(), Error> {
+    let total = i32::try_from(total).unwrap_or(i32::MAX);
+    client
+        .execute(
+            sql::UPSERT_PROGRESS,
+            &[
+                &db_version(version),
+                &name,
+                &checksum,
+                &direction.as_str(),
+                &total,
+            ],
+        )
+        .await
+        .map_err(Error::db("writing the progress marker"))?;
+    Ok(())
+}
+
+/// Marks `done` statements as completed.
+pub(crate) async fn advance_progress(
+    client: &Client,
+    version: u64,
+    done: usize,
+) -> Result<(), Error> {
+    let done = i32::try_from(done).unwrap_or(i32::MAX);
+    client
+        .execute(sql::ADVANCE_PROGRESS, &[&db_version(version), &done])
+        .await
+        .map_err(Error::db("updating the progress marker"))?;
+    Ok(())
+}
+
+/// Keeps the error that stopped the run (best effort: the connection may be gone).
+pub(crate) async fn fail_progress(client: &Client, version: u64, error: &str) {
+    if let Err(e) = client
+        .execute(sql::FAIL_PROGRESS, &[&db_version(version), &error])
+        .await
+    {
+        tracing::debug!(error = %e, "could not record the failure in the progress marker");
+    }
+}
+
+/// Drops the marker (inside the transaction that writes the history row).
+pub(crate) async fn clear_progress(client: &Client, version: u64) -> Result<(), Error> {
+    client
+        .execute(sql::DELETE_PROGRESS, &[&db_version(version)])
+        .await
+        .map_err(Error::db("clearing the progress marker"))?;
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! mantis-migrate: a PostgreSQL migration engine that knows exactly what state
+//! a database is in.
+//!
+//! - [`MigrationSet`]: `NNN_name.up.sql` / `.down.sql` / `.verify.sql` files from a
+//!   directory or embedded in a binary, validated before anything runs.
+//! - [`ConnectOptions`] + [`Session`]: connection settings resolved like `psql`
+//!   (URL, `DATABASE_URL`, `NEON_TARGET_URL`, `PG*`, `~/.pgpass`), TLS via rustls,
+//!   passwords always masked.
+//! - [`Migrator`]: status, plan, up, down and baseline, serialized by an advisory
+//!   lock, with history in schema `mantis` written in the migration's own
+//!   transaction.
+//!
+//! ```no_run
+//! use mantis_migrate::{ignore_events, ConnectOptions, Direction, MigrationSet, Migrator, RunOptions, Session};
+//! # async fn demo() -> Result<(), mantis_migrate::Error> {
+//! let set = MigrationSet::from_dir(std::path::Path::new("migrations"))?;
+//! let options = ConnectOptions::resolve(None)?;
+//! let session = Session::connect(&options, ignore_events()).await?;
+//! let migrator = Migrator::new(set, RunOptions::default(), ignore_events());
+//! let report = migrator.run(&session, Direction::Up, None, false).await?;
+//! assert_eq!(report.version_after, migrator.set().latest());
+//! # Ok(()) }
+//! ```
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod connect;
+pub mod error;
+pub mod event;
+pub mod history;
+pub mod ident;
+pub mod lock;
+mod pgpass;
+pub mod plan;
+pub mod runner;
+pub mod scratch;
+pub mod script;
+pub mod session;
+pub mod source;
+pub mod split;
+mod sql;
+pub mod status;
+mod tls;
+
+pub use connect::{ConnectOptions, SslMode};
+pub use error::{ConnectError, Error, FileProblem, SourceError, StatementFailure};
+pub use event::{ignore_events, Event, EventSink};
+pub use history::{AppliedMigration, DbState, Progress};
+pub use lock::LockHolder;
+pub use plan::{Direction, Plan, Step};
+pub use runner::{Completed, Migrator, RunOptions, RunReport};
+pub use script::{Script, ScriptKind, ScriptOptions};
+pub use session::Session;
+pub use source::{Checksum, Migration, MigrationSet};
+pub use split::{split_statements, SplitError, Statement};
+pub use status::{MigrationState, StatusEntry, StatusReport};

@@ -1,0 +1,549 @@
+//! The driver loop: one loop serves `up`, `down` and their dry runs (`plan`),
+//! always under the migration lock.
+
+use std::time::{Duration, Instant};
+
+use tokio_postgres::error::ErrorPosition;
+use tokio_postgres::Client;
+
+use crate::error::{Error, StatementFailure};
+use crate::event::{Event, EventSink};
+use crate::history::{self, Record};
+use crate::lock::{self, LockGuard};
+use crate::plan::{self, Direction, Plan, Step};
+use crate::script::leading_words;
+use crate::session::Session;
+use crate::source::MigrationSet;
+use crate::split::Statement;
+use crate::status::{self, StatusReport};
+
+/// SQLSTATE of `lock_timeout` expiring: the only error worth retrying here.
+const LOCK_NOT_AVAILABLE: &str = "55P03";
+/// SQLSTATE when the session is inside an aborted transaction block.
+const IN_FAILED_TRANSACTION: &str = "25P02";
+
+/// How the runner behaves.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// How long to wait for another runner's lock before giving up.
+    pub lock_wait: Duration,
+    /// `lock_timeout` for migration statements: a DDL waiting longer than this
+    /// for a table lock is cancelled (and retried), so it cannot stall every
+    /// query queued behind it (PostgreSQL docs, "Explicit Locking").
+    pub lock_timeout: Duration,
+    /// `statement_timeout` for migration statements (zero = none).
+    pub statement_timeout: Duration,
+    /// How many times a statement cancelled by `lock_timeout` is retried.
+    pub lock_retries: u32,
+    /// Go on when applied versions are missing from the set.
+    pub allow_missing: bool,
+    /// Recorded in history, e.g. `mantis 0.1.0`.
+    pub tool_version: String,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            lock_wait: Duration::from_secs(60),
+            lock_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::ZERO,
+            lock_retries: 3,
+            allow_missing: false,
+            tool_version: format!("mantis-migrate {}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// A migration that ran.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Completed {
+    /// Version.
+    pub version: u64,
+    /// Name.
+    pub name: String,
+    /// Up, down (or up for a baseline).
+    pub direction: Direction,
+    /// Wall time in milliseconds.
+    pub duration_ms: i64,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunReport {
+    /// The plan that was followed (or would be, for a dry run).
+    pub plan: Plan,
+    /// True when nothing was executed.
+    pub dry_run: bool,
+    /// Migrations that ran, in order.
+    pub completed: Vec<Completed>,
+    /// The database's version afterwards.
+    pub version_after: Option<u64>,
+}
+
+/// Runs a migration set against databases.
+pub struct Migrator {
+    set: MigrationSet,
+    options: RunOptions,
+    events: EventSink,
+}
+
+impl Migrator {
+    /// A migrator for `set`.
+    pub fn new(set: MigrationSet, options: RunOptions, events: EventSink) -> Self {
+        Migrator {
+            set,
+            options,
+            events,
+        }
+    }
+
+    /// The migration set.
+    pub fn set(&self) -> &MigrationSet {
+        &self.set
+    }
+
+    /// Reads history and compares it with the set. Changes nothing, takes no lock.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when history cannot be read.
+    pub async fn status(&self, session: &Session) -> Result<StatusReport, Error> {
+        let state = history::read(session).await?;
+        Ok(status::status(&self.set, &state, session.target()))
+    }
+
+    /// Applies (up) or reverts (down) migrations towards `target`; with
+    /// `dry_run`, only computes the plan (and changes nothing).
+    ///
+    /// # Errors
+    /// Every refusal of [`plan::plan`], lock errors, and
+    /// [`Error::MigrationFailed`] when a statement fails.
+    pub async fn run(
+        &self,
+        session: &Session,
+        direction: Direction,
+        target: Option<u64>,
+        dry_run: bool,
+    ) -> Result<RunReport, Error> {
+        let guard = lock::acquire(session, self.options.lock_wait, &self.events).await?;
+        let result = self
+            .run_locked(session, &guard, direction, target, dry_run)
+            .await;
+        lock::release(session, guard).await;
+        result
+    }
+
+    async fn run_locked(
+        &self,
+        session: &Session,
+        guard: &LockGuard,
+        direction: Direction,
+        target: Option<u64>,
+        dry_run: bool,
+    ) -> Result<RunReport, Error> {
+        if !dry_run {
+            history::ensure(session).await?;
+        }
+        let state = history::read(session).await?;
+        let plan = plan::plan(
+            &self.set,
+            &state,
+            direction,
+            target,
+            self.options.allow_missing,
+        )?;
+        if dry_run {
+            let version_after = plan.current;
+            return Ok(RunReport {
+                plan,
+                dry_run,
+                completed: Vec::new(),
+                version_after,
+            });
+        }
+        self.apply_session_settings(session).await?;
+        let mut completed = Vec::new();
+        for step in &plan.steps {
+            lock::ensure_held(session, guard).await?;
+            completed.push(self.run_step(session, guard, step).await?);
+        }
+        let version_after = history::read(session).await?.current();
+        Ok(RunReport {
+            plan,
+            dry_run,
+            completed,
+            version_after,
+        })
+    }
+
+    /// Records every migration up to `version` as applied without running it,
+    /// for a database that already has that schema but no history.
+    ///
+    /// # Errors
+    /// [`Error::AlreadyManaged`] when history exists, [`Error::UnknownVersion`].
+    pub async fn baseline(&self, session: &Session, version: u64) -> Result<RunReport, Error> {
+        let guard = lock::acquire(session, self.options.lock_wait, &self.events).await?;
+        let result = self.baseline_locked(session, version).await;
+        lock::release(session, guard).await;
+        result
+    }
+
+    async fn baseline_locked(&self, session: &Session, version: u64) -> Result<RunReport, Error> {
+        if self.set.get(version).is_none() {
+            let origin = self.set.origin().to_string();
+            return Err(Error::UnknownVersion { version, origin });
+        }
+        history::ensure(session).await?;
+        let state = history::read(session).await?;
+        if let Some(latest) = state.current() {
+            return Err(Error::AlreadyManaged { latest });
+        }
+        let plan = plan::plan(&self.set, &state, Direction::Up, Some(version), false)?;
+        let client = session.client();
+        transaction(client, async {
+            for step in &plan.steps {
+                history::record(client, "baseline", &self.record(step, 0, "baseline")).await?;
+            }
+            Ok(())
+        })
+        .await?;
+        let completed = plan
+            .steps
+            .iter()
+            .map(|s| completed(s, Duration::ZERO))
+            .collect();
+        Ok(RunReport {
+            plan,
+            dry_run: false,
+            completed,
+            version_after: Some(version),
+        })
+    }
+
+    async fn apply_session_settings(&self, session: &Session) -> Result<(), Error> {
+        let ms = |d: Duration| format!("{}ms", d.as_millis());
+        for (name, value) in [
+            ("lock_timeout", ms(self.options.lock_timeout)),
+            ("statement_timeout", ms(self.options.statement_timeout)),
+        ] {
+            session
+                .client()
+                .query_one("SELECT set_config($1, $2, false)", &[&name, &value])
+                .await
+                .map_err(Error::db("setting timeouts"))?;
+        }
+        Ok(())
+    }
+
+    async fn run_step(
+        &self,
+        session: &Session,
+        guard: &LockGuard,
+        step: &Step,
+    ) -> Result<Completed, Error> {
+        (self.events)(&Event::MigrationStarted {
+            version: step.version,
+            name: step.name.clone(),
+            direction: step.direction,
+            file: step.file.clone(),
+            resume_at: step.resume_at,
+        });
+        tracing::info!(version = step.version, name = %step.name, direction = %step.direction, "running migration");
+        let duration = if step.transactional {
+            self.run_transactional(session, step).await?
+        } else {
+            self.run_statementwise(session, guard, step).await?
+        };
+        (self.events)(&Event::MigrationFinished {
+            version: step.version,
+            name: step.name.clone(),
+            direction: step.direction,
+            duration,
+        });
+        Ok(completed(step, duration))
+    }
+
+    /// The whole file and its history row in one transaction, retried as a
+    /// whole when a statement hits `lock_timeout`.
+    async fn run_transactional(&self, session: &Session, step: &Step) -> Result<Duration, Error> {
+        let attempts = self.options.lock_retries + 1;
+        let mut attempt = 1;
+        loop {
+            let started = Instant::now();
+            match self
+                .try_transactional(session.client(), step, started)
+                .await
+            {
+                Ok(()) => return Ok(started.elapsed()),
+                Err(Error::MigrationFailed(f)) if is_lock_timeout(&f) && attempt < attempts => {
+                    self.backoff(step, attempt, attempts, &f.message).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    async fn try_transactional(
+        &self,
+        client: &Client,
+        step: &Step,
+        started: Instant,
+    ) -> Result<(), Error> {
+        transaction(client, async {
+            for (index, statement) in step.script.statements.iter().enumerate() {
+                if let Err(e) = client.batch_execute(&statement.sql).await {
+                    return Err(failure(step, statement, index, &e));
+                }
+            }
+            let elapsed = duration_ms(started.elapsed());
+            history::record(
+                client,
+                step.direction.as_str(),
+                &self.record(step, elapsed, step.script.mode()),
+            )
+            .await
+        })
+        .await
+    }
+
+    /// Statement by statement, each committing on its own; progress is recorded
+    /// after each so that an interrupted run can resume where it stopped.
+    async fn run_statementwise(
+        &self,
+        session: &Session,
+        guard: &LockGuard,
+        step: &Step,
+    ) -> Result<Duration, Error> {
+        let client = session.client();
+        let started = Instant::now();
+        let (version, name) = (step.version, step.name.as_str());
+        history::start_progress(
+            client,
+            version,
+            name,
+            &step.script_checksum,
+            step.direction,
+            step.statements,
+        )
+        .await?;
+        let mut in_block = false;
+        for (index, statement) in step
+            .script
+            .statements
+            .iter()
+            .enumerate()
+            .skip(step.resume_at)
+        {
+            lock::ensure_held(session, guard).await?;
+            if let Err(e) = self.run_one(client, step, statement, index).await {
+                record_failure(client, version, &e, in_block).await;
+                return Err(e);
+            }
+            in_block = next_block_state(in_block, statement);
+            if !in_block {
+                history::advance_progress(client, version, index + 1).await?;
+            }
+        }
+        let elapsed = duration_ms(started.elapsed());
+        transaction(client, async {
+            history::clear_progress(client, version).await?;
+            history::record(
+                client,
+                step.direction.as_str(),
+                &self.record(step, elapsed, step.script.mode()),
+            )
+            .await
+        })
+        .await?;
+        Ok(started.elapsed())
+    }
+
+    async fn run_one(
+        &self,
+        client: &Client,
+        step: &Step,
+        statement: &Statement,
+        index: usize,
+    ) -> Result<(), Error> {
+        let attempts = self.options.lock_retries + 1;
+        let mut attempt = 1;
+        loop {
+            match client.batch_execute(&statement.sql).await {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    let Error::MigrationFailed(f) = failure(step, statement, index, &e) else {
+                        unreachable!("failure() always builds MigrationFailed")
+                    };
+                    if !is_lock_timeout(&f) || attempt >= attempts {
+                        return Err(Error::MigrationFailed(f));
+                    }
+                    self.backoff(step, attempt, attempts, &f.message).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    async fn backoff(&self, step: &Step, attempt: u32, attempts: u32, message: &str) {
+        let backoff =
+            Duration::from_millis(250 * 2u64.pow(attempt.min(6))).min(Duration::from_secs(10));
+        (self.events)(&Event::LockTimeoutRetry {
+            version: step.version,
+            attempt,
+            attempts,
+            backoff,
+            message: message.to_string(),
+        });
+        tokio::time::sleep(backoff).await;
+    }
+
+    fn record<'a>(&'a self, step: &'a Step, duration_ms: i64, mode: &'a str) -> Record<'a> {
+        Record {
+            version: step.version,
+            name: &step.name,
+            checksum: &step.checksum,
+            duration_ms,
+            tool_version: &self.options.tool_version,
+            mode,
+        }
+    }
+}
+
+/// Runs `body` between BEGIN and COMMIT; rolls back when it fails.
+async fn transaction<F>(client: &Client, body: F) -> Result<(), Error>
+where
+    F: std::future::Future<Output = Result<(), Error>>,
+{
+    client
+        .batch_execute("BEGIN")
+        .await
+        .map_err(Error::db("starting a transaction"))?;
+    match body.await {
+        Ok(()) => client
+            .batch_execute("COMMIT")
+            .await
+            .map_err(Error::db("committing")),
+        Err(e) => {
+            if let Err(rollback) = client.batch_execute("ROLLBACK").await {
+                tracing::debug!(error = %rollback, "rollback failed (the server rolls back a lost session anyway)");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Tracks explicit transaction blocks inside a no-transaction file: progress is
+/// only recorded outside them, so a failed block is re-run whole on resume.
+fn next_block_state(in_block: bool, statement: &Statement) -> bool {
+    let words = leading_words(&statement.sql, 2);
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["begin", ..] | ["start", "transaction"] => true,
+        ["commit" | "end" | "rollback" | "abort", ..] => false,
+        _ => in_block,
+    }
+}
+
+async fn record_failure(client: &Client, version: u64, error: &Error, in_block: bool) {
+    let Error::MigrationFailed(f) = error else {
+        return;
+    };
+    if in_block || f.sqlstate.as_deref() == Some(IN_FAILED_TRANSACTION) {
+        let _ = client.batch_execute("ROLLBACK").await;
+    }
+    history::fail_progress(
+        client,
+        version,
+        &format!("{}:{}: {}", f.file, f.line, f.message),
+    )
+    .await;
+}
+
+fn is_lock_timeout(f: &StatementFailure) -> bool {
+    f.sqlstate.as_deref() == Some(LOCK_NOT_AVAILABLE)
+}
+
+fn completed(step: &Step, duration: Duration) -> Completed {
+    Completed {
+        version: step.version,
+        name: step.name.clone(),
+        direction: step.direction,
+        duration_ms: duration_ms(duration),
+    }
+}
+
+fn duration_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Builds the report of a failed statement: file line from the server's error
+/// position, SQLSTATE, and every field the server sent.
+fn failure(
+    step: &Step,
+    statement: &Statement,
+    index: usize,
+    error: &tokio_postgres::Error,
+) -> Error {
+    let db = error.as_db_error();
+    let sqlstate = db.map(|d| d.code().code().to_string());
+    let line = match db.and_then(|d| d.position()) {
+        Some(ErrorPosition::Original(position)) => {
+            statement.line + newlines_before(&statement.sql, *position)
+        }
+        _ => statement.line,
+    };
+    let connection_lost = error.is_closed()
+        || sqlstate
+            .as_deref()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P"));
+    Error::MigrationFailed(Box::new(StatementFailure {
+        version: step.version,
+        name: step.name.clone(),
+        direction: step.direction,
+        file: step.file.clone(),
+        line,
+        message: db.map_or_else(|| error.to_string(), |d| d.message().to_string()),
+        detail: db.and_then(|d| d.detail()).map(str::to_string),
+        hint: db.and_then(|d| d.hint()).map(str::to_string),
+        context: db.and_then(|d| d.where_()).map(str::to_string),
+        sqlstate,
+        transactional: step.transactional,
+        statements_done: index,
+        statements_total: step.statements,
+        connection_lost,
+    }))
+}
+
+/// Newlines before a 1-based character position of `sql`.
+fn newlines_before(sql: &str, position: u32) -> usize {
+    let chars = usize::try_from(position.saturating_sub(1)).unwrap_or(usize::MAX);
+    sql.chars().take(chars).filter(|c| *c == '\n').count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_map_to_lines_counting_characters_not_bytes() {
+        let sql = "select 'é'\n  from\n nowhere";
+        assert_eq!(newlines_before(sql, 1), 0);
+        let pos = sql.chars().position(|c| c == 'n').unwrap() as u32 + 1;
+        assert_eq!(newlines_before(sql, pos), 2);
+    }
+
+    #[test]
+    fn explicit_blocks_hold_progress_until_they_end() {
+        let st = |sql: &str| Statement {
+            sql: sql.into(),
+            line: 1,
+        };
+        assert!(next_block_state(false, &st("BEGIN")));
+        assert!(next_block_state(true, &st("insert into t values (1)")));
+        assert!(!next_block_state(true, &st("COMMIT")));
+        assert!(!next_block_state(
+            false,
+            &st("create index concurrently i on t (a)")
+        ));
+    }
+}

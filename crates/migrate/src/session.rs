@@ -1,0 +1,223 @@
+//! A connection to the server, with notices forwarded as events.
+
+use futures_util::StreamExt;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_postgres::tls::MakeTlsConnect;
+use tokio_postgres::{AsyncMessage, Client, Connection, NoTls, Socket};
+
+use crate::connect::{ConnectOptions, SslMode};
+use crate::error::ConnectError;
+use crate::event::{Event, EventSink};
+use crate::tls;
+
+/// An open connection.
+pub struct Session {
+    client: Client,
+    target: String,
+    server_version: String,
+    server_version_num: i32,
+}
+
+impl Session {
+    /// Connects with the given settings. Server notices go to `events`.
+    ///
+    /// # Errors
+    /// [`ConnectError`] telling unreachable, authentication, missing database and
+    /// TLS failures apart; messages show the masked connection string only.
+    pub async fn connect(
+        options: &ConnectOptions,
+        events: EventSink,
+    ) -> Result<Session, ConnectError> {
+        let target = options.masked();
+        let config = pg_config(options);
+        let tls_config = tls::client_config(options).map_err(|reason| ConnectError::Tls {
+            target: target.clone(),
+            reason,
+        })?;
+        let client = match tls_config {
+            None => open(&config, NoTls, &target, options, events.clone()).await?,
+            Some(c) => {
+                let tls = tokio_postgres_rustls::MakeRustlsConnect::new(c);
+                open(&config, tls, &target, options, events.clone()).await?
+            }
+        };
+        let session = Session::describe(client, target).await?;
+        events(&Event::Connected {
+            target: session.target.clone(),
+            server_version: session.server_version.clone(),
+        });
+        Ok(session)
+    }
+
+    async fn describe(client: Client, target: String) -> Result<Session, ConnectError> {
+        let row = client
+            .query_one(
+                "SELECT current_setting('server_version'), current_setting('server_version_num')::int",
+                &[],
+            )
+            .await
+            .map_err(|e| ConnectError::Other {
+                target: target.clone(),
+                reason: e.to_string(),
+            })?;
+        Ok(Session {
+            client,
+            target,
+            server_version: row.get(0),
+            server_version_num: row.get(1),
+        })
+    }
+
+    /// The driver client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The masked connection string.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// The server's version string, e.g. `15.4 (Debian …)`.
+    pub fn server_version(&self) -> &str {
+        &self.server_version
+    }
+
+    /// The server's version number, e.g. 150004.
+    pub fn server_version_num(&self) -> i32 {
+        self.server_version_num
+    }
+}
+
+fn pg_config(options: &ConnectOptions) -> tokio_postgres::Config {
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host(&options.host)
+        .port(options.port)
+        .user(&options.user)
+        .dbname(&options.dbname)
+        .application_name(&options.application_name)
+        .connect_timeout(options.connect_timeout)
+        .ssl_mode(match options.sslmode {
+            SslMode::Disable => tokio_postgres::config::SslMode::Disable,
+            SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
+            _ => tokio_postgres::config::SslMode::Require,
+        });
+    if let Some(password) = &options.password {
+        config.password(password);
+    }
+    if let Some(server_options) = &options.options {
+        config.options(server_options);
+    }
+    if let Some(binding) = &options.channel_binding {
+        config.channel_binding(match binding.as_str() {
+            "disable" => tokio_postgres::config::ChannelBinding::Disable,
+            "require" => tokio_postgres::config::ChannelBinding::Require,
+            _ => tokio_postgres::config::ChannelBinding::Prefer,
+        });
+    }
+    config
+}
+
+async fn open<T>(
+    config: &tokio_postgres::Config,
+    tls: T,
+    target: &str,
+    options: &ConnectOptions,
+    events: EventSink,
+) -> Result<Client, ConnectError>
+where
+    T: MakeTlsConnect<Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, connection) = config
+        .connect(tls)
+        .await
+        .map_err(|e| classify(e, target, options))?;
+    forward_notices(connection, events);
+    Ok(client)
+}
+
+/// Drives the connection and turns server notices into events as they arrive.
+fn forward_notices<S, T>(mut connection: Connection<S, T>, events: EventSink)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(message) = messages.next().await {
+            match message {
+                Ok(AsyncMessage::Notice(n)) => events(&Event::Notice {
+                    severity: n.severity().to_string(),
+                    message: n.message().to_string(),
+                    detail: n.detail().map(str::to_string),
+                    hint: n.hint().map(str::to_string),
+                }),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::debug!(error = %e, "connection closed");
+                    break;
+                }
+            }
+        }
+    });
+}
+
+/// Sorts a connect failure by SQLSTATE (never by message text) and by error source.
+fn classify(error: tokio_postgres::Error, target: &str, options: &ConnectOptions) -> ConnectError {
+    let target = target.to_string();
+    if let Some(db) = error.as_db_error() {
+        return match db.code().code() {
+            "28P01" | "28000" => ConnectError::Authentication {
+                target,
+                message: db.message().to_string(),
+            },
+            "3D000" => ConnectError::DatabaseMissing {
+                target,
+                database: options.dbname.clone(),
+            },
+            _ => ConnectError::Other {
+                target,
+                reason: db.message().to_string(),
+            },
+        };
+    }
+    let reason = error_chain(&error);
+    if has_source::<rustls::Error>(&error) || reason.contains("TLS") {
+        ConnectError::Tls { target, reason }
+    } else if has_source::<std::io::Error>(&error) || reason.contains("timeout") {
+        ConnectError::Unreachable { target, reason }
+    } else if reason.contains("password") {
+        ConnectError::Authentication {
+            target,
+            message: reason,
+        }
+    } else {
+        ConnectError::Other { target, reason }
+    }
+}
+
+fn has_source<E: std::error::Error + 'static>(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if e.is::<E>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
+}
+
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![error.to_string()];
+    let mut current = error.source();
+    while let Some(e) = current {
+        let text = e.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}

@@ -1,0 +1,79 @@
+//! Every SQL statement the engine sends, in one place. Values are always bound
+//! as parameters; nothing here is built with `format!`.
+
+/// Creates the `mantis` schema and its tables if missing.
+pub(crate) const CREATE_HISTORY: &str = include_str!("../sql/history.sql");
+
+/// Whether the history table exists (without creating anything).
+pub(crate) const HISTORY_EXISTS: &str =
+    "SELECT to_regclass('mantis.schema_migrations') IS NOT NULL \
+            AND to_regclass('mantis.migration_progress') IS NOT NULL \
+            AND to_regclass('mantis.migration_events') IS NOT NULL";
+
+/// Applied migrations, oldest first.
+pub(crate) const SELECT_APPLIED: &str = "SELECT version, name, checksum, applied_at, applied_by, \
+            duration_ms, tool_version, mode, backup \
+     FROM mantis.schema_migrations ORDER BY version";
+
+/// A migration left half-way, if any.
+pub(crate) const SELECT_PROGRESS: &str = "SELECT version, name, checksum, direction, \
+            statements_total, statements_done, started_at, started_by, last_error \
+     FROM mantis.migration_progress ORDER BY version LIMIT 1";
+
+/// Records an applied migration.
+pub(crate) const INSERT_APPLIED: &str = "INSERT INTO mantis.schema_migrations \
+            (version, name, checksum, duration_ms, tool_version, mode) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// Forgets a reverted migration.
+pub(crate) const DELETE_APPLIED: &str = "DELETE FROM mantis.schema_migrations WHERE version = $1";
+
+/// Appends to the event log.
+pub(crate) const INSERT_EVENT: &str = "INSERT INTO mantis.migration_events \
+            (version, name, action, checksum, mode, duration_ms, tool_version) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// Starts (or restarts) the progress marker of a no-transaction migration.
+pub(crate) const UPSERT_PROGRESS: &str = "INSERT INTO mantis.migration_progress \
+            (version, name, checksum, direction, statements_total, statements_done) \
+     VALUES ($1, $2, $3, $4, $5, 0) \
+     ON CONFLICT (version) DO UPDATE SET last_error = NULL, updated_at = clock_timestamp()";
+
+/// Moves the marker past a completed statement.
+pub(crate) const ADVANCE_PROGRESS: &str = "UPDATE mantis.migration_progress \
+     SET statements_done = $2, last_error = NULL, updated_at = clock_timestamp() \
+     WHERE version = $1";
+
+/// Keeps the error that stopped a no-transaction migration.
+pub(crate) const FAIL_PROGRESS: &str = "UPDATE mantis.migration_progress \
+     SET last_error = $2, updated_at = clock_timestamp() WHERE version = $1";
+
+/// Removes the marker once the migration is recorded.
+pub(crate) const DELETE_PROGRESS: &str = "DELETE FROM mantis.migration_progress WHERE version = $1";
+
+/// Tries the session-level advisory lock (two int4 keys).
+pub(crate) const TRY_LOCK: &str = "SELECT pg_try_advisory_lock($1, $2)";
+
+/// Releases it.
+pub(crate) const UNLOCK: &str = "SELECT pg_advisory_unlock($1, $2)";
+
+/// Who holds the advisory lock.
+pub(crate) const LOCK_HOLDER: &str = "SELECT a.pid, coalesce(a.application_name, ''), \
+            coalesce(a.usename::text, ''), coalesce(a.client_addr::text, 'local'), \
+            (extract(epoch FROM now() - coalesce(a.xact_start, a.backend_start)) * 1000)::bigint \
+     FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+     WHERE l.locktype = 'advisory' AND l.granted AND l.database = \
+           (SELECT oid FROM pg_database WHERE datname = current_database()) \
+       AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.objsubid = 2 \
+     LIMIT 1";
+
+/// Whether this backend holds the lock, and its pid.
+pub(crate) const LOCK_HELD: &str = "SELECT pg_backend_pid(), EXISTS ( \
+       SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+          AND pid = pg_backend_pid() AND classid::bigint = $1 \
+          AND objid::bigint = $2 AND objsubid = 2)";
+
+/// The comment of a database, if it exists (NULL comment = exists, no comment).
+pub(crate) const DATABASE_COMMENT: &str =
+    "SELECT coalesce(shobj_description(oid, 'pg_database'), '') \
+     FROM pg_database WHERE datname = $1";

@@ -1,0 +1,262 @@
+//! A fresh database per test, so tests run in parallel against one real server.
+//!
+//! - [`TestDb::empty`]: a new, empty database.
+//! - [`TestDb::at_version`]: a clone of a template database that has the embedded
+//!   MantisNXT migrations applied up to a version. Templates are built once per
+//!   content of the migration set (their name carries its hash), under an
+//!   advisory lock, so parallel test processes never build one twice.
+//!
+//! The database is dropped when the [`TestDb`] is dropped, unless the test is
+//! panicking: then it is kept and its name printed, for inspection.
+//!
+//! The server comes from `MANTIS_TEST_DATABASE_URL`, else `DATABASE_URL`, else
+//! `postgresql://postgres@127.0.0.1:5432/postgres` (`scripts/ensure-postgres`
+//! makes one reachable).
+
+#![deny(clippy::print_stdout)]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use mantis_migrate::ident::{quote_ident, quote_literal};
+use mantis_migrate::{ignore_events, ConnectOptions, Direction, Migrator, RunOptions, Session};
+use sha2::{Digest, Sha256};
+use tokio_postgres::{Client, NoTls};
+
+/// Default server for tests.
+const DEFAULT_URL: &str = "postgresql://postgres@127.0.0.1:5432/postgres?sslmode=disable";
+/// Advisory lock key (in the maintenance database) guarding template builds.
+const TEMPLATE_LOCK: i64 = 0x6d61_6e74_6973_7470;
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// The server tests run against (maintenance database).
+pub fn server() -> ConnectOptions {
+    let url = std::env::var("MANTIS_TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .unwrap_or_else(|_| DEFAULT_URL.to_string());
+    ConnectOptions::resolve_with(Some(&url), |name| std::env::var(name).ok())
+        .expect("the test database URL must be valid")
+}
+
+/// A database that lives as long as this value.
+pub struct TestDb {
+    name: String,
+    options: ConnectOptions,
+}
+
+impl TestDb {
+    /// A new empty database for the test called `label`.
+    pub async fn empty(label: &str) -> TestDb {
+        Self::create(label, "template0").await
+    }
+
+    /// A new database with the embedded migrations applied up to `version`.
+    pub async fn at_version(label: &str, version: u64) -> TestDb {
+        let template = ensure_template(version).await;
+        Self::create(label, &template).await
+    }
+
+    async fn create(label: &str, template: &str) -> TestDb {
+        let server = server();
+        let name = unique_name(label);
+        let admin = connect(&server).await;
+        let sql = format!(
+            "CREATE DATABASE {} TEMPLATE {}",
+            quote_ident(&name),
+            quote_ident(template)
+        );
+        admin
+            .batch_execute(&sql)
+            .await
+            .unwrap_or_else(|e| panic!("cannot create test database {name} from {template}: {e}"));
+        TestDb {
+            options: server.with_dbname(&name),
+            name,
+        }
+    }
+
+    /// The database name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Connection settings for this database.
+    pub fn options(&self) -> ConnectOptions {
+        self.options.clone()
+    }
+
+    /// A URL for this database, password included (to hand to a child process).
+    pub fn url(&self) -> String {
+        self.options.to_url_with_password()
+    }
+
+    /// A plain driver connection to this database.
+    pub async fn client(&self) -> Client {
+        connect(&self.options).await
+    }
+
+    /// An engine session on this database.
+    pub async fn session(&self) -> Session {
+        Session::connect(&self.options, ignore_events())
+            .await
+            .expect("connect to the test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "test database kept for inspection: {} ({})",
+                self.name,
+                self.options.masked()
+            );
+            return;
+        }
+        let server = server();
+        let name = self.name.clone();
+        let dropper = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let admin = connect(&server).await;
+                let sql = format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    quote_ident(&name)
+                );
+                admin.batch_execute(&sql).await
+            })
+        });
+        if let Ok(Err(e)) = dropper.join() {
+            eprintln!("could not drop test database {}: {e}", self.name);
+        }
+    }
+}
+
+/// Connects with the plain driver (tests use `sslmode=disable` servers).
+pub async fn connect(options: &ConnectOptions) -> Client {
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host(&options.host)
+        .port(options.port)
+        .user(&options.user)
+        .dbname(&options.dbname)
+        .application_name("mantis-testkit");
+    if let Some(password) = &options.password {
+        config.password(password);
+    }
+    let (client, connection) = config.connect(NoTls).await.unwrap_or_else(|e| {
+        panic!(
+            "cannot connect to the test server {}: {e}\n  hint: run scripts/ensure-postgres, or set MANTIS_TEST_DATABASE_URL",
+            options.masked()
+        )
+    });
+    tokio::spawn(connection);
+    client
+}
+
+fn unique_name(label: &str) -> String {
+    let clean: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(32)
+        .collect();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("mt_{clean}_{}_{n}", std::process::id())
+}
+
+/// Name of the template at `version`: it changes whenever any embedded file does.
+fn template_name(version: u64) -> String {
+    let mut hash = Sha256::new();
+    for (name, bytes) in mantis_schema::FILES {
+        hash.update(name.as_bytes());
+        hash.update(bytes);
+    }
+    let digest = hex::encode(hash.finalize());
+    format!("mantis_tpl_v{version}_{}", &digest[..12])
+}
+
+async fn ensure_template(version: u64) -> String {
+    let name = template_name(version);
+    let admin = connect(&server()).await;
+    admin
+        .query_one("SELECT pg_advisory_lock($1)", &[&TEMPLATE_LOCK])
+        .await
+        .expect("template lock");
+    let exists = admin
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await
+        .expect("look up template")
+        .is_some();
+    if !exists {
+        build_template(&admin, &name, version).await;
+    }
+    admin
+        .query_one("SELECT pg_advisory_unlock($1)", &[&TEMPLATE_LOCK])
+        .await
+        .expect("template unlock");
+    name
+}
+
+/// Builds under a temporary name and renames at the end, so a half-built
+/// template is never cloned.
+async fn build_template(admin: &Client, name: &str, version: u64) {
+    let building = format!("{name}_building");
+    let drop = format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        quote_ident(&building)
+    );
+    admin
+        .batch_execute(&drop)
+        .await
+        .expect("drop stale template");
+    let create = format!(
+        "CREATE DATABASE {} TEMPLATE template0",
+        quote_ident(&building)
+    );
+    admin.batch_execute(&create).await.expect("create template");
+    {
+        let options = server().with_dbname(&building);
+        let session = Session::connect(&options, ignore_events())
+            .await
+            .expect("connect to template");
+        let set = mantis_schema::migrations().expect("embedded migrations");
+        Migrator::new(set, RunOptions::default(), ignore_events())
+            .run(&session, Direction::Up, Some(version), false)
+            .await
+            .unwrap_or_else(|e| panic!("building template {name}: {e}"));
+    }
+    let rename = format!(
+        "ALTER DATABASE {} RENAME TO {}",
+        quote_ident(&building),
+        quote_ident(name)
+    );
+    // The session above may still be closing; FORCE-free rename needs it gone.
+    for attempt in 0.. {
+        match admin.batch_execute(&rename).await {
+            Ok(()) => break,
+            Err(e) if attempt < 50 => {
+                let _ = e;
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("renaming template {building}: {e}"),
+        }
+    }
+    let comment = format!(
+        "COMMENT ON DATABASE {} IS {}",
+        quote_ident(name),
+        quote_literal("mantis test template; safe to drop")
+    );
+    admin
+        .batch_execute(&comment)
+        .await
+        .expect("comment template");
+}
