@@ -1,0 +1,163 @@
+//! Helpers for end-to-end tests: run the real `mantis` binary against a fresh
+//! database and check exit code, stdout and stderr separately.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use mantis_testkit::TestDb;
+
+/// The outcome of one run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts the exit code, showing both streams when it differs.
+    pub fn expect_code(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Parses stdout as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// A `mantis` command with a clean environment (no DATABASE_URL or PG* leaks).
+pub fn mantis() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_mantis"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("PG") || key == "DATABASE_URL" || key == "NEON_TARGET_URL" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("PGPASSFILE", "/nonexistent").stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `mantis --database-url <db> ARGS`.
+pub fn run(db: &TestDb, args: &[&str]) -> Run {
+    run_url(&db.url(), args)
+}
+
+/// Runs `mantis --database-url URL ARGS`.
+pub fn run_url(url: &str, args: &[&str]) -> Run {
+    Run::from(
+        mantis()
+            .arg("--database-url")
+            .arg(url)
+            .args(args)
+            .output()
+            .expect("run mantis"),
+    )
+}
+
+/// Starts `mantis --database-url <db> ARGS` without waiting.
+pub fn spawn(db: &TestDb, args: &[&str]) -> Child {
+    mantis()
+        .arg("--database-url")
+        .arg(db.url())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mantis")
+}
+
+/// Waits for a spawned run.
+pub fn finish(child: Child) -> Run {
+    Run::from(child.wait_with_output().expect("wait for mantis"))
+}
+
+/// A temporary migration directory.
+pub struct Dir {
+    dir: tempfile::TempDir,
+}
+
+impl Dir {
+    /// A directory holding the given files.
+    pub fn with(files: &[(&str, &str)]) -> Dir {
+        let dir = Dir {
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
+        for (name, text) in files {
+            dir.write(name, text);
+        }
+        dir
+    }
+
+    pub fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.dir.path().join(name), text).expect("write migration");
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn arg(&self) -> String {
+        self.dir.path().display().to_string()
+    }
+
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// Runs a query returning one text value (NULL as "NULL").
+pub async fn scalar(db: &TestDb, sql: &str) -> String {
+    let client = db.client().await;
+    let row = client
+        .query_one(&format!("SELECT ({sql})::text"), &[])
+        .await
+        .expect(sql);
+    row.get::<_, Option<String>>(0)
+        .unwrap_or_else(|| "NULL".into())
+}
+
+/// `SELECT count(*)` of a table or query, as a number.
+pub async fn count(db: &TestDb, from: &str) -> i64 {
+    scalar(db, &format!("SELECT count(*) FROM {from}"))
+        .await
+        .parse()
+        .expect("count")
+}
+
+/// Whether a relation exists.
+pub async fn exists(db: &TestDb, relation: &str) -> bool {
+    scalar(db, &format!("SELECT to_regclass('{relation}') IS NOT NULL")).await == "true"
+}
+
+/// A dump of the schema objects and history, to compare "before" and "after".
+pub async fn fingerprint(db: &TestDb) -> String {
+    let objects = scalar(
+        db,
+        "SELECT coalesce(string_agg(n.nspname || '.' || c.relname || ':' || c.relkind::text, ',' ORDER BY 1), '') \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')",
+    )
+    .await;
+    let history = if exists(db, "mantis.schema_migrations").await {
+        scalar(db, "SELECT string_agg(version::text || checksum, ',' ORDER BY version) FROM mantis.schema_migrations").await
+    } else {
+        "-".to_string()
+    };
+    format!("{objects}|{history}")
+}
