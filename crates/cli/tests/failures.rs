@@ -1,6 +1,8 @@
 //! Failures leave the database as it was (transactional) or in a state that
 //! `status` explains and the next run resolves (no-transaction).
 
+#![allow(clippy::unwrap_used)] // a panic is how a test reports failure
+
 mod common;
 
 use std::time::{Duration, Instant};

@@ -1,5 +1,7 @@
 //! apply / revert / re-apply, plan, status, baseline — through the real binary.
 
+#![allow(clippy::unwrap_used)] // a panic is how a test reports failure
+
 mod common;
 
 use common::{count, exists, run, scalar, Dir};

@@ -15,12 +15,16 @@
 
 #![deny(clippy::print_stdout)]
 
+mod private_server;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use mantis_migrate::ident::{quote_ident, quote_literal};
 use mantis_migrate::{ignore_events, ConnectOptions, Direction, Migrator, RunOptions, Session};
 use sha2::{Digest, Sha256};
 use tokio_postgres::{Client, NoTls};
+
+pub use private_server::PrivateServer;
 
 /// Default server for tests.
 const DEFAULT_URL: &str = "postgresql://postgres@127.0.0.1:5432/postgres?sslmode=disable";

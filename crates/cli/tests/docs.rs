@@ -1,0 +1,136 @@
+//! Docs are claims: every command in a ```console block of README.md and
+//! docs/*.md is run, block by block, each block on a fresh database, and must
+//! succeed. (`scripts/test` is the command running this very test; it is the
+//! one line skipped.)
+
+#![allow(clippy::unwrap_used)] // a panic is how a test reports failure
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use mantis_testkit::TestDb;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
+}
+
+fn documents(root: &Path) -> Vec<PathBuf> {
+    let mut files = vec![root.join("README.md")];
+    if let Ok(entries) = std::fs::read_dir(root.join("docs")) {
+        files.extend(
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "md")),
+        );
+    }
+    files.sort();
+    files
+}
+
+/// Command lines (`$ …`) of each console block.
+fn console_blocks(text: &str) -> Vec<Vec<String>> {
+    let mut blocks = Vec::new();
+    let mut current: Option<Vec<String>> = None;
+    for line in text.lines() {
+        match (&mut current, line.trim_start()) {
+            (None, l) if l.starts_with("```console") => current = Some(Vec::new()),
+            (Some(_), l) if l.starts_with("```") => blocks.extend(current.take()),
+            (Some(block), l) if l.starts_with("$ ") => block.push(l[2..].to_string()),
+            _ => {}
+        }
+    }
+    blocks
+}
+
+/// Commands in ```sh blocks must at least be runnable scripts of the repo.
+fn sh_commands(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in text.lines() {
+        let l = line.trim();
+        if l.starts_with("```sh") {
+            inside = true;
+        } else if l.starts_with("```") {
+            inside = false;
+        } else if inside && !l.is_empty() {
+            out.push(l.to_string());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_documented_command_runs() {
+    let root = repo_root();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_mantis"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut ran = 0;
+    for doc in documents(&root) {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        let mut blocks = console_blocks(&text);
+        blocks.push(
+            sh_commands(&text)
+                .into_iter()
+                .filter(|c| c != "scripts/test")
+                .collect(),
+        );
+        for block in blocks.into_iter().filter(|b| !b.is_empty()) {
+            let db = TestDb::empty("docs").await;
+            for line in block {
+                let out = Command::new("bash")
+                    .args(["-c", &line])
+                    .current_dir(&root)
+                    .env("PATH", &path)
+                    .env("DATABASE_URL", db.url())
+                    .env("PGPASSFILE", "/nonexistent")
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}: `{line}` failed\n--- stdout\n{}\n--- stderr\n{}",
+                    doc.display(),
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                ran += 1;
+            }
+        }
+    }
+    assert!(
+        ran >= 10,
+        "expected the documented commands to run, ran {ran}"
+    );
+}
+
+#[test]
+fn quick_start_is_exactly_two_commands_and_ci_runs_the_second() {
+    let root = repo_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let quick = readme
+        .split("## Quick start")
+        .nth(1)
+        .unwrap()
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let commands = sh_commands(quick);
+    assert_eq!(commands, ["scripts/mantis demo", "scripts/test"]);
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    assert!(
+        ci.lines().any(|l| l.trim() == "scripts/test"),
+        ".ci/run must call the README's test command"
+    );
+}

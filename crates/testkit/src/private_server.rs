@@ -1,0 +1,154 @@
+//! A throwaway PostgreSQL cluster with password (SCRAM) authentication, for the
+//! tests that need a server which really checks passwords. Built with the
+//! locally installed `initdb` / `pg_ctl`, run as the `postgres` OS user when
+//! the tests run as root (initdb refuses root), stopped and deleted on drop.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A running private cluster.
+pub struct PrivateServer {
+    dir: PathBuf,
+    bin: PathBuf,
+    /// TCP port on 127.0.0.1.
+    pub port: u16,
+}
+
+impl PrivateServer {
+    /// Starts a cluster whose `postgres` role has `password`.
+    ///
+    /// # Panics
+    /// When no PostgreSQL server binaries are installed or the cluster fails to start.
+    pub fn start(password: &str) -> PrivateServer {
+        let bin = server_bin_dir().expect(
+            "PostgreSQL server binaries under /usr/lib/postgresql (run scripts/ensure-postgres)",
+        );
+        let dir =
+            std::env::temp_dir().join(format!("mantis-pw-{}-{}", std::process::id(), unique()));
+        std::fs::create_dir_all(&dir).expect("create cluster dir");
+        std::fs::write(dir.join("pw"), password).expect("write password file");
+        let server = PrivateServer {
+            port: free_port(),
+            dir,
+            bin,
+        };
+        server.give_to_postgres();
+        server.pg(&[
+            "initdb",
+            "-D",
+            "data",
+            "-U",
+            "postgres",
+            "--auth=scram-sha-256",
+            "--pwfile=pw",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        ]);
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c ssl=off",
+            server.port,
+            server.dir.display()
+        );
+        server.pg(&[
+            "pg_ctl", "-D", "data", "-w", "-l", "log", "-o", &options, "start",
+        ]);
+        server
+    }
+
+    fn give_to_postgres(&self) {
+        if is_root() {
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&self.dir)
+                .status();
+            assert!(
+                status.is_ok_and(|s| s.success()),
+                "chown the cluster dir to postgres"
+            );
+        }
+    }
+
+    fn pg(&self, args: &[&str]) {
+        let program = self.bin.join(args[0]);
+        let mut command = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&program);
+            c
+        } else {
+            Command::new(&program)
+        };
+        let output = command
+            .args(&args[1..])
+            .current_dir(&self.dir)
+            .output()
+            .expect("run pg tool");
+        assert!(
+            output.status.success(),
+            "{} failed: {}{}",
+            args[0],
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+impl Drop for PrivateServer {
+    fn drop(&mut self) {
+        let program = self.bin.join("pg_ctl");
+        let data = self.dir.join("data");
+        let _ = if is_root() {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(program)
+                .arg("-D")
+                .arg(&data)
+                .args(["-m", "immediate", "stop"])
+                .output()
+        } else {
+            Command::new(program)
+                .arg("-D")
+                .arg(&data)
+                .args(["-m", "immediate", "stop"])
+                .output()
+        };
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn server_bin_dir() -> Option<PathBuf> {
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|p| Path::new(p).join("initdb").is_file())
+        .collect();
+    versions.sort_by_key(|p| {
+        p.parent()
+            .and_then(|v| v.file_name())
+            .and_then(|v| v.to_str())
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0)
+    });
+    versions.pop()
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn unique() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
