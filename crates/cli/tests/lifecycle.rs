@@ -277,3 +277,43 @@ async fn server_notices_are_shown_as_they_arrive() {
         "notices go to stderr, results to stdout"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_down_and_baseline_speak_json() {
+    let db = TestDb::empty("json_outputs").await;
+    let dir = three_migrations();
+    let src = dir.arg();
+    let up = run(
+        &db,
+        &["--source", &src, "--format", "json", "up", "--to", "2"],
+    )
+    .expect_code(0)
+    .json();
+    assert_eq!(up["version_after"], 2);
+    assert_eq!(up["completed"].as_array().map(Vec::len), Some(2));
+    assert!(up["completed"][0]["duration_ms"].is_i64());
+    let down = run(&db, &["--source", &src, "--format", "json", "down"])
+        .expect_code(0)
+        .json();
+    assert_eq!(down["plan"]["direction"], "down");
+    assert_eq!(down["version_after"], 1);
+
+    let fresh = TestDb::empty("json_baseline").await;
+    let base = run(
+        &fresh,
+        &[
+            "--source",
+            &src,
+            "--format",
+            "json",
+            "baseline",
+            "--version",
+            "2",
+        ],
+    )
+    .expect_code(0)
+    .json();
+    assert_eq!(base["version_after"], 2);
+    assert_eq!(base["completed"][1]["name"], "seed");
+    assert!(!exists(&fresh, "items").await, "baseline runs nothing");
+}

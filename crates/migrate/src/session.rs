@@ -73,6 +73,11 @@ impl Session {
         &self.client
     }
 
+    /// Gives up the session, keeping the driver client (the connection stays open).
+    pub fn into_client(self) -> Client {
+        self.client
+    }
+
     /// The masked connection string.
     pub fn target(&self) -> &str {
         &self.target

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use mantis_migrate::ident::{quote_ident, quote_literal};
 use mantis_migrate::{ignore_events, ConnectOptions, Direction, Migrator, RunOptions, Session};
 use sha2::{Digest, Sha256};
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 pub use private_server::PrivateServer;
 
@@ -139,26 +139,15 @@ impl Drop for TestDb {
     }
 }
 
-/// Connects with the plain driver (tests use `sslmode=disable` servers).
+/// Connects through the engine's own session code (same settings, same TLS),
+/// as application `mantis-testkit`, and hands back the driver client.
 pub async fn connect(options: &ConnectOptions) -> Client {
-    let mut config = tokio_postgres::Config::new();
-    config
-        .host(&options.host)
-        .port(options.port)
-        .user(&options.user)
-        .dbname(&options.dbname)
-        .application_name("mantis-testkit");
-    if let Some(password) = &options.password {
-        config.password(password);
+    let mut options = options.clone();
+    options.application_name = "mantis-testkit".to_string();
+    match Session::connect(&options, ignore_events()).await {
+        Ok(session) => session.into_client(),
+        Err(e) => panic!("cannot connect to the test server: {e}\n  hint: run scripts/ensure-postgres, or set MANTIS_TEST_DATABASE_URL"),
     }
-    let (client, connection) = config.connect(NoTls).await.unwrap_or_else(|e| {
-        panic!(
-            "cannot connect to the test server {}: {e}\n  hint: run scripts/ensure-postgres, or set MANTIS_TEST_DATABASE_URL",
-            options.masked()
-        )
-    });
-    tokio::spawn(connection);
-    client
 }
 
 fn unique_name(label: &str) -> String {
