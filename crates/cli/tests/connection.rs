@@ -8,16 +8,13 @@ use common::{mantis, run_url, Run};
 use mantis_testkit::TestDb;
 
 fn run_env(vars: &[(&str, &str)], args: &[&str]) -> Run {
-    let output = mantis()
-        .envs(vars.iter().copied())
-        .args(args)
-        .output()
-        .expect("run mantis");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from(
+        mantis()
+            .envs(vars.iter().copied())
+            .args(args)
+            .output()
+            .expect("run mantis"),
+    )
 }
 
 #[test]
