@@ -15,6 +15,7 @@ use crate::script::leading_words;
 use crate::session::Session;
 use crate::source::MigrationSet;
 use crate::split::Statement;
+use crate::sql;
 use crate::status::{self, StatusReport};
 
 /// SQLSTATE of `lock_timeout` expiring: the only error worth retrying here.
@@ -166,7 +167,8 @@ impl Migrator {
             lock::ensure_held(session, guard).await?;
             completed.push(self.run_step(session, guard, step).await?);
         }
-        let version_after = history::read(session).await?.current();
+        // Every step ran (a failure returns early), so the plan's target is where we are.
+        let version_after = plan.target;
         Ok(RunReport {
             plan,
             dry_run,
@@ -227,7 +229,7 @@ impl Migrator {
         ] {
             session
                 .client()
-                .query_one("SELECT set_config($1, $2, false)", &[&name, &value])
+                .query_one(sql::SET_SESSION_SETTING, &[&name, &value])
                 .await
                 .map_err(Error::db("setting timeouts"))?;
         }
@@ -292,7 +294,9 @@ impl Migrator {
         transaction(client, async {
             for (index, statement) in step.script.statements.iter().enumerate() {
                 if let Err(e) = client.batch_execute(&statement.sql).await {
-                    return Err(failure(step, statement, index, &e));
+                    return Err(Error::MigrationFailed(Box::new(failure(
+                        step, statement, index, &e,
+                    ))));
                 }
             }
             let elapsed = duration_ms(started.elapsed());
@@ -371,11 +375,9 @@ impl Migrator {
             match client.batch_execute(&statement.sql).await {
                 Ok(()) => return Ok(()),
                 Err(e) => {
-                    let Error::MigrationFailed(f) = failure(step, statement, index, &e) else {
-                        unreachable!("failure() always builds MigrationFailed")
-                    };
+                    let f = failure(step, statement, index, &e);
                     if !is_lock_timeout(&f) || attempt >= attempts {
-                        return Err(Error::MigrationFailed(f));
+                        return Err(Error::MigrationFailed(Box::new(f)));
                     }
                     self.backoff(step, attempt, attempts, &f.message).await;
                     attempt += 1;
@@ -483,7 +485,7 @@ fn failure(
     statement: &Statement,
     index: usize,
     error: &tokio_postgres::Error,
-) -> Error {
+) -> StatementFailure {
     let db = error.as_db_error();
     let sqlstate = db.map(|d| d.code().code().to_string());
     let line = match db.and_then(|d| d.position()) {
@@ -496,7 +498,7 @@ fn failure(
         || sqlstate
             .as_deref()
             .is_some_and(|c| c.starts_with("08") || c.starts_with("57P"));
-    Error::MigrationFailed(Box::new(StatementFailure {
+    StatementFailure {
         version: step.version,
         name: step.name.clone(),
         direction: step.direction,
@@ -511,7 +513,7 @@ fn failure(
         statements_done: index,
         statements_total: step.statements,
         connection_lost,
-    }))
+    }
 }
 
 /// Newlines before a 1-based character position of `sql`.

@@ -77,3 +77,6 @@ pub(crate) const LOCK_HELD: &str = "SELECT pg_backend_pid(), EXISTS ( \
 pub(crate) const DATABASE_COMMENT: &str =
     "SELECT coalesce(shobj_description(oid, 'pg_database'), '') \
      FROM pg_database WHERE datname = $1";
+
+/// Sets a session-level setting (lock_timeout, statement_timeout).
+pub(crate) const SET_SESSION_SETTING: &str = "SELECT set_config($1, $2, false)";
