@@ -57,9 +57,6 @@ pub struct Step {
     pub resume_at: usize,
     /// Checksum of the up file (what history records).
     pub checksum: String,
-    /// Checksum of the file this step runs (what the progress marker records).
-    #[serde(skip)]
-    pub(crate) script_checksum: String,
     #[serde(skip)]
     pub(crate) script: Script,
 }
@@ -107,7 +104,7 @@ fn check_checksums(set: &MigrationSet, state: &DbState) -> Result<(), Error> {
         let Some(m) = set.get(applied.version) else {
             continue;
         };
-        let local = m.checksum.to_hex();
+        let local = m.checksum().to_hex();
         if applied.checksum != local {
             return Err(Error::ChecksumMismatch {
                 version: m.version,
@@ -168,7 +165,7 @@ fn resumable<'a>(
             "its file is no longer in the migration set; restore it".into(),
         ));
     };
-    let local = crate::source::Checksum::of(script.sql.as_bytes()).to_hex();
+    let local = script.checksum.to_hex();
     if local != progress.checksum || script.statements.len() != progress.statements_total {
         return Err(partial(format!(
             "{} changed since the interrupted run; restore it as it was (statements 1..{} already ran from it)",
@@ -320,8 +317,7 @@ fn step(m: &Migration, script: &Script, direction: Direction, resume: Option<&Pr
         transactional: script.options.transactional,
         statements: script.statements.len(),
         resume_at,
-        checksum: m.checksum.to_hex(),
-        script_checksum: crate::source::Checksum::of(script.sql.as_bytes()).to_hex(),
+        checksum: m.checksum().to_hex(),
         script: script.clone(),
     }
 }
@@ -351,7 +347,9 @@ mod tests {
             .map(|v| AppliedMigration {
                 version: *v,
                 name: set.get(*v).map_or("gone".into(), |m| m.name.clone()),
-                checksum: set.get(*v).map_or("0".repeat(64), |m| m.checksum.to_hex()),
+                checksum: set
+                    .get(*v)
+                    .map_or("0".repeat(64), |m| m.checksum().to_hex()),
                 applied_at: chrono::Utc::now(),
                 applied_by: "t".into(),
                 duration_ms: 1,
@@ -428,7 +426,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains(&s.get(1).unwrap().checksum.to_hex()),
+            text.contains(&s.get(1).unwrap().checksum().to_hex()),
             "{text}"
         );
     }
@@ -481,7 +479,7 @@ mod tests {
         state.progress = Some(Progress {
             version: 2,
             name: "b".into(),
-            checksum: m.checksum.to_hex(),
+            checksum: m.checksum().to_hex(),
             direction: Direction::Up,
             statements_total: 1,
             statements_done: 1,

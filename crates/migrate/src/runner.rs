@@ -325,7 +325,7 @@ impl Migrator {
             client,
             version,
             name,
-            &step.script_checksum,
+            &step.script.checksum.to_hex(),
             step.direction,
             step.statements,
         )

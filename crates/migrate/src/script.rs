@@ -1,5 +1,6 @@
 //! One SQL file of a migration: its header options and its statements.
 
+use crate::source::Checksum;
 use crate::split::{split_statements, Statement};
 
 /// Which part of a migration a file is.
@@ -42,6 +43,8 @@ pub struct Script {
     pub path: String,
     /// The file's full text.
     pub sql: String,
+    /// SHA-256 of the file's bytes.
+    pub checksum: Checksum,
     /// Up, down or verify.
     pub kind: ScriptKind,
     /// Header options.
@@ -65,6 +68,7 @@ impl Script {
         Ok(Script {
             path: path.to_string(),
             sql: text.to_string(),
+            checksum: Checksum::of(text.as_bytes()),
             kind,
             options,
             statements,

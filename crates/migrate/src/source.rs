@@ -42,14 +42,19 @@ pub struct Migration {
     pub version: u64,
     /// Name from the file name (`003_add_brand` → `add_brand`).
     pub name: String,
-    /// Checksum of the up file's bytes.
-    pub checksum: Checksum,
     /// The forward script.
     pub up: Script,
     /// The reverting script, if any.
     pub down: Option<Script>,
     /// The verify checks, if any.
     pub verify: Option<Script>,
+}
+
+impl Migration {
+    /// Checksum of the up file's bytes: what history records.
+    pub fn checksum(&self) -> Checksum {
+        self.up.checksum
+    }
 }
 
 /// An ordered, validated collection of migrations.
@@ -155,7 +160,7 @@ impl MigrationSet {
     }
 }
 
-type ParsedFile = (FileName, Script, Checksum);
+type ParsedFile = (FileName, Script);
 
 fn parse_file(name: &str, display: &str, bytes: &[u8]) -> Result<ParsedFile, FileProblem> {
     let problem = |message: String| FileProblem {
@@ -168,7 +173,7 @@ fn parse_file(name: &str, display: &str, bytes: &[u8]) -> Result<ParsedFile, Fil
     let text =
         std::str::from_utf8(bytes).map_err(|e| problem(format!("is not valid UTF-8 ({e})")))?;
     let script = Script::parse(display, text, file_name.kind).map_err(problem)?;
-    Ok((file_name, script, Checksum::of(bytes)))
+    Ok((file_name, script))
 }
 
 fn parse_file_name(name: &str) -> Option<FileName> {
@@ -199,17 +204,17 @@ fn parse_file_name(name: &str) -> Option<FileName> {
 
 #[derive(Default)]
 struct Parts {
-    up: Vec<(String, Script, Checksum)>,
+    up: Vec<(String, Script)>,
     down: Vec<(String, Script)>,
     verify: Vec<(String, Script)>,
 }
 
 fn assemble(files: Vec<ParsedFile>, problems: &mut Vec<FileProblem>) -> Vec<Migration> {
     let mut by_version: BTreeMap<u64, Parts> = BTreeMap::new();
-    for (file, script, checksum) in files {
+    for (file, script) in files {
         let parts = by_version.entry(file.version).or_default();
         match file.kind {
-            ScriptKind::Up => parts.up.push((file.name, script, checksum)),
+            ScriptKind::Up => parts.up.push((file.name, script)),
             ScriptKind::Down => parts.down.push((file.name, script)),
             ScriptKind::Verify => parts.verify.push((file.name, script)),
         }
@@ -226,8 +231,8 @@ fn migration_from_parts(
     problems: &mut Vec<FileProblem>,
 ) -> Option<Migration> {
     if parts.up.len() > 1 {
-        let files: Vec<&str> = parts.up.iter().map(|(_, s, _)| s.path.as_str()).collect();
-        for (_, script, _) in &parts.up {
+        let files: Vec<&str> = parts.up.iter().map(|(_, s)| s.path.as_str()).collect();
+        for (_, script) in &parts.up {
             problems.push(FileProblem {
                 file: script.path.clone(),
                 problem: format!("duplicate version {version} (files: {})", files.join(", ")),
@@ -235,7 +240,7 @@ fn migration_from_parts(
         }
         return None;
     }
-    let Some((name, up, checksum)) = parts.up.pop() else {
+    let Some((name, up)) = parts.up.pop() else {
         orphans(&parts.down, &parts.verify, None, problems);
         return None;
     };
@@ -245,7 +250,6 @@ fn migration_from_parts(
     Some(Migration {
         version,
         name,
-        checksum,
         up,
         down,
         verify,
@@ -307,7 +311,7 @@ mod tests {
         let first = s.get(2).unwrap();
         assert_eq!(first.name, "first");
         assert!(first.down.is_some() && first.verify.is_some());
-        assert_eq!(first.checksum, Checksum::of(b"select 2;"));
+        assert_eq!(first.checksum(), Checksum::of(b"select 2;"));
         assert_eq!(s.latest(), Some(10));
     }
 

@@ -75,7 +75,7 @@ pub fn status(set: &MigrationSet, state: &DbState, target: &str) -> StatusReport
         .iter()
         .map(|m| {
             let applied = state.applied(m.version).cloned();
-            let local = m.checksum.to_hex();
+            let local = m.checksum().to_hex();
             let partial = state
                 .progress
                 .as_ref()
