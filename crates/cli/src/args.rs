@@ -52,6 +52,11 @@ pub struct Global {
     #[arg(long, global = true)]
     pub allow_missing: bool,
 
+    /// Migrate up even when the live schema differs from what the newest applied
+    /// migration defines (checked with its verify file).
+    #[arg(long, global = true)]
+    pub no_drift_check: bool,
+
     /// More logging on stderr (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -25,6 +25,7 @@ impl Context {
             statement_timeout: global.statement_timeout,
             lock_retries: global.lock_retries,
             allow_missing: global.allow_missing,
+            check_drift: !global.no_drift_check,
             tool_version: format!("mantis {}", env!("CARGO_PKG_VERSION")),
         };
         Ok(Context {

@@ -40,7 +40,8 @@ impl ExitCode {
             | Error::NoDownScript { .. }
             | Error::Partial { .. }
             | Error::AlreadyManaged { .. }
-            | Error::ForeignDatabase { .. } => ExitCode::Refused,
+            | Error::ForeignDatabase { .. }
+            | Error::Drift { .. } => ExitCode::Refused,
             Error::MigrationFailed(_) => ExitCode::MigrationFailed,
             Error::LockWaitTimeout { .. } | Error::LockLost { .. } => ExitCode::Lock,
             _ => ExitCode::Internal,

@@ -5,6 +5,7 @@
 mod common;
 
 use common::{count, exists, run, scalar, Dir};
+use mantis_migrate::verify;
 use mantis_testkit::TestDb;
 
 fn three_migrations() -> Dir {
@@ -154,9 +155,9 @@ async fn status_reports_every_state_in_text_and_json() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn embedded_set_applies_reverts_and_passes_its_verify_checks() {
+async fn embedded_baseline_applies_reverts_and_passes_its_verify_checks() {
     let db = TestDb::empty("embedded_001").await;
-    run(&db, &["up"]).expect_code(0);
+    run(&db, &["up", "--to", "1"]).expect_code(0);
     for table in [
         "users",
         "suppliers",
@@ -171,33 +172,23 @@ async fn embedded_set_applies_reverts_and_passes_its_verify_checks() {
             "core.{table} missing"
         );
     }
-    let verify = mantis_schema::migrations()
+    let script = mantis_schema::migrations()
         .unwrap()
         .get(1)
         .unwrap()
         .verify
         .clone()
         .unwrap();
+    let suite = verify::Suite::from_script(&script);
     let client = db.client().await;
-    for check in &verify.statements {
-        let rows = client
-            .query(&check.sql, &[])
-            .await
-            .unwrap_or_else(|e| panic!("check at line {}: {e}", check.line));
-        assert!(
-            rows.is_empty(),
-            "verify check at line {} found {} offending row(s)",
-            check.line,
-            rows.len()
-        );
-    }
-    // The checks can fail: break the schema and one of them must find it.
+    let report = verify::run(&client, &suite).await.unwrap();
+    let failed: Vec<_> = report.failures().map(|r| r.finding()).collect();
+    assert!(report.passed(), "001 checks failed: {failed:?}");
+    // The checks can fail: break the schema and exactly the right one finds it.
     client.batch_execute("ALTER TABLE core.stock_on_hand DROP CONSTRAINT stock_on_hand_product_id_warehouse_id_key").await.unwrap();
-    let mut failing = 0;
-    for check in &verify.statements {
-        failing += usize::from(!client.query(&check.sql, &[]).await.unwrap().is_empty());
-    }
-    assert_eq!(failing, 1, "exactly the uniqueness check must fail");
+    let report = verify::run(&client, &suite).await.unwrap();
+    let failing: Vec<&str> = report.failures().map(|r| r.check.name.as_str()).collect();
+    assert_eq!(failing, ["one stock row per product and warehouse"]);
     client
         .batch_execute("ALTER TABLE core.stock_on_hand ADD UNIQUE (product_id, warehouse_id)")
         .await

@@ -277,6 +277,23 @@ pub enum Error {
         /// The database name.
         name: String,
     },
+    /// The live schema is not what the applied migrations define: checked with
+    /// the verify file of the newest applied migration before building on it.
+    #[error(
+        "refusing to migrate: the database does not match migration {version:03}, which its history says is applied\n  \
+         checked with {file}; what differs:\n{}\n  \
+         hint: bring the schema back to what {version:03} defines (or record the right version with `mantis baseline`); \
+         --no-drift-check skips this check",
+        findings.iter().map(|f| format!("  - {f}")).collect::<Vec<_>>().join("\n")
+    )]
+    Drift {
+        /// The applied version whose checks failed.
+        version: u64,
+        /// Its verify file.
+        file: String,
+        /// One line per failed check: the check and what was found.
+        findings: Vec<String>,
+    },
     /// A migration statement failed.
     #[error("{0}")]
     MigrationFailed(Box<StatementFailure>),

@@ -41,6 +41,7 @@ pub mod split;
 mod sql;
 pub mod status;
 mod tls;
+pub mod verify;
 
 pub use connect::{ConnectOptions, SslMode};
 pub use error::{ConnectError, Error, FileProblem, SourceError, StatementFailure};

@@ -8,7 +8,7 @@ use tokio_postgres::Client;
 
 use crate::error::{Error, StatementFailure};
 use crate::event::{Event, EventSink};
-use crate::history::{self, Record};
+use crate::history::{self, DbState, Record};
 use crate::lock::{self, LockGuard};
 use crate::plan::{self, Direction, Plan, Step};
 use crate::script::leading_words;
@@ -17,6 +17,7 @@ use crate::source::MigrationSet;
 use crate::split::Statement;
 use crate::sql;
 use crate::status::{self, StatusReport};
+use crate::verify;
 
 /// SQLSTATE of `lock_timeout` expiring: the only error worth retrying here.
 const LOCK_NOT_AVAILABLE: &str = "55P03";
@@ -40,6 +41,9 @@ pub struct RunOptions {
     pub allow_missing: bool,
     /// Recorded in history, e.g. `mantis 0.1.0`.
     pub tool_version: String,
+    /// Before migrating up, run the verify file of the newest applied
+    /// migration and refuse when the live schema differs from it.
+    pub check_drift: bool,
 }
 
 impl Default for RunOptions {
@@ -51,6 +55,7 @@ impl Default for RunOptions {
             lock_retries: 3,
             allow_missing: false,
             tool_version: format!("mantis-migrate {}", env!("CARGO_PKG_VERSION")),
+            check_drift: true,
         }
     }
 }
@@ -152,6 +157,7 @@ impl Migrator {
             target,
             self.options.allow_missing,
         )?;
+        self.check_drift(session, &state, &plan).await?;
         if dry_run {
             let version_after = plan.current;
             return Ok(RunReport {
@@ -174,6 +180,48 @@ impl Migrator {
             dry_run,
             completed,
             version_after,
+        })
+    }
+
+    /// Refuses to build on a schema that is not what the newest applied
+    /// migration left (the drift that broke the seed's package in production).
+    /// Skipped when nothing is pending, going down, or resuming a half-done
+    /// migration (its schema is mid-change by definition).
+    async fn check_drift(
+        &self,
+        session: &Session,
+        state: &DbState,
+        plan: &Plan,
+    ) -> Result<(), Error> {
+        if !self.options.check_drift
+            || plan.direction != Direction::Up
+            || plan.steps.is_empty()
+            || state.progress.is_some()
+        {
+            return Ok(());
+        }
+        let Some(current) = state.current() else {
+            return Ok(());
+        };
+        let Some(script) = self.set.get(current).and_then(|m| m.verify.as_ref()) else {
+            return Ok(());
+        };
+        let suite = verify::Suite::from_script(script);
+        let report = verify::run(session.client(), &suite).await?;
+        if report.passed() {
+            return Ok(());
+        }
+        let findings = report
+            .failures()
+            .map(|r| {
+                let what = r.finding().unwrap_or_default();
+                format!("[{}] {}: {what}", r.check.section, r.check.name)
+            })
+            .collect();
+        Err(Error::Drift {
+            version: current,
+            file: suite.file,
+            findings,
         })
     }
 

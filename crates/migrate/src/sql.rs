@@ -80,3 +80,6 @@ pub(crate) const DATABASE_COMMENT: &str =
 
 /// Sets a session-level setting (lock_timeout, statement_timeout).
 pub(crate) const SET_SESSION_SETTING: &str = "SELECT set_config($1, $2, false)";
+
+/// Opens the verify transaction: one snapshot for every check, never committed.
+pub const VERIFY_BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ";

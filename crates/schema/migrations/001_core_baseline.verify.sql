@@ -27,6 +27,38 @@ WHERE table_schema = 'core'
   AND column_name IN ('quantity', 'cost_price', 'min_stock_level', 'max_stock_level')
   AND data_type <> 'numeric';
 
+-- check: every column of migration 001 exists with its type
+-- The drift that broke the original package in production: tables renamed,
+-- keys of another type. Each row names what 001 defines and what was found.
+WITH expected (table_name, column_name, data_type) AS (VALUES
+    ('users', 'id', 'uuid'), ('users', 'email', 'text'), ('users', 'display_name', 'text'),
+    ('suppliers', 'id', 'uuid'), ('suppliers', 'name', 'text'), ('suppliers', 'description', 'text'),
+    ('suppliers', 'is_active', 'boolean'), ('suppliers', 'metadata', 'jsonb'),
+    ('categories', 'id', 'uuid'), ('categories', 'name', 'text'), ('categories', 'parent_id', 'uuid'),
+    ('products', 'id', 'uuid'), ('products', 'sku', 'text'), ('products', 'name', 'text'),
+    ('products', 'description', 'text'), ('products', 'category_id', 'uuid'),
+    ('products', 'brand_from_supplier', 'text'), ('products', 'brand_id', 'uuid'),
+    ('products', 'unit_of_measure', 'text'), ('products', 'min_stock_level', 'numeric(18,4)'),
+    ('products', 'max_stock_level', 'numeric(18,4)'), ('products', 'is_active', 'boolean'),
+    ('supplier_products', 'id', 'uuid'), ('supplier_products', 'supplier_id', 'uuid'),
+    ('supplier_products', 'product_id', 'uuid'), ('supplier_products', 'supplier_sku', 'text'),
+    ('supplier_products', 'cost_price', 'numeric(18,4)'), ('supplier_products', 'currency', 'text'),
+    ('supplier_products', 'is_preferred', 'boolean'),
+    ('warehouses', 'id', 'uuid'), ('warehouses', 'code', 'text'), ('warehouses', 'name', 'text'),
+    ('warehouses', 'is_active', 'boolean'),
+    ('stock_on_hand', 'id', 'uuid'), ('stock_on_hand', 'product_id', 'uuid'),
+    ('stock_on_hand', 'warehouse_id', 'uuid'), ('stock_on_hand', 'quantity', 'numeric(18,4)')
+)
+SELECT 'core.' || e.table_name AS "table", e.column_name AS "column", e.data_type AS expected,
+       CASE WHEN to_regclass('core.' || e.table_name) IS NULL THEN 'table missing'
+            WHEN a.attname IS NULL THEN 'column missing'
+            ELSE format_type(a.atttypid, a.atttypmod) END AS found
+FROM expected e
+LEFT JOIN pg_attribute a
+       ON a.attrelid = to_regclass('core.' || e.table_name)
+      AND a.attname = e.column_name AND a.attnum > 0 AND NOT a.attisdropped
+WHERE a.attname IS NULL OR format_type(a.atttypid, a.atttypmod) <> e.data_type;
+
 -- section: 2 Constraints
 -- check: one stock row per product and warehouse
 SELECT 'core.stock_on_hand (product_id, warehouse_id) is not unique' AS problem

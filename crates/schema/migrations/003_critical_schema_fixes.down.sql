@@ -1,0 +1,122 @@
+-- Reverts migration 003 without losing data (one transaction).
+--
+-- Before anything is dropped, every value that lives only in 003's objects is
+-- copied into a new schema mantis_backup_003_<UTC time>: brands, product→brand
+-- links, stock movements, unit costs and their source, supplier contacts and
+-- the backfill reports. The schema's comment describes the set; `mantis backups`
+-- lists them and `mantis up --restore-backup latest` puts the data back after
+-- 003 is applied again (docs/execution-guide.md). Backups are never dropped by
+-- mantis; drop one with DROP SCHEMA ... CASCADE once it is no longer needed.
+--
+-- Data that 001 already had (products.brand_id included) is left as it is.
+-- By hand: psql -v ON_ERROR_STOP=1 -1 -f THIS_FILE
+
+DO $$
+DECLARE
+    target  text := 'mantis_backup_003_' || to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYYMMDD"_"HH24MISS');
+    suffix  int := 1;
+    base    text;
+    counts  jsonb := '{}'::jsonb;
+    n       bigint;
+    copy    record;
+BEGIN
+    base := target;
+    WHILE to_regnamespace(target) IS NOT NULL LOOP
+        suffix := suffix + 1;
+        target := base || '_' || suffix;
+    END LOOP;
+    EXECUTE format('CREATE SCHEMA %I', target);
+
+    FOR copy IN SELECT * FROM (VALUES
+        ('brand',
+         'SELECT id, name, code, description, website, is_active, created_at, updated_at FROM core.brand'),
+        ('product_brand',
+         'SELECT id AS product_id, brand_id FROM core.products WHERE brand_id IS NOT NULL'),
+        ('stock_movement',
+         'SELECT id, product_id, warehouse_id, movement_type::text AS movement_type, quantity, unit_of_measure,
+                 unit_cost, reference_type::text AS reference_type, reference_id, reference_number, notes,
+                 metadata, created_by, created_at FROM core.stock_movement'),
+        ('stock_cost',
+         'SELECT id, product_id, warehouse_id, cost_price, cost_method::text AS cost_method, cost_source,
+                 last_cost_update_at FROM core.stock_on_hand'),
+        ('supplier_contact',
+         'SELECT id AS supplier_id, contact_phone, contact_email, website, payment_terms FROM core.suppliers'),
+        ('supplier_contact_issue',
+         'SELECT supplier_id, field, value, reason, detected_at FROM core.supplier_contact_issue'),
+        ('product_brand_issue',
+         'SELECT product_id, legacy_brand_id, brand_text, resolution, detected_at FROM core.product_brand_issue')
+    ) AS t(name, query)
+    LOOP
+        EXECUTE format('CREATE TABLE %I.%I AS %s', target, copy.name, copy.query);
+        GET DIAGNOSTICS n = ROW_COUNT;
+        counts := counts || jsonb_build_object(copy.name, n);
+    END LOOP;
+
+    EXECUTE format('COMMENT ON SCHEMA %I IS %L', target, jsonb_build_object(
+        'mantis_backup', 1,
+        'version', 3,
+        'migration', 'critical_schema_fixes',
+        'created_at', clock_timestamp(),
+        'created_by', current_user,
+        'rows', counts)::text);
+    RAISE NOTICE '003 down: data saved in schema % (%)', target, counts;
+END
+$$;
+
+DROP FUNCTION IF EXISTS core.refresh_all_inventory_views();
+DROP MATERIALIZED VIEW IF EXISTS core.mv_low_stock_alerts;
+DROP MATERIALIZED VIEW IF EXISTS core.mv_product_stock_summary;
+DROP MATERIALIZED VIEW IF EXISTS core.mv_inventory_valuation;
+
+DROP TABLE IF EXISTS core.stock_movement;
+DROP FUNCTION IF EXISTS core.apply_stock_movement();
+DROP TABLE IF EXISTS core.supplier_contact_issue;
+DROP TABLE IF EXISTS core.product_brand_issue;
+
+DROP INDEX IF EXISTS core.products_brand_idx;
+DROP INDEX IF EXISTS core.products_category_idx;
+DROP INDEX IF EXISTS core.products_active_name_lower_idx;
+DROP INDEX IF EXISTS core.products_sku_lower_idx;
+DROP INDEX IF EXISTS core.products_search_fts_idx;
+DROP INDEX IF EXISTS core.stock_on_hand_valuation_idx;
+DROP INDEX IF EXISTS core.stock_on_hand_out_of_stock_idx;
+DROP INDEX IF EXISTS core.supplier_products_preferred_idx;
+DROP INDEX IF EXISTS core.suppliers_active_name_lower_idx;
+
+-- Back to the plain foreign keys of migration 001, under their 001 names.
+ALTER TABLE core.products DROP CONSTRAINT IF EXISTS fk_products_brand;
+ALTER TABLE core.products DROP CONSTRAINT IF EXISTS fk_products_category;
+ALTER TABLE core.stock_on_hand DROP CONSTRAINT IF EXISTS fk_stock_on_hand_product;
+ALTER TABLE core.stock_on_hand DROP CONSTRAINT IF EXISTS fk_stock_on_hand_warehouse;
+ALTER TABLE core.products
+    ADD CONSTRAINT products_category_id_fkey FOREIGN KEY (category_id) REFERENCES core.categories (id);
+ALTER TABLE core.stock_on_hand
+    ADD CONSTRAINT stock_on_hand_product_id_fkey FOREIGN KEY (product_id) REFERENCES core.products (id),
+    ADD CONSTRAINT stock_on_hand_warehouse_id_fkey FOREIGN KEY (warehouse_id) REFERENCES core.warehouses (id);
+
+DROP TRIGGER IF EXISTS trg_stock_on_hand_value ON core.stock_on_hand;
+DROP FUNCTION IF EXISTS core.stock_on_hand_value();
+ALTER TABLE core.stock_on_hand
+    DROP COLUMN IF EXISTS cost_price,
+    DROP COLUMN IF EXISTS cost_method,
+    DROP COLUMN IF EXISTS cost_source,
+    DROP COLUMN IF EXISTS last_cost_update_at,
+    DROP COLUMN IF EXISTS total_value;
+
+ALTER TABLE core.suppliers
+    DROP COLUMN IF EXISTS contact_phone,
+    DROP COLUMN IF EXISTS contact_email,
+    DROP COLUMN IF EXISTS website,
+    DROP COLUMN IF EXISTS payment_terms;
+
+DROP TABLE IF EXISTS core.brand;
+DROP FUNCTION IF EXISTS core.set_updated_at();
+DROP FUNCTION IF EXISTS core.is_valid_email(text);
+DROP FUNCTION IF EXISTS core.is_valid_phone(text);
+DROP FUNCTION IF EXISTS core.is_valid_website(text);
+DROP FUNCTION IF EXISTS core.brand_code_base(text);
+DROP FUNCTION IF EXISTS core.brand_key(text);
+
+DROP TYPE IF EXISTS core.cost_method;
+DROP TYPE IF EXISTS core.reference_type;
+DROP TYPE IF EXISTS core.movement_type;
