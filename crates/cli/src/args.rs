@@ -95,6 +95,10 @@ pub enum Command {
         /// Only print the plan.
         #[arg(long)]
         dry_run: bool,
+        /// After applying, put back the data a down saved: a backup set's
+        /// schema name, or `latest` (see `mantis backups`).
+        #[arg(long, value_name = "NAME|latest")]
+        restore_backup: Option<String>,
     },
     /// Revert migrations (the last one, or down to --to; --to 0 reverts all).
     Down {
@@ -110,11 +114,28 @@ pub enum Command {
         #[arg(long, value_name = "V")]
         version: u64,
     },
-    /// Create a scratch database, apply every migration, show the status.
+    /// Load deterministic, realistic MantisNXT data into a database at version 1.
+    Seed {
+        /// Number of products (1 to 1,000,000).
+        #[arg(long, default_value_t = mantis_datagen::Spec::default().products, value_name = "N")]
+        products: u64,
+        /// Number of warehouses (1 to 5).
+        #[arg(long, default_value_t = mantis_datagen::Spec::default().warehouses, value_name = "N")]
+        warehouses: usize,
+        /// Random seed: the same seed gives the same data.
+        #[arg(long, default_value_t = mantis_datagen::Spec::default().seed, value_name = "S")]
+        seed: u64,
+    },
+    /// List the backup sets that `down` saved (schemas mantis_backup_*).
+    Backups,
+    /// The seed's story on a scratch database: 001, seed data, 003, summary.
     Demo {
         /// Name of the scratch database (re-created if a previous demo made it).
         #[arg(long, default_value = "mantis_demo", value_name = "NAME")]
         database: String,
+        /// Number of products to seed.
+        #[arg(long, default_value_t = mantis_datagen::Spec::default().products, value_name = "N")]
+        products: u64,
     },
 }
 

@@ -12,6 +12,8 @@ pub struct Context {
     pub run: RunOptions,
     pub events: EventSink,
     pub format: Format,
+    /// -q: only what needs a human's attention on stderr (no progress bars).
+    pub quiet: bool,
     source: Option<std::path::PathBuf>,
 }
 
@@ -33,6 +35,7 @@ impl Context {
             run,
             events: stderr_sink(global.quiet),
             format: global.format,
+            quiet: global.quiet,
             source: global.source.clone(),
         })
     }

@@ -55,6 +55,15 @@ impl ExitCode {
         }
     }
 
+    fn of_seed(error: &mantis_datagen::SeedError) -> ExitCode {
+        use mantis_datagen::SeedError;
+        match error {
+            SeedError::Scale { .. } | SeedError::Warehouses { .. } => ExitCode::Usage,
+            SeedError::Database { .. } => ExitCode::Internal,
+            _ => ExitCode::Refused,
+        }
+    }
+
     /// The code for any error the binary ends with.
     pub fn of_any(error: &anyhow::Error) -> ExitCode {
         error
@@ -66,6 +75,8 @@ impl ExitCode {
                     Some(ExitCode::of_connect(e))
                 } else if e.is::<mantis_migrate::SourceError>() {
                     Some(ExitCode::Source)
+                } else if let Some(e) = e.downcast_ref::<mantis_datagen::SeedError>() {
+                    Some(ExitCode::of_seed(e))
                 } else if e.is::<Refusal>() {
                     Some(ExitCode::Refused)
                 } else {

@@ -56,7 +56,7 @@ BEGIN
         'mantis_backup', 1,
         'version', 3,
         'migration', 'critical_schema_fixes',
-        'created_at', clock_timestamp(),
+        'created_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
         'created_by', current_user,
         'rows', counts)::text);
     RAISE NOTICE '003 down: data saved in schema % (%)', target, counts;

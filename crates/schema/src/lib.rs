@@ -5,6 +5,10 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod backups;
+mod sql;
+pub mod summary;
+
 use mantis_migrate::{MigrationSet, SourceError};
 
 /// Every embedded file as `(file name, bytes)`, sorted by name.

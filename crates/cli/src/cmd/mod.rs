@@ -1,8 +1,10 @@
 //! One file per command; each turns arguments into a library call and renders the result.
 
+mod backups;
 mod baseline;
 mod demo;
 mod migrate;
+mod seed;
 mod status;
 
 use anyhow::Result;
@@ -20,13 +22,33 @@ pub async fn run(cli: Cli) -> Result<()> {
             let direction = if down { Direction::Down } else { Direction::Up };
             migrate::run(&ctx, direction, target.to, true).await
         }
-        Command::Up { target, dry_run } => {
-            migrate::run(&ctx, Direction::Up, target.to, dry_run).await
-        }
+        Command::Up {
+            target,
+            dry_run,
+            restore_backup: None,
+        } => migrate::run(&ctx, Direction::Up, target.to, dry_run).await,
+        Command::Up {
+            target,
+            dry_run,
+            restore_backup: Some(name),
+        } => backups::up_and_restore(&ctx, target.to, dry_run, &name).await,
         Command::Down { target, dry_run } => {
             migrate::run(&ctx, Direction::Down, target.to, dry_run).await
         }
         Command::Baseline { version } => baseline::run(&ctx, version).await,
-        Command::Demo { database } => demo::run(&ctx, &database).await,
+        Command::Seed {
+            products,
+            warehouses,
+            seed,
+        } => {
+            let spec = mantis_datagen::Spec {
+                seed,
+                products,
+                warehouses,
+            };
+            seed::run(&ctx, &spec).await
+        }
+        Command::Backups => backups::list(&ctx).await,
+        Command::Demo { database, products } => demo::run(&ctx, &database, products).await,
     }
 }

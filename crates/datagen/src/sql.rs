@@ -1,0 +1,14 @@
+//! SQL of the data generator.
+
+/// (core schema of 001 present, migration 003 applied).
+pub const TARGET_STATE: &str = "SELECT to_regclass('core.products') IS NOT NULL \
+     AND to_regclass('core.stock_on_hand') IS NOT NULL \
+     AND to_regclass('core.supplier_products') IS NOT NULL, \
+     to_regclass('core.stock_movement') IS NOT NULL";
+
+/// Rows already in the catalogue.
+pub const PRODUCT_COUNT: &str = "SELECT count(*) FROM core.products";
+
+/// Fresh statistics, so that the first queries on seeded data plan well.
+pub const ANALYZE: &str = "ANALYZE core.users, core.suppliers, core.categories, core.warehouses, \
+     core.products, core.supplier_products, core.stock_on_hand";

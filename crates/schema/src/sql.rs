@@ -1,0 +1,13 @@
+//! SQL of the schema crate's helpers (the migrations themselves are .sql files).
+
+/// Backup sets saved by down scripts: schemas whose comment is mantis JSON.
+pub const BACKUP_SETS: &str = "SELECT n.nspname, obj_description(n.oid, 'pg_namespace') \
+     FROM pg_namespace n \
+     WHERE n.nspname LIKE 'mantis\\_backup\\_%' \
+     ORDER BY n.nspname";
+
+/// Names the backup a restore script reads (transaction-local).
+pub const SET_RESTORE_FROM: &str = "SELECT set_config('mantis.restore_from', $1, true)";
+
+/// The state of the MantisNXT data after migration 003 (see summary.rs).
+pub const SUMMARY: &str = include_str!("../sql/summary.sql");
