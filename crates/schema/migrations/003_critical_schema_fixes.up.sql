@@ -65,7 +65,7 @@ CREATE OR REPLACE FUNCTION core.is_valid_email(value text) RETURNS boolean
 
 CREATE OR REPLACE FUNCTION core.is_valid_phone(value text) RETURNS boolean
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$ SELECT value ~ '^\+?[0-9][0-9 ().-]*[0-9]$'
+    AS $$ SELECT value ~ '^\+?[0-9 ().-]+$'
        AND length(regexp_replace(value, '[^0-9]', '', 'g')) BETWEEN 7 AND 15 $$;
 
 CREATE OR REPLACE FUNCTION core.is_valid_website(value text) RETURNS boolean

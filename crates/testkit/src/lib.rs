@@ -19,6 +19,7 @@ mod private_server;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub use mantis_datagen::Spec;
 use mantis_migrate::ident::{quote_ident, quote_literal};
 use mantis_migrate::{ignore_events, ConnectOptions, Direction, Migrator, RunOptions, Session};
 use sha2::{Digest, Sha256};
@@ -56,7 +57,14 @@ impl TestDb {
 
     /// A new database with the embedded migrations applied up to `version`.
     pub async fn at_version(label: &str, version: u64) -> TestDb {
-        let template = ensure_template(version).await;
+        let template = ensure_template(version, None).await;
+        Self::create(label, &template).await
+    }
+
+    /// A new database at migration 001 loaded with `spec`'s data
+    /// (`mantis seed`), then migrated up to `version`.
+    pub async fn seeded(label: &str, spec: &Spec, version: u64) -> TestDb {
+        let template = ensure_template(version, Some(spec)).await;
         Self::create(label, &template).await
     }
 
@@ -166,19 +174,37 @@ fn unique_name(label: &str) -> String {
     format!("mt_{clean}_{}_{n}", std::process::id())
 }
 
-/// Name of the template at `version`: it changes whenever any embedded file does.
-fn template_name(version: u64) -> String {
+/// Name of the template at `version` (seeded with `spec`): it changes
+/// whenever any embedded file, or the generator's output, does.
+fn template_name(version: u64, spec: Option<&Spec>) -> String {
     let mut hash = Sha256::new();
     for (name, bytes) in mantis_schema::FILES {
         hash.update(name.as_bytes());
         hash.update(bytes);
     }
+    let Some(spec) = spec else {
+        let digest = hex::encode(hash.finalize());
+        return format!("mantis_tpl_v{version}_{}", &digest[..12]);
+    };
+    // A sample of generated rows stands for the generator's code.
+    for i in 0..64 {
+        let product = mantis_datagen::rows::product(spec.seed, i, 33);
+        let prices = mantis_datagen::rows::prices(spec.seed, i, 22);
+        let stock = mantis_datagen::rows::stock(spec.seed, i, product.unit, spec.warehouses);
+        hash.update(format!("{product:?}{prices:?}{stock:?}").as_bytes());
+    }
     let digest = hex::encode(hash.finalize());
-    format!("mantis_tpl_v{version}_{}", &digest[..12])
+    format!(
+        "mantis_tpl_v{version}_s{}_{}x{}_{}",
+        spec.seed,
+        spec.products,
+        spec.warehouses,
+        &digest[..10]
+    )
 }
 
-async fn ensure_template(version: u64) -> String {
-    let name = template_name(version);
+async fn ensure_template(version: u64, spec: Option<&Spec>) -> String {
+    let name = template_name(version, spec);
     let admin = connect(&server()).await;
     admin
         .query_one("SELECT pg_advisory_lock($1)", &[&TEMPLATE_LOCK])
@@ -190,7 +216,7 @@ async fn ensure_template(version: u64) -> String {
         .expect("look up template")
         .is_some();
     if !exists {
-        build_template(&admin, &name, version).await;
+        build_template(&admin, &name, version, spec).await;
     }
     admin
         .query_one("SELECT pg_advisory_unlock($1)", &[&TEMPLATE_LOCK])
@@ -201,7 +227,7 @@ async fn ensure_template(version: u64) -> String {
 
 /// Builds under a temporary name and renames at the end, so a half-built
 /// template is never cloned.
-async fn build_template(admin: &Client, name: &str, version: u64) {
+async fn build_template(admin: &Client, name: &str, version: u64, spec: Option<&Spec>) {
     let building = format!("{name}_building");
     let drop = format!(
         "DROP DATABASE IF EXISTS {} WITH (FORCE)",
@@ -222,7 +248,17 @@ async fn build_template(admin: &Client, name: &str, version: u64) {
             .await
             .expect("connect to template");
         let set = mantis_schema::migrations().expect("embedded migrations");
-        Migrator::new(set, RunOptions::default(), ignore_events())
+        let migrator = Migrator::new(set, RunOptions::default(), ignore_events());
+        if let Some(spec) = spec {
+            migrator
+                .run(&session, Direction::Up, Some(1), false)
+                .await
+                .unwrap_or_else(|e| panic!("building template {name}: {e}"));
+            mantis_datagen::seed(session.client(), spec, &|_| {})
+                .await
+                .unwrap_or_else(|e| panic!("seeding template {name}: {e}"));
+        }
+        migrator
             .run(&session, Direction::Up, Some(version), false)
             .await
             .unwrap_or_else(|e| panic!("building template {name}: {e}"));

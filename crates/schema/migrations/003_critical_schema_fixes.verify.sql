@@ -1,0 +1,227 @@
+-- Checks of migration 003. Each check is a SELECT returning the offending rows:
+-- zero rows means it passes. Run by the engine in one rolled-back transaction,
+-- each check in its own savepoint, so checks that write change nothing.
+
+-- section: 1 Schema
+-- check: new tables exist
+SELECT t AS missing_table
+FROM unnest(ARRAY['brand', 'stock_movement', 'supplier_contact_issue', 'product_brand_issue']) AS t
+WHERE to_regclass('core.' || t) IS NULL;
+
+-- check: enums have exactly the expected labels
+WITH expected (type_name, labels) AS (VALUES
+    ('movement_type', ARRAY['RECEIPT', 'SHIPMENT', 'ADJUSTMENT', 'TRANSFER', 'RETURN', 'DAMAGED', 'THEFT', 'PRODUCTION']),
+    ('reference_type', ARRAY['PURCHASE_ORDER', 'SALES_ORDER', 'TRANSFER_ORDER', 'MANUAL_ADJUSTMENT', 'SYSTEM_ADJUSTMENT', 'STOCK_COUNT']),
+    ('cost_method', ARRAY['FIFO', 'LIFO', 'WAC', 'SPECIFIC'])
+)
+SELECT e.type_name, e.labels AS expected,
+       (SELECT array_agg(enumlabel::text ORDER BY enumsortorder) FROM pg_enum
+        WHERE enumtypid = to_regtype('core.' || e.type_name)) AS found
+FROM expected e
+WHERE (SELECT array_agg(enumlabel::text ORDER BY enumsortorder) FROM pg_enum
+       WHERE enumtypid = to_regtype('core.' || e.type_name)) IS DISTINCT FROM e.labels;
+
+-- check: new columns exist with their types
+WITH expected (table_name, column_name, data_type) AS (VALUES
+    ('stock_on_hand', 'cost_price', 'numeric(20,6)'),
+    ('stock_on_hand', 'cost_method', 'core.cost_method'),
+    ('stock_on_hand', 'cost_source', 'text'),
+    ('stock_on_hand', 'last_cost_update_at', 'timestamp with time zone'),
+    ('stock_on_hand', 'total_value', 'numeric(38,10)'),
+    ('suppliers', 'contact_phone', 'text'),
+    ('suppliers', 'contact_email', 'text'),
+    ('suppliers', 'website', 'text'),
+    ('suppliers', 'payment_terms', 'text'),
+    ('brand', 'name', 'text'),
+    ('brand', 'code', 'text'),
+    ('stock_movement', 'movement_type', 'core.movement_type'),
+    ('stock_movement', 'quantity', 'numeric(18,4)'),
+    ('stock_movement', 'unit_cost', 'numeric(20,6)'),
+    ('stock_movement', 'total_cost', 'numeric(38,10)'),
+    ('stock_movement', 'reference_type', 'core.reference_type'),
+    ('stock_movement', 'reference_id', 'uuid')
+)
+SELECT 'core.' || e.table_name AS "table", e.column_name AS "column", e.data_type AS expected,
+       coalesce(format_type(a.atttypid, a.atttypmod), 'missing') AS found
+FROM expected e
+LEFT JOIN pg_attribute a
+       ON a.attrelid = to_regclass('core.' || e.table_name)
+      AND a.attname = e.column_name AND a.attnum > 0 AND NOT a.attisdropped
+WHERE a.attname IS NULL OR format_type(a.atttypid, a.atttypmod) <> e.data_type;
+
+-- section: 2 Constraints
+-- check: foreign keys have the ON DELETE rules of ADR-024
+WITH expected (table_name, column_name, referenced, rule) AS (VALUES
+    ('stock_on_hand', 'product_id', 'core.products', 'c'),
+    ('stock_movement', 'product_id', 'core.products', 'c'),
+    ('stock_on_hand', 'warehouse_id', 'core.warehouses', 'r'),
+    ('stock_movement', 'warehouse_id', 'core.warehouses', 'c'),
+    ('products', 'brand_id', 'core.brand', 'n'),
+    ('products', 'category_id', 'core.categories', 'n')
+)
+SELECT 'core.' || e.table_name || '.' || e.column_name AS foreign_key,
+       e.referenced, e.rule AS expected_rule,
+       coalesce(string_agg(k.confdeltype::text || CASE WHEN k.convalidated THEN '' ELSE ' (not validated)' END, ', '),
+                'missing') AS found
+FROM expected e
+LEFT JOIN pg_constraint k
+       ON k.contype = 'f'
+      AND k.conrelid = to_regclass('core.' || e.table_name)
+      AND k.confrelid = to_regclass(e.referenced)
+      AND k.conkey = ARRAY[(SELECT attnum FROM pg_attribute
+                            WHERE attrelid = to_regclass('core.' || e.table_name) AND attname = e.column_name)]
+GROUP BY e.table_name, e.column_name, e.referenced, e.rule
+HAVING count(k.oid) <> 1 OR bool_or(k.confdeltype::text <> e.rule OR NOT k.convalidated);
+
+-- check: check and unique constraints exist and are validated
+SELECT c AS missing_or_not_validated
+FROM unnest(ARRAY[
+    'brand.brand_name_not_blank', 'brand.brand_code_format', 'brand.brand_code_key', 'brand.brand_website_format',
+    'stock_movement.stock_movement_quantity_not_zero', 'stock_movement.stock_movement_unit_cost_not_negative',
+    'stock_movement.stock_movement_reference_has_type',
+    'stock_on_hand.stock_on_hand_cost_price_not_negative', 'stock_on_hand.stock_on_hand_cost_source_known',
+    'suppliers.suppliers_contact_email_format', 'suppliers.suppliers_contact_phone_format',
+    'suppliers.suppliers_website_format']) AS c
+WHERE NOT EXISTS (
+    SELECT FROM pg_constraint k
+    WHERE k.conrelid = to_regclass('core.' || split_part(c, '.', 1))
+      AND k.conname = split_part(c, '.', 2)
+      AND k.convalidated);
+
+-- section: 3 Indexes
+-- check: every index of 003 exists and is valid
+SELECT i AS missing_or_invalid_index
+FROM unnest(ARRAY[
+    'brand_name_key_idx', 'brand_active_name_idx',
+    'stock_movement_product_warehouse_time_idx', 'stock_movement_warehouse_time_idx',
+    'stock_movement_reference_idx', 'stock_movement_type_time_idx', 'stock_movement_time_brin',
+    'products_brand_idx', 'products_category_idx', 'products_active_name_lower_idx',
+    'products_sku_lower_idx', 'products_search_fts_idx',
+    'stock_on_hand_valuation_idx', 'stock_on_hand_out_of_stock_idx',
+    'supplier_products_preferred_idx', 'suppliers_active_name_lower_idx',
+    'mv_inventory_valuation_key', 'mv_product_stock_summary_key', 'mv_low_stock_alerts_key']) AS i
+WHERE NOT EXISTS (
+    SELECT FROM pg_index x
+    WHERE x.indexrelid = to_regclass('core.' || i) AND x.indisvalid AND x.indisready);
+
+-- section: 4 Triggers and functions
+-- check: triggers exist and are enabled
+SELECT t AS missing_or_disabled_trigger
+FROM unnest(ARRAY['brand.trg_brand_updated_at', 'stock_movement.trg_stock_movement_apply',
+                  'stock_on_hand.trg_stock_on_hand_value']) AS t
+WHERE NOT EXISTS (
+    SELECT FROM pg_trigger g
+    WHERE g.tgrelid = to_regclass('core.' || split_part(t, '.', 1))
+      AND g.tgname = split_part(t, '.', 2)
+      AND g.tgenabled IN ('O', 'A'));
+
+-- check: functions exist
+SELECT f AS missing_function
+FROM unnest(ARRAY['core.brand_key(text)', 'core.brand_code_base(text)', 'core.is_valid_email(text)',
+                  'core.is_valid_phone(text)', 'core.is_valid_website(text)', 'core.set_updated_at()',
+                  'core.stock_on_hand_value()', 'core.apply_stock_movement()',
+                  'core.refresh_all_inventory_views()']) AS f
+WHERE to_regprocedure(f) IS NULL;
+
+-- section: 5 Data coverage
+-- check: every product with brand text is linked to a brand
+SELECT id, sku, brand_from_supplier
+FROM core.products
+WHERE btrim(brand_from_supplier) <> '' AND brand_id IS NULL;
+
+-- check: every stock row has its opening balance (quantity = sum of movements)
+SELECT s.product_id, s.warehouse_id, s.quantity, coalesce(m.total, 0) AS sum_of_movements
+FROM core.stock_on_hand s
+LEFT JOIN (SELECT product_id, warehouse_id, sum(quantity) AS total
+           FROM core.stock_movement GROUP BY 1, 2) m
+       ON m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id
+WHERE s.quantity <> coalesce(m.total, 0);
+
+-- check: stock value is quantity times unit cost
+SELECT id, quantity, cost_price, total_value
+FROM core.stock_on_hand
+WHERE total_value IS DISTINCT FROM quantity * cost_price;
+
+-- section: 6 Orphaned records
+-- check: no product points to a missing brand or category
+SELECT p.id, p.brand_id, p.category_id
+FROM core.products p
+WHERE (p.brand_id IS NOT NULL AND NOT EXISTS (SELECT FROM core.brand b WHERE b.id = p.brand_id))
+   OR (p.category_id IS NOT NULL AND NOT EXISTS (SELECT FROM core.categories c WHERE c.id = p.category_id));
+
+-- check: no movement without its product or warehouse
+SELECT m.id FROM core.stock_movement m
+WHERE NOT EXISTS (SELECT FROM core.products p WHERE p.id = m.product_id)
+   OR NOT EXISTS (SELECT FROM core.warehouses w WHERE w.id = m.warehouse_id);
+
+-- section: 7 Materialized views
+-- check: views are populated and have a unique index on plain columns
+SELECT v AS view_not_refreshable_concurrently
+FROM unnest(ARRAY['mv_inventory_valuation', 'mv_product_stock_summary', 'mv_low_stock_alerts']) AS v
+WHERE NOT EXISTS (SELECT FROM pg_matviews m WHERE m.schemaname = 'core' AND m.matviewname = v AND m.ispopulated)
+   OR NOT EXISTS (SELECT FROM pg_index x
+                  WHERE x.indrelid = to_regclass('core.' || v) AND x.indisunique AND x.indisvalid
+                    AND x.indpred IS NULL AND x.indexprs IS NULL);
+
+-- check: a concurrent refresh of every view works
+SELECT view_name FROM core.refresh_all_inventory_views() WHERE NOT refreshed_concurrently;
+
+-- section: 9 Constraint tests
+-- check: a zero-quantity movement is rejected
+DO $$
+BEGIN
+    INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity)
+    SELECT p.id, w.id, 'RECEIPT', 0 FROM core.products p, core.warehouses w LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'a movement with quantity 0 was accepted';
+    END IF;
+EXCEPTION WHEN check_violation THEN
+    NULL; -- expected: the database rejects it
+END
+$$;
+
+-- check: an invalid supplier email is rejected
+DO $$
+BEGIN
+    UPDATE core.suppliers SET contact_email = 'not-an-email'
+    WHERE id = (SELECT id FROM core.suppliers LIMIT 1);
+    IF FOUND THEN
+        RAISE EXCEPTION 'an invalid contact email was accepted';
+    END IF;
+EXCEPTION WHEN check_violation THEN
+    NULL; -- expected
+END
+$$;
+
+-- section: 10 Trigger tests
+-- check: a receipt moves the quantity and the weighted average cost
+DO $$
+DECLARE
+    before   core.stock_on_hand%ROWTYPE;
+    after    core.stock_on_hand%ROWTYPE;
+    expected numeric;
+BEGIN
+    SELECT * INTO before FROM core.stock_on_hand
+    WHERE quantity > 0 AND cost_price IS NOT NULL ORDER BY id LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN; -- nothing costed to test against
+    END IF;
+    INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, unit_cost,
+                                     reference_type, reference_number)
+    VALUES (before.product_id, before.warehouse_id, 'RECEIPT', 10, 99.5, 'PURCHASE_ORDER', 'VERIFY-003');
+    SELECT * INTO after FROM core.stock_on_hand WHERE id = before.id;
+    expected := round((before.quantity * before.cost_price + 10 * 99.5) / (before.quantity + 10), 6);
+    IF after.quantity <> before.quantity + 10 OR after.cost_price <> expected THEN
+        RAISE EXCEPTION 'expected quantity % at cost %, found % at %',
+            before.quantity + 10, expected, after.quantity, after.cost_price;
+    END IF;
+END
+$$;
+
+-- check: updating a brand sets its updated_at
+WITH touched AS (
+    UPDATE core.brand SET description = description
+    WHERE id = (SELECT id FROM core.brand ORDER BY id LIMIT 1)
+    RETURNING id, updated_at
+)
+SELECT id, updated_at AS found, now() AS expected FROM touched WHERE updated_at <> now();
