@@ -14,6 +14,7 @@
 pub mod catalog;
 mod copy;
 mod error;
+mod keys;
 pub mod rows;
 mod sql;
 
@@ -81,6 +82,17 @@ impl Counts {
             .map(|(_, n)| *n)
     }
 }
+
+/// The tables seed loads (all empty before it starts).
+const LOADED: &[&str] = &[
+    "core.users",
+    "core.suppliers",
+    "core.categories",
+    "core.warehouses",
+    "core.products",
+    "core.supplier_products",
+    "core.stock_on_hand",
+];
 
 /// Passes over the product list: products, supplier prices, stock.
 const PRODUCT_PASSES: u64 = 3;
@@ -164,6 +176,7 @@ async fn load(
     spec: &Spec,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<Counts, SeedError> {
+    let dropped = keys::drop_keys(client, LOADED).await?;
     let mut counts = Counts::default();
     counts
         .tables
@@ -195,6 +208,7 @@ async fn load(
     counts
         .tables
         .push(("core.stock_on_hand", stock(client, spec, &report).await?));
+    keys::add_keys(client, &dropped).await?;
     client
         .batch_execute(sql::ANALYZE)
         .await

@@ -12,3 +12,11 @@ pub const PRODUCT_COUNT: &str = "SELECT count(*) FROM core.products";
 /// Fresh statistics, so that the first queries on seeded data plan well.
 pub const ANALYZE: &str = "ANALYZE core.users, core.suppliers, core.categories, core.warehouses, \
      core.products, core.supplier_products, core.stock_on_hand";
+
+/// Primary, unique and foreign keys on or pointing to the given tables,
+/// foreign keys first: (table, name, definition).
+pub const KEYS: &str = "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) \
+     FROM pg_constraint \
+     WHERE contype IN ('p', 'u', 'f') \
+       AND (conrelid = ANY($1::text[]::regclass[]) OR confrelid = ANY($1::text[]::regclass[])) \
+     ORDER BY contype = 'f' DESC, conrelid::regclass::text, conname";

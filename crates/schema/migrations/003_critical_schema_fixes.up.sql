@@ -106,13 +106,14 @@ BEGIN
 END
 $$;
 
--- The audit trail (ADR-020). quantity is signed: in > 0, out < 0.
+-- The audit trail (ADR-020). quantity is signed: in > 0, out < 0. The primary
+-- key, foreign keys and lookup indexes are added after the opening balances
+-- are loaded (phase 3f, 5 and 6): building them once is several times faster
+-- than maintaining them row by row.
 CREATE TABLE IF NOT EXISTS core.stock_movement (
-    id               uuid                PRIMARY KEY DEFAULT gen_random_uuid(),
-    product_id       uuid                NOT NULL
-                     CONSTRAINT fk_stock_movement_product REFERENCES core.products (id) ON DELETE CASCADE,
-    warehouse_id     uuid                NOT NULL
-                     CONSTRAINT fk_stock_movement_warehouse REFERENCES core.warehouses (id) ON DELETE CASCADE,
+    id               uuid                NOT NULL DEFAULT gen_random_uuid(),
+    product_id       uuid                NOT NULL,
+    warehouse_id     uuid                NOT NULL,
     movement_type    core.movement_type  NOT NULL,
     quantity         numeric(18,4)       NOT NULL CONSTRAINT stock_movement_quantity_not_zero CHECK (quantity <> 0),
     unit_of_measure  text                NOT NULL DEFAULT 'EA',
@@ -123,22 +124,11 @@ CREATE TABLE IF NOT EXISTS core.stock_movement (
     reference_number text,
     notes            text,
     metadata         jsonb               NOT NULL DEFAULT '{}'::jsonb,
-    created_by       uuid
-                     CONSTRAINT fk_stock_movement_created_by REFERENCES core.users (id) ON DELETE SET NULL,
+    created_by       uuid,
     created_at       timestamptz         NOT NULL DEFAULT now(),
     CONSTRAINT stock_movement_reference_has_type
         CHECK (reference_type IS NOT NULL OR (reference_id IS NULL AND reference_number IS NULL))
 );
-CREATE INDEX IF NOT EXISTS stock_movement_product_warehouse_time_idx
-    ON core.stock_movement (product_id, warehouse_id, created_at);
-CREATE INDEX IF NOT EXISTS stock_movement_warehouse_time_idx
-    ON core.stock_movement (warehouse_id, created_at);
-CREATE INDEX IF NOT EXISTS stock_movement_reference_idx
-    ON core.stock_movement (reference_type, reference_id) WHERE reference_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS stock_movement_type_time_idx
-    ON core.stock_movement (movement_type, created_at);
-CREATE INDEX IF NOT EXISTS stock_movement_time_brin
-    ON core.stock_movement USING brin (created_at);
 
 -- Reports of the backfill: what could not be moved, and why. Nothing in them
 -- was deleted anywhere; they say where the original value still is.
@@ -171,19 +161,10 @@ COMMIT;
 ------------------------------------------------------------------------------
 -- Phase 2: new columns on existing tables. Each ALTER takes a brief ACCESS
 -- EXCLUSIVE lock and rewrites nothing: no defaults that need a rewrite, no
--- STORED generated columns (total_value is kept by a trigger instead), and
+-- STORED generated columns (total_value is kept by a trigger, phase 4), and
 -- CHECKs are added NOT VALID and validated in phase 5 under a weaker lock.
 ------------------------------------------------------------------------------
 BEGIN;
-
-CREATE OR REPLACE FUNCTION core.stock_on_hand_value() RETURNS trigger
-    LANGUAGE plpgsql AS
-$$
-BEGIN
-    NEW.total_value := NEW.quantity * NEW.cost_price;
-    RETURN NEW;
-END
-$$;
 
 ALTER TABLE core.stock_on_hand
     ADD COLUMN IF NOT EXISTS cost_price          numeric(20,6),
@@ -192,15 +173,6 @@ ALTER TABLE core.stock_on_hand
     ADD COLUMN IF NOT EXISTS last_cost_update_at timestamptz,
     ADD COLUMN IF NOT EXISTS total_value         numeric(38,10);
 
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'trg_stock_on_hand_value' AND tgrelid = 'core.stock_on_hand'::regclass) THEN
-        CREATE TRIGGER trg_stock_on_hand_value
-            BEFORE INSERT OR UPDATE ON core.stock_on_hand
-            FOR EACH ROW EXECUTE FUNCTION core.stock_on_hand_value();
-    END IF;
-END
-$$;
 
 ALTER TABLE core.suppliers
     ADD COLUMN IF NOT EXISTS contact_phone text,
@@ -356,7 +328,8 @@ COMMIT;
 UPDATE core.stock_on_hand s
 SET cost_price = c.cost_price,
     cost_source = c.source,
-    last_cost_update_at = now()
+    last_cost_update_at = now(),
+    total_value = s.quantity * c.cost_price
 FROM (
     SELECT DISTINCT ON (sp.product_id)
            sp.product_id, sp.cost_price,
@@ -406,6 +379,31 @@ WHERE s.quantity <> 0
 
 COMMIT;
 
+-- 3f. The ledger's keys, now that its first rows are in: the primary key
+-- (one index build) and foreign keys NOT VALID, validated in phase 5.
+BEGIN;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_movement_pkey'
+                   AND conrelid = 'core.stock_movement'::regclass) THEN
+        ALTER TABLE core.stock_movement ADD CONSTRAINT stock_movement_pkey PRIMARY KEY (id);
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'fk_stock_movement_product'
+                   AND conrelid = 'core.stock_movement'::regclass) THEN
+        ALTER TABLE core.stock_movement
+            ADD CONSTRAINT fk_stock_movement_product
+                FOREIGN KEY (product_id) REFERENCES core.products (id) ON DELETE CASCADE NOT VALID,
+            ADD CONSTRAINT fk_stock_movement_warehouse
+                FOREIGN KEY (warehouse_id) REFERENCES core.warehouses (id) ON DELETE CASCADE NOT VALID,
+            ADD CONSTRAINT fk_stock_movement_created_by
+                FOREIGN KEY (created_by) REFERENCES core.users (id) ON DELETE SET NULL NOT VALID;
+    END IF;
+END
+$$;
+
+COMMIT;
+
 ------------------------------------------------------------------------------
 -- Phase 4: the posting rule (ADR-020/022). Every movement updates its stock
 -- row under a row lock, so concurrent receipts cannot compute from the same
@@ -415,6 +413,32 @@ COMMIT;
 -- and records it on the movement.
 ------------------------------------------------------------------------------
 BEGIN;
+
+-- Stock value = quantity x unit cost, kept by a trigger rather than a STORED
+-- generated column (adding one rewrites the whole table under ACCESS
+-- EXCLUSIVE). Rows changed since the backfill are brought in line here.
+CREATE OR REPLACE FUNCTION core.stock_on_hand_value() RETURNS trigger
+    LANGUAGE plpgsql AS
+$$
+BEGIN
+    NEW.total_value := NEW.quantity * NEW.cost_price;
+    RETURN NEW;
+END
+$$;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'trg_stock_on_hand_value' AND tgrelid = 'core.stock_on_hand'::regclass) THEN
+        CREATE TRIGGER trg_stock_on_hand_value
+            BEFORE INSERT OR UPDATE ON core.stock_on_hand
+            FOR EACH ROW EXECUTE FUNCTION core.stock_on_hand_value();
+    END IF;
+END
+$$;
+
+UPDATE core.stock_on_hand
+SET total_value = quantity * cost_price
+WHERE total_value IS DISTINCT FROM quantity * cost_price;
 
 CREATE OR REPLACE FUNCTION core.apply_stock_movement() RETURNS trigger
     LANGUAGE plpgsql AS
@@ -518,6 +542,9 @@ ALTER TABLE core.products VALIDATE CONSTRAINT fk_products_brand;
 ALTER TABLE core.products VALIDATE CONSTRAINT fk_products_category;
 ALTER TABLE core.stock_on_hand VALIDATE CONSTRAINT fk_stock_on_hand_product;
 ALTER TABLE core.stock_on_hand VALIDATE CONSTRAINT fk_stock_on_hand_warehouse;
+ALTER TABLE core.stock_movement VALIDATE CONSTRAINT fk_stock_movement_product;
+ALTER TABLE core.stock_movement VALIDATE CONSTRAINT fk_stock_movement_warehouse;
+ALTER TABLE core.stock_movement VALIDATE CONSTRAINT fk_stock_movement_created_by;
 ALTER TABLE core.stock_on_hand VALIDATE CONSTRAINT stock_on_hand_cost_price_not_negative;
 ALTER TABLE core.stock_on_hand VALIDATE CONSTRAINT stock_on_hand_cost_source_known;
 ALTER TABLE core.suppliers VALIDATE CONSTRAINT suppliers_contact_email_format;
@@ -525,9 +552,19 @@ ALTER TABLE core.suppliers VALIDATE CONSTRAINT suppliers_contact_phone_format;
 ALTER TABLE core.suppliers VALIDATE CONSTRAINT suppliers_website_format;
 
 ------------------------------------------------------------------------------
--- Phase 6: indexes on existing tables (ADR-025), built CONCURRENTLY: neither
+-- Phase 6: lookup indexes (ADR-025), built CONCURRENTLY: neither
 -- reads nor writes wait. Predicates use only immutable expressions.
 ------------------------------------------------------------------------------
+CREATE INDEX CONCURRENTLY IF NOT EXISTS stock_movement_product_warehouse_time_idx
+    ON core.stock_movement (product_id, warehouse_id, created_at);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS stock_movement_warehouse_time_idx
+    ON core.stock_movement (warehouse_id, created_at);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS stock_movement_reference_idx
+    ON core.stock_movement (reference_type, reference_id) WHERE reference_id IS NOT NULL;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS stock_movement_type_time_idx
+    ON core.stock_movement (movement_type, created_at);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS stock_movement_time_brin
+    ON core.stock_movement USING brin (created_at);
 CREATE INDEX CONCURRENTLY IF NOT EXISTS products_brand_idx
     ON core.products (brand_id) WHERE brand_id IS NOT NULL;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS products_category_idx

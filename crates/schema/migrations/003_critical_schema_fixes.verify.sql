@@ -78,7 +78,7 @@ SELECT c AS missing_or_not_validated
 FROM unnest(ARRAY[
     'brand.brand_name_not_blank', 'brand.brand_code_format', 'brand.brand_code_key', 'brand.brand_website_format',
     'stock_movement.stock_movement_quantity_not_zero', 'stock_movement.stock_movement_unit_cost_not_negative',
-    'stock_movement.stock_movement_reference_has_type',
+    'stock_movement.stock_movement_reference_has_type', 'stock_movement.stock_movement_pkey',
     'stock_on_hand.stock_on_hand_cost_price_not_negative', 'stock_on_hand.stock_on_hand_cost_source_known',
     'suppliers.suppliers_contact_email_format', 'suppliers.suppliers_contact_phone_format',
     'suppliers.suppliers_website_format']) AS c
