@@ -62,6 +62,9 @@ fn describe(event: &Event, quiet: bool) -> Option<String> {
             "  {version:03}: {message} (attempt {attempt} of {attempts}); retrying in {}",
             secs(*backoff)
         )),
+        Event::InvalidIndexDropped { version, index } => Some(format!(
+            "  {version:03}: dropped INVALID index {index} left by an interrupted CREATE INDEX CONCURRENTLY; building it again"
+        )),
         Event::Notice {
             severity,
             message,

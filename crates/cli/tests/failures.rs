@@ -357,3 +357,45 @@ async fn concurrently_in_a_transactional_file_is_caught_before_connecting() {
         out.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_index_from_a_failed_concurrent_build_is_rebuilt_on_resume() {
+    let db = TestDb::empty("invalid_index").await;
+    let dir = Dir::with(&[
+        ("001_base.up.sql", "CREATE TABLE t (a int);\nINSERT INTO t VALUES (1), (1), (2);\n"),
+        (
+            "002_unique.up.sql",
+            "-- mantis: no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_a_key ON public.t (a);\n",
+        ),
+    ]);
+    let failed = run(&db, &["--source", &dir.arg(), "up"]).expect_code(6);
+    assert!(failed.stderr.contains("23505"), "{}", failed.stderr);
+    let invalid = "pg_index WHERE indexrelid = 'public.t_a_key'::regclass AND NOT indisvalid";
+    assert_eq!(
+        count(&db, invalid).await,
+        1,
+        "the failed build leaves an INVALID index"
+    );
+    db.client()
+        .await
+        .batch_execute("DELETE FROM t WHERE ctid = (SELECT max(ctid) FROM t WHERE a = 1)")
+        .await
+        .unwrap();
+    let resumed = run(&db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    assert!(
+        resumed
+            .stderr
+            .contains("dropped INVALID index public.t_a_key"),
+        "{}",
+        resumed.stderr
+    );
+    assert_eq!(count(&db, invalid).await, 0);
+    assert_eq!(
+        count(
+            &db,
+            "pg_index WHERE indexrelid = 'public.t_a_key'::regclass AND indisvalid AND indisunique"
+        )
+        .await,
+        1
+    );
+}

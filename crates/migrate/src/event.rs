@@ -45,6 +45,14 @@ pub enum Event {
         /// Statement index (0-based) where a resumed run starts.
         resume_at: usize,
     },
+    /// An INVALID index left by an interrupted `CREATE INDEX CONCURRENTLY` was
+    /// dropped so that the statement can build it again.
+    InvalidIndexDropped {
+        /// Migration version.
+        version: u64,
+        /// The index, schema-qualified.
+        index: String,
+    },
     /// A statement hit `lock_timeout` (SQLSTATE 55P03); it will be tried again.
     LockTimeoutRetry {
         /// Version.

@@ -417,6 +417,7 @@ impl Migrator {
         statement: &Statement,
         index: usize,
     ) -> Result<(), Error> {
+        self.drop_invalid_index(client, step, statement).await?;
         let attempts = self.options.lock_retries + 1;
         let mut attempt = 1;
         loop {
@@ -432,6 +433,38 @@ impl Migrator {
                 }
             }
         }
+    }
+
+    /// An interrupted `CREATE INDEX CONCURRENTLY` leaves an INVALID index
+    /// behind, and `IF NOT EXISTS` would then skip it for good (PostgreSQL
+    /// docs, "Building Indexes Concurrently"). Drop it first so the statement
+    /// builds it again.
+    async fn drop_invalid_index(
+        &self,
+        client: &Client,
+        step: &Step,
+        statement: &Statement,
+    ) -> Result<(), Error> {
+        let Some((index, table)) = concurrent_index_target(&statement.sql) else {
+            return Ok(());
+        };
+        let found = client
+            .query_opt(sql::INVALID_INDEX, &[&index, &table])
+            .await
+            .map_err(Error::db("looking for an invalid index"))?;
+        let Some(row) = found else {
+            return Ok(());
+        };
+        let qualified: String = row.get(0);
+        client
+            .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))
+            .await
+            .map_err(Error::db("dropping an invalid index"))?;
+        (self.events)(&Event::InvalidIndexDropped {
+            version: step.version,
+            index: qualified,
+        });
+        Ok(())
     }
 
     async fn backoff(&self, step: &Step, attempt: u32, attempts: u32, message: &str) {
@@ -480,6 +513,38 @@ where
             Err(e)
         }
     }
+}
+
+/// `(index, table)` of `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS]
+/// name ON [ONLY] table …`, for unquoted names; None for anything else.
+fn concurrent_index_target(sql: &str) -> Option<(String, String)> {
+    let mut tokens = sql.split_whitespace().map(|t| t.to_ascii_lowercase());
+    let mut next = || tokens.next();
+    if next()? != "create" {
+        return None;
+    }
+    let mut word = next()?;
+    if word == "unique" {
+        word = next()?;
+    }
+    if word != "index" || next()? != "concurrently" {
+        return None;
+    }
+    let mut name = next()?;
+    if name == "if" {
+        (next()? == "not" && next()? == "exists").then_some(())?;
+        name = next()?;
+    }
+    if next()? != "on" {
+        return None;
+    }
+    let mut table = next()?;
+    if table == "only" {
+        table = next()?;
+    }
+    let table = table.split('(').next()?.to_string();
+    let plain = |s: &str| !s.is_empty() && !s.contains('"');
+    (plain(&name) && plain(&table)).then_some((name, table))
 }
 
 /// Tracks explicit transaction blocks inside a no-transaction file: progress is
@@ -580,6 +645,21 @@ mod tests {
         assert_eq!(newlines_before(sql, 1), 0);
         let pos = sql.chars().position(|c| c == 'n').unwrap() as u32 + 1;
         assert_eq!(newlines_before(sql, pos), 2);
+    }
+
+    #[test]
+    fn concurrent_index_statements_name_their_index_and_table() {
+        let target = |sql| concurrent_index_target(sql);
+        assert_eq!(
+            target("CREATE INDEX CONCURRENTLY IF NOT EXISTS products_brand_idx\n    ON core.products (brand_id)"),
+            Some(("products_brand_idx".into(), "core.products".into()))
+        );
+        assert_eq!(
+            target("create unique index concurrently i on only t(a)"),
+            Some(("i".into(), "t".into()))
+        );
+        assert_eq!(target("CREATE INDEX i ON t (a)"), None);
+        assert_eq!(target("CREATE INDEX CONCURRENTLY \"Odd\" ON t (a)"), None);
     }
 
     #[test]

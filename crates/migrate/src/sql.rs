@@ -83,3 +83,10 @@ pub(crate) const SET_SESSION_SETTING: &str = "SELECT set_config($1, $2, false)";
 
 /// Opens the verify transaction: one snapshot for every check, never committed.
 pub const VERIFY_BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ";
+
+/// An INVALID index named $1 on table $2 (as written in the statement).
+pub const INVALID_INDEX: &str = "SELECT format('%I.%I', n.nspname, c.relname) \
+     FROM pg_index i \
+     JOIN pg_class c ON c.oid = i.indexrelid \
+     JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relname = $1 AND i.indrelid = to_regclass($2) AND NOT i.indisvalid";
