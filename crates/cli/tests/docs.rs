@@ -1,5 +1,5 @@
-//! Docs are claims: every command in a ```console block of README.md and
-//! docs/*.md is run, block by block, each block on a fresh database, and must
+//! Docs are claims: every command in a ```console block of README.md,
+//! docs/*.md and docs/adr/*.md is run, block by block, each block on a fresh database, and must
 //! succeed. (`scripts/test` is the command running this very test; it is the
 //! one line skipped.)
 
@@ -21,13 +21,15 @@ fn repo_root() -> PathBuf {
 
 fn documents(root: &Path) -> Vec<PathBuf> {
     let mut files = vec![root.join("README.md")];
-    if let Ok(entries) = std::fs::read_dir(root.join("docs")) {
-        files.extend(
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "md")),
-        );
+    for dir in [root.join("docs"), root.join("docs/adr")] {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            files.extend(
+                entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "md")),
+            );
+        }
     }
     files.sort();
     files
@@ -77,7 +79,7 @@ async fn every_documented_command_runs() {
         bin_dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut ran = 0;
+    let mut jobs = Vec::new();
     for doc in documents(&root) {
         let text = std::fs::read_to_string(&doc).unwrap();
         let mut blocks = console_blocks(&text);
@@ -88,31 +90,44 @@ async fn every_documented_command_runs() {
                 .collect(),
         );
         for block in blocks.into_iter().filter(|b| !b.is_empty()) {
-            let db = TestDb::empty("docs").await;
-            for line in block {
-                let out = Command::new("bash")
-                    .args(["-c", &line])
-                    .current_dir(&root)
-                    .env("PATH", &path)
-                    .env("DATABASE_URL", db.url())
-                    .env("PGPASSFILE", "/nonexistent")
-                    .output()
-                    .unwrap();
-                assert!(
-                    out.status.success(),
-                    "{}: `{line}` failed\n--- stdout\n{}\n--- stderr\n{}",
-                    doc.display(),
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                ran += 1;
-            }
+            jobs.push((doc.clone(), block, TestDb::empty("docs").await));
         }
+    }
+    let ran: usize = jobs.iter().map(|(_, block, _)| block.len()).sum();
+    // Blocks are independent (each has its own database): run a few at once.
+    for batch in jobs.chunks(4) {
+        std::thread::scope(|scope| {
+            for (doc, block, db) in batch {
+                let (root, path) = (&root, &path);
+                scope.spawn(move || run_block(root, path, doc, block, &db.url()));
+            }
+        });
     }
     assert!(
         ran >= 10,
         "expected the documented commands to run, ran {ran}"
     );
+}
+
+/// Runs a block's lines in order; each must succeed.
+fn run_block(root: &Path, path: &str, doc: &Path, block: &[String], url: &str) {
+    for line in block {
+        let out = Command::new("bash")
+            .args(["-c", line])
+            .current_dir(root)
+            .env("PATH", path)
+            .env("DATABASE_URL", url)
+            .env("PGPASSFILE", "/nonexistent")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: `{line}` failed\n--- stdout\n{}\n--- stderr\n{}",
+            doc.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
 
 #[test]

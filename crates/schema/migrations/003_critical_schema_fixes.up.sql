@@ -9,8 +9,8 @@
 --
 -- Why no single transaction: one transaction would hold ACCESS EXCLUSIVE locks
 -- on stock_on_hand, products and suppliers until the very end, so every reader
--- of those tables would wait for the whole backfill (the seed's script did:
--- 16.8 s for a plain SELECT at 200k products). Instead the file runs in short
+-- of those tables would wait for the whole backfill (the seed's script made
+-- plain SELECTs on stock wait that long). Instead the file runs in short
 -- phases, each its own transaction, ordered so that a stop after any phase
 -- leaves a consistent database; mantis records its progress and resumes where
 -- it stopped. Every statement is safe to run again.
