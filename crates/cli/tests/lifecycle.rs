@@ -308,3 +308,48 @@ async fn up_down_and_baseline_speak_json() {
     assert_eq!(base["completed"][1]["name"], "seed");
     assert!(!exists(&fresh, "items").await, "baseline runs nothing");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_refuses_a_schema_that_drifted_but_not_data_that_moved_on() {
+    let db = TestDb::empty("drift_check").await;
+    let dir = Dir::with(&[
+        ("001_t.up.sql", "CREATE TABLE t (id int PRIMARY KEY);"),
+        (
+            "001_t.verify.sql",
+            "-- section: 1 Schema\n-- check: table t exists\nSELECT 't' AS missing WHERE to_regclass('t') IS NULL;\n\
+             -- section: 2 Data\n-- drift-check: skip\n-- check: t is empty\nSELECT id FROM t;\n",
+        ),
+    ]);
+    run(&db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    db.client()
+        .await
+        .batch_execute("INSERT INTO t VALUES (1)")
+        .await
+        .unwrap();
+    dir.write("002_u.up.sql", "CREATE TABLE u (id int);");
+    run(&db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    dir.write("003_v.up.sql", "CREATE TABLE v (id int);");
+    db.client()
+        .await
+        .batch_execute("ALTER TABLE t RENAME TO t_old")
+        .await
+        .unwrap();
+    // 002 has no checks: nothing to compare against, so it goes on.
+    run(&db, &["--source", &dir.arg(), "up", "--to", "2"]).expect_code(0);
+    dir.write(
+        "002_u.verify.sql",
+        "-- check: table t exists\nSELECT 't' AS missing WHERE to_regclass('t') IS NULL;\n",
+    );
+    let refused = run(&db, &["--source", &dir.arg(), "up"]).expect_code(5);
+    assert!(
+        refused.stderr.contains("does not match migration 002")
+            && refused
+                .stderr
+                .contains("table t exists: 1 offending row(s): missing=t"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!exists(&db, "v").await, "nothing may change");
+    run(&db, &["--source", &dir.arg(), "--no-drift-check", "up"]).expect_code(0);
+    assert!(exists(&db, "v").await);
+}

@@ -16,22 +16,7 @@ fn small() -> Spec {
 
 /// Every table whose data 003 owns or touches, as one digest per table.
 async fn data(db: &TestDb) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for table in [
-        "core.brand",
-        "core.products",
-        "core.suppliers",
-        "core.stock_on_hand",
-        "core.stock_movement",
-        "core.supplier_contact_issue",
-        "core.product_brand_issue",
-    ] {
-        let sql = format!(
-            "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) || ' ' || count(*) FROM {table} t"
-        );
-        out.push((table.to_string(), scalar(db, &sql).await));
-    }
-    out
+    mantis_testkit::table_digests(&db.client().await, mantis_testkit::TABLES_OF_003).await
 }
 
 /// Life after 003: receipts, a shipment, a new brand, an edited brand, new

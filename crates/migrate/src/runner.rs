@@ -206,7 +206,7 @@ impl Migrator {
         let Some(script) = self.set.get(current).and_then(|m| m.verify.as_ref()) else {
             return Ok(());
         };
-        let suite = verify::Suite::from_script(script);
+        let suite = verify::Suite::from_script(script).drift_checks();
         let report = verify::run(session.client(), &suite).await?;
         if report.passed() {
             return Ok(());

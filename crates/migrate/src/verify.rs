@@ -3,7 +3,8 @@
 //! Convention (the one dbt uses for data tests): a check is a statement whose
 //! result rows are the offending rows; zero rows means it passes. The comment
 //! lines `-- section: NAME` and `-- check: NAME` above a statement name it; a
-//! section lasts until the next one.
+//! section lasts until the next one. `-- drift-check: skip` under a section
+//! line leaves that section's checks out of the drift check.
 //!
 //! The whole suite runs in one REPEATABLE READ transaction (one consistent
 //! snapshot) that is always rolled back, and each check in its own savepoint:
@@ -30,6 +31,10 @@ pub struct Check {
     pub name: String,
     /// 1-based line of the statement in its file.
     pub line: usize,
+    /// Part of the drift check run before migrating up. Checks of the data
+    /// rather than the schema opt out with `-- drift-check: skip` under
+    /// their section line (data legitimately changes after a migration).
+    pub drift: bool,
     /// The statement.
     #[serde(skip)]
     pub sql: String,
@@ -49,6 +54,7 @@ impl Suite {
     pub fn from_script(script: &Script) -> Suite {
         let lines: Vec<&str> = script.sql.lines().collect();
         let mut section = String::new();
+        let mut drift = true;
         let mut after_previous = 0;
         let mut checks = Vec::with_capacity(script.statements.len());
         for statement in &script.statements {
@@ -59,6 +65,9 @@ impl Suite {
             for line in above.iter().map(|l| l.trim()) {
                 if let Some(s) = tagged(line, "section:") {
                     section = s.to_string();
+                    drift = true;
+                } else if tagged(line, "drift-check:") == Some("skip") {
+                    drift = false;
                 } else if let Some(n) = tagged(line, "check:") {
                     name = Some(n.to_string());
                 }
@@ -68,12 +77,21 @@ impl Suite {
                 section: section.clone(),
                 name: name.unwrap_or_else(|| format!("statement at line {}", statement.line)),
                 line: statement.line,
+                drift,
                 sql: statement.sql.clone(),
             });
         }
         Suite {
             file: script.path.clone(),
             checks,
+        }
+    }
+
+    /// The checks that belong to the drift check.
+    pub fn drift_checks(&self) -> Suite {
+        Suite {
+            file: self.file.clone(),
+            checks: self.checks.iter().filter(|c| c.drift).cloned().collect(),
         }
     }
 }
@@ -281,7 +299,7 @@ mod tests {
     #[test]
     fn checks_take_names_and_sections_from_the_comments_above_them() {
         let text = "-- section: 1 Schema\n-- check: tables exist\nSELECT 1\nWHERE false;\n\n\
-                    -- check: second\nSELECT 2;\n-- section: 2 Data\nSELECT 3;\n";
+                    -- check: second\nSELECT 2;\n-- section: 2 Data\n-- drift-check: skip\nSELECT 3;\n";
         let script = Script::parse("v.verify.sql", text, ScriptKind::Verify).unwrap();
         let suite = Suite::from_script(&script);
         let named: Vec<(&str, &str)> = suite
@@ -294,8 +312,11 @@ mod tests {
             [
                 ("1 Schema", "tables exist"),
                 ("1 Schema", "second"),
-                ("2 Data", "statement at line 9")
+                ("2 Data", "statement at line 10")
             ]
         );
+        let drift_suite = suite.drift_checks();
+        let drift: Vec<&str> = drift_suite.checks.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(drift, ["tables exist", "second"]);
     }
 }

@@ -79,6 +79,7 @@ WHERE NOT EXISTS (
       AND k.conrelid::regclass::text || '.' || a.attname = r);
 
 -- section: 6 Orphaned records
+-- drift-check: skip
 -- check: no stock without its product or warehouse
 SELECT s.id FROM core.stock_on_hand s
 LEFT JOIN core.products p ON p.id = s.product_id

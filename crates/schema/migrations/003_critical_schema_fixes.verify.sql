@@ -124,6 +124,7 @@ FROM unnest(ARRAY['core.brand_key(text)', 'core.brand_code_base(text)', 'core.is
 WHERE to_regprocedure(f) IS NULL;
 
 -- section: 5 Data coverage
+-- drift-check: skip
 -- check: every product with brand text is linked to a brand
 SELECT id, sku, brand_from_supplier
 FROM core.products
@@ -143,6 +144,7 @@ FROM core.stock_on_hand
 WHERE total_value IS DISTINCT FROM quantity * cost_price;
 
 -- section: 6 Orphaned records
+-- drift-check: skip
 -- check: no product points to a missing brand or category
 SELECT p.id, p.brand_id, p.category_id
 FROM core.products p

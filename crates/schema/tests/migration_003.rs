@@ -47,18 +47,6 @@ async fn one(client: &Client, sql: &str) -> i64 {
         .get(0)
 }
 
-/// The contents of a table, order-independent, as one digest.
-async fn digest(client: &Client, table: &str) -> String {
-    strings(
-        client,
-        &format!(
-            "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {table} t"
-        ),
-    )
-    .await
-    .remove(0)
-}
-
 async fn suite_report(client: &Client) -> verify::VerifyReport {
     let script = mantis_schema::migrations()
         .unwrap()
@@ -446,19 +434,7 @@ async fn costs_come_from_the_best_supplier_price_and_movements_open_every_balanc
 async fn running_up_again_by_hand_with_psql_changes_no_data() {
     let db = TestDb::seeded("m003_rerun", &default_spec(), 3).await;
     let client = db.client().await;
-    let tables = [
-        "core.brand",
-        "core.products",
-        "core.suppliers",
-        "core.stock_on_hand",
-        "core.stock_movement",
-        "core.supplier_contact_issue",
-        "core.product_brand_issue",
-    ];
-    let mut before = Vec::new();
-    for t in tables {
-        before.push(digest(&client, t).await);
-    }
+    let before = mantis_testkit::table_digests(&client, mantis_testkit::TABLES_OF_003).await;
     let up = format!(
         "{}/migrations/003_critical_schema_fixes.up.sql",
         env!("CARGO_MANIFEST_DIR")
@@ -481,9 +457,11 @@ async fn running_up_again_by_hand_with_psql_changes_no_data() {
         "psql failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for (t, b) in tables.iter().zip(&before) {
-        assert_eq!(&digest(&client, t).await, b, "{t} changed on re-run");
-    }
+    assert_eq!(
+        mantis_testkit::table_digests(&client, mantis_testkit::TABLES_OF_003).await,
+        before,
+        "re-running up changed data"
+    );
     let report = suite_report(&client).await;
     assert!(report.passed());
 }

@@ -289,3 +289,31 @@ async fn build_template(admin: &Client, name: &str, version: u64, spec: Option<&
         .await
         .expect("comment template");
 }
+
+/// Every table whose data migration 003 owns or changes.
+pub const TABLES_OF_003: &[&str] = &[
+    "core.brand",
+    "core.products",
+    "core.suppliers",
+    "core.stock_on_hand",
+    "core.stock_movement",
+    "core.supplier_contact_issue",
+    "core.product_brand_issue",
+];
+
+/// The contents of each table, order-independent: `(table, "md5 rows")`. Two
+/// equal digests mean byte-for-byte equal rows.
+pub async fn table_digests(client: &Client, tables: &[&str]) -> Vec<(String, String)> {
+    let mut out = Vec::with_capacity(tables.len());
+    for table in tables {
+        let sql = format!(
+            "SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) || ' ' || count(*) FROM {table} t"
+        );
+        let row = client
+            .query_one(&sql, &[])
+            .await
+            .unwrap_or_else(|e| panic!("digest of {table}: {e}"));
+        out.push((table.to_string(), row.get(0)));
+    }
+    out
+}
