@@ -28,9 +28,9 @@ pub struct Global {
     #[arg(long, global = true, value_name = "DIR")]
     pub source: Option<PathBuf>,
 
-    /// Output format for results on stdout.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    /// Output format for results on stdout (junit: `verify` only).
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
 
     /// How long to wait for another runner's migration lock.
     #[arg(long, global = true, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
@@ -66,8 +66,19 @@ pub struct Global {
     pub quiet: bool,
 }
 
-/// Result formats.
+/// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable text.
+    Text,
+    /// One JSON document.
+    Json,
+    /// JUnit XML (`verify` only).
+    Junit,
+}
+
+/// How a command renders its result (JUnit is the verify command's own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Human-readable text.
     Text,
@@ -128,6 +139,13 @@ pub enum Command {
     },
     /// List the backup sets that `down` saved (schemas mantis_backup_*).
     Backups,
+    /// Run the checks of a migration's verify file (default: the newest that has one).
+    Verify {
+        #[command(flatten)]
+        verify: VerifyArgs,
+    },
+    /// The seed's quick health check, expected values beside the found ones.
+    Health,
     /// The seed's story on a scratch database: 001, seed data, 003, summary.
     Demo {
         /// Name of the scratch database (re-created if a previous demo made it).
@@ -137,6 +155,32 @@ pub enum Command {
         #[arg(long, default_value_t = mantis_datagen::Spec::default().products, value_name = "N")]
         products: u64,
     },
+}
+
+/// What `verify` checks and how strictly.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The migration whose checks run (default: the newest with a verify file).
+    #[arg(long, value_name = "V")]
+    pub version: Option<u64>,
+    /// Brand coverage (% of products with a brand) must exceed this.
+    #[arg(long, default_value = "50", value_name = "PCT")]
+    pub min_brand_coverage: rust_decimal::Decimal,
+    /// Cost coverage (% of stock rows in stock with a unit cost) must exceed this.
+    #[arg(long, default_value = "70", value_name = "PCT")]
+    pub min_cost_coverage: rust_decimal::Decimal,
+    /// Whether a coverage below its minimum fails the run or only warns.
+    #[arg(long, value_enum, default_value_t = CoverageSeverity::Failure)]
+    pub coverage: CoverageSeverity,
+}
+
+/// `--coverage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CoverageSeverity {
+    /// A coverage below its minimum fails the run.
+    Failure,
+    /// A coverage below its minimum is reported as a warning.
+    Warning,
 }
 
 /// `--to V`.

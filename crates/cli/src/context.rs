@@ -3,7 +3,7 @@
 use anyhow::{Context as _, Result};
 use mantis_migrate::{ConnectOptions, EventSink, MigrationSet, Migrator, RunOptions, Session};
 
-use crate::args::{Format, Global};
+use crate::args::{Format, Global, OutputFormat};
 use crate::events::stderr_sink;
 
 /// What every command needs.
@@ -12,6 +12,8 @@ pub struct Context {
     pub run: RunOptions,
     pub events: EventSink,
     pub format: Format,
+    /// `--format junit` (only `verify` renders it).
+    pub junit: bool,
     /// -q: only what needs a human's attention on stderr (no progress bars).
     pub quiet: bool,
     source: Option<std::path::PathBuf>,
@@ -34,7 +36,11 @@ impl Context {
             connect,
             run,
             events: stderr_sink(global.quiet),
-            format: global.format,
+            format: match global.format {
+                OutputFormat::Json => Format::Json,
+                OutputFormat::Text | OutputFormat::Junit => Format::Text,
+            },
+            junit: global.format == OutputFormat::Junit,
             quiet: global.quiet,
             source: global.source.clone(),
         })

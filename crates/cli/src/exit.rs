@@ -24,6 +24,9 @@ pub enum ExitCode {
     MigrationFailed = 6,
     /// The migration lock could not be had, or was lost (pooler).
     Lock = 7,
+    /// Checks failed: `verify` found a check failing, `health` a value out of
+    /// range, or `deploy` stopped at verification (and rolled back).
+    ChecksFailed = 8,
 }
 
 impl ExitCode {
@@ -77,24 +80,56 @@ impl ExitCode {
                     Some(ExitCode::Source)
                 } else if let Some(e) = e.downcast_ref::<mantis_datagen::SeedError>() {
                     Some(ExitCode::of_seed(e))
-                } else if e.is::<Refusal>() {
-                    Some(ExitCode::Refused)
                 } else {
-                    None
+                    e.downcast_ref::<Fail>().map(|f| f.code)
                 }
             })
             .unwrap_or(ExitCode::Internal)
     }
 }
 
-/// A refusal decided by the binary itself (exit code 5).
+/// An error decided by the binary itself, with the exit code it ends with.
 #[derive(Debug)]
-pub struct Refusal(pub String);
+pub struct Fail {
+    /// The exit code.
+    pub code: ExitCode,
+    /// What went wrong and how to fix it.
+    pub message: String,
+}
 
-impl std::fmt::Display for Refusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+impl Fail {
+    /// Refused (exit code 5).
+    pub fn refused(message: impl Into<String>) -> anyhow::Error {
+        Fail {
+            code: ExitCode::Refused,
+            message: message.into(),
+        }
+        .into()
+    }
+
+    /// Bad usage noticed after parsing (exit code 2).
+    pub fn usage(message: impl Into<String>) -> anyhow::Error {
+        Fail {
+            code: ExitCode::Usage,
+            message: message.into(),
+        }
+        .into()
+    }
+
+    /// Checks did not pass (exit code 8).
+    pub fn checks(message: impl Into<String>) -> anyhow::Error {
+        Fail {
+            code: ExitCode::ChecksFailed,
+            message: message.into(),
+        }
+        .into()
     }
 }
 
-impl std::error::Error for Refusal {}
+impl std::fmt::Display for Fail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Fail {}

@@ -6,11 +6,12 @@ mod cmd;
 mod context;
 mod events;
 mod exit;
+mod junit;
 mod output;
 
 use clap::Parser;
 
-use crate::args::{Cli, Format};
+use crate::args::{Cli, OutputFormat};
 use crate::exit::ExitCode;
 
 fn main() -> std::process::ExitCode {
@@ -31,12 +32,14 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-/// Prints the error (stderr always; stdout too as JSON with `--format json`).
-fn fail(error: &anyhow::Error, format: Format) -> std::process::ExitCode {
+/// Prints the error (stderr always; stdout too as JSON with `--format json`,
+/// unless the result document already says what failed).
+fn fail(error: &anyhow::Error, format: OutputFormat) -> std::process::ExitCode {
     let code = ExitCode::of_any(error);
     let message = format!("{error:#}");
     eprintln!("error: {message}");
-    if format == Format::Json {
+    // A failed check has printed its report already (the result document).
+    if format == OutputFormat::Json && code != ExitCode::ChecksFailed {
         let doc = serde_json::json!({ "error": { "exit_code": code as u8, "message": message } });
         println!("{doc}");
     }

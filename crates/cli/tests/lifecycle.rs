@@ -181,12 +181,16 @@ async fn embedded_baseline_applies_reverts_and_passes_its_verify_checks() {
         .unwrap();
     let suite = verify::Suite::from_script(&script);
     let client = db.client().await;
-    let report = verify::run(&client, &suite).await.unwrap();
+    let report = verify::run(&client, &suite, &Default::default())
+        .await
+        .unwrap();
     let failed: Vec<_> = report.failures().map(|r| r.finding()).collect();
     assert!(report.passed(), "001 checks failed: {failed:?}");
     // The checks can fail: break the schema and exactly the right one finds it.
     client.batch_execute("ALTER TABLE core.stock_on_hand DROP CONSTRAINT stock_on_hand_product_id_warehouse_id_key").await.unwrap();
-    let report = verify::run(&client, &suite).await.unwrap();
+    let report = verify::run(&client, &suite, &Default::default())
+        .await
+        .unwrap();
     let failing: Vec<&str> = report.failures().map(|r| r.check.name.as_str()).collect();
     assert_eq!(failing, ["one stock row per product and warehouse"]);
     client

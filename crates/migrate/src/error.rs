@@ -215,6 +215,17 @@ pub enum Error {
         /// The set's origin.
         origin: String,
     },
+    /// `verify` found no verify file for the requested (or any) migration.
+    #[error("{}", match version {
+        Some(v) => format!("migration {v:03} has no verify file in {origin}"),
+        None => format!("no migration in {origin} has a verify file"),
+    })]
+    NoVerifyScript {
+        /// The requested version, if one was named.
+        version: Option<u64>,
+        /// The set's origin.
+        origin: String,
+    },
     /// `up --to V` with V below the current version, or `down --to V` above it.
     #[error("cannot go {direction} to version {target}: the database is at {}", current.map_or("no version".to_string(), |c| c.to_string()))]
     WrongDirection {

@@ -60,6 +60,21 @@ impl Default for RunOptions {
     }
 }
 
+/// The checks of one migration, run against a database.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct VerifyRun {
+    /// The migration whose checks ran.
+    pub version: u64,
+    /// Its name.
+    pub name: String,
+    /// Whether history records it as applied.
+    pub applied: bool,
+    /// The database's version.
+    pub current: Option<u64>,
+    /// The outcome.
+    pub report: verify::VerifyReport,
+}
+
 /// A migration that ran.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Completed {
@@ -183,6 +198,54 @@ impl Migrator {
         })
     }
 
+    /// Runs the checks of migration `version` (default: the newest migration
+    /// that has a verify file), whether or not it is applied: a database
+    /// without it fails the checks, which is the point.
+    ///
+    /// # Errors
+    /// [`Error::UnknownVersion`], [`Error::NoVerifyScript`], and database
+    /// errors of the verify transaction itself.
+    pub async fn verify(
+        &self,
+        session: &Session,
+        version: Option<u64>,
+        options: &verify::VerifyOptions,
+    ) -> Result<VerifyRun, Error> {
+        let migration = match version {
+            Some(v) => self.set.get(v).ok_or_else(|| Error::UnknownVersion {
+                version: v,
+                origin: self.set.origin().to_string(),
+            })?,
+            None => self
+                .set
+                .migrations()
+                .iter()
+                .rev()
+                .find(|m| m.verify.is_some())
+                .ok_or_else(|| Error::NoVerifyScript {
+                    version: None,
+                    origin: self.set.origin().to_string(),
+                })?,
+        };
+        let script = migration
+            .verify
+            .as_ref()
+            .ok_or_else(|| Error::NoVerifyScript {
+                version,
+                origin: self.set.origin().to_string(),
+            })?;
+        let state = history::read(session).await?;
+        let suite = verify::Suite::from_script(script);
+        let report = verify::run(session.client(), &suite, options).await?;
+        Ok(VerifyRun {
+            version: migration.version,
+            name: migration.name.clone(),
+            applied: state.applied(migration.version).is_some(),
+            current: state.current(),
+            report,
+        })
+    }
+
     /// Refuses to build on a schema that is not what the newest applied
     /// migration left (the drift that broke the seed's package in production).
     /// Skipped when nothing is pending, going down, or resuming a half-done
@@ -207,7 +270,8 @@ impl Migrator {
             return Ok(());
         };
         let suite = verify::Suite::from_script(script).drift_checks();
-        let report = verify::run(session.client(), &suite).await?;
+        let report =
+            verify::run(session.client(), &suite, &verify::VerifyOptions::default()).await?;
         if report.passed() {
             return Ok(());
         }

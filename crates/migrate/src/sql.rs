@@ -90,3 +90,6 @@ pub const INVALID_INDEX: &str = "SELECT format('%I.%I', n.nspname, c.relname) \
      JOIN pg_class c ON c.oid = i.indexrelid \
      JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relname = $1 AND i.indrelid = to_regclass($2) AND NOT i.indisvalid";
+
+/// Sets a setting for the rest of the current transaction.
+pub const SET_LOCAL_SETTING: &str = "SELECT set_config($1, $2, true)";

@@ -143,6 +143,24 @@ SELECT id, quantity, cost_price, total_value
 FROM core.stock_on_hand
 WHERE total_value IS DISTINCT FROM quantity * cost_price;
 
+-- check: brand coverage is above the minimum
+-- The seed's bar: more than 50% of products have a brand. The minimum is the
+-- setting mantis.min_brand_coverage (mantis verify --min-brand-coverage).
+SELECT coverage_pct AS brand_coverage_pct, minimum AS must_exceed
+FROM (SELECT coalesce(round(count(brand_id) * 100.0 / nullif(count(*), 0), 1), 100) AS coverage_pct,
+             coalesce(nullif(current_setting('mantis.min_brand_coverage', true), ''), '50')::numeric AS minimum
+      FROM core.products) c
+WHERE coverage_pct <= minimum;
+
+-- check: cost coverage is above the minimum
+-- The seed's bar: more than 70% of stock rows in stock have a unit cost
+-- (mantis verify --min-cost-coverage).
+SELECT coverage_pct AS cost_coverage_pct, minimum AS must_exceed
+FROM (SELECT coalesce(round(count(cost_price) * 100.0 / nullif(count(*), 0), 1), 100) AS coverage_pct,
+             coalesce(nullif(current_setting('mantis.min_cost_coverage', true), ''), '70')::numeric AS minimum
+      FROM core.stock_on_hand WHERE quantity > 0) c
+WHERE coverage_pct <= minimum;
+
 -- section: 6 Orphaned records
 -- drift-check: skip
 -- check: no product points to a missing brand or category
@@ -168,6 +186,45 @@ WHERE NOT EXISTS (SELECT FROM pg_matviews m WHERE m.schemaname = 'core' AND m.ma
 -- check: a concurrent refresh of every view works
 SELECT view_name FROM core.refresh_all_inventory_views() WHERE NOT refreshed_concurrently;
 
+-- section: 8 Performance
+-- check: valuation reads the valuation view
+-- uses: mv_inventory_valuation
+SELECT warehouse_code, total_value FROM core.mv_inventory_valuation ORDER BY warehouse_code;
+
+-- check: valuation from stock uses the covering index
+-- uses: stock_on_hand_valuation_idx
+SELECT warehouse_id, sum(total_value) FROM core.stock_on_hand
+WHERE warehouse_id = '00000000-0000-0000-0000-000000000000' GROUP BY warehouse_id;
+
+-- check: product search by name uses its case-insensitive index
+-- uses: products_active_name_lower_idx
+SELECT id, sku, name FROM core.products WHERE is_active AND lower(name) LIKE 'drill%';
+
+-- check: product search by SKU uses its case-insensitive index
+-- uses: products_sku_lower_idx
+SELECT id, sku, name FROM core.products WHERE lower(sku) LIKE 'sku-00001%';
+
+-- check: full-text product search uses the text index
+-- uses: products_search_fts_idx
+SELECT id, sku, name FROM core.products
+WHERE to_tsvector('simple'::regconfig, coalesce(name, '') || ' ' || sku || ' ' || coalesce(description, ''))
+      @@ plainto_tsquery('simple', 'cordless drill');
+
+-- check: brand lookup uses the brand key index
+-- uses: brand_name_key_idx
+SELECT id, code FROM core.brand WHERE core.brand_key(name) = core.brand_key('Bosch');
+
+-- check: stock history of a product uses the movement index
+-- uses: stock_movement_product_warehouse_time_idx
+SELECT created_at, movement_type, quantity FROM core.stock_movement
+WHERE product_id = '00000000-0000-0000-0000-000000000000'
+  AND warehouse_id = '00000000-0000-0000-0000-000000000000'
+ORDER BY created_at;
+
+-- check: low-stock alerts by severity use the alerts view index
+-- uses: mv_low_stock_alerts_severity_idx
+SELECT sku, warehouse_code, quantity FROM core.mv_low_stock_alerts WHERE severity = 'OUT_OF_STOCK';
+
 -- section: 9 Constraint tests
 -- check: a zero-quantity movement is rejected
 DO $$
@@ -191,6 +248,53 @@ BEGIN
         RAISE EXCEPTION 'an invalid contact email was accepted';
     END IF;
 EXCEPTION WHEN check_violation THEN
+    NULL; -- expected
+END
+$$;
+
+-- check: a negative unit cost is rejected
+DO $$
+BEGIN
+    UPDATE core.stock_on_hand SET cost_price = -1
+    WHERE id = (SELECT id FROM core.stock_on_hand LIMIT 1);
+    IF FOUND THEN
+        RAISE EXCEPTION 'a negative unit cost was accepted';
+    END IF;
+EXCEPTION WHEN check_violation THEN
+    NULL; -- expected
+END
+$$;
+
+-- check: a brand name differing only in case and spacing is rejected
+DO $$
+BEGIN
+    INSERT INTO core.brand (name, code) VALUES ('Verify  Brand 003', 'VERIFY_003_A');
+    INSERT INTO core.brand (name, code) VALUES ('verify brand 003', 'VERIFY_003_B');
+    RAISE EXCEPTION 'two brands named alike were accepted';
+EXCEPTION WHEN unique_violation THEN
+    NULL; -- expected
+END
+$$;
+
+-- check: a malformed brand code is rejected
+DO $$
+BEGIN
+    INSERT INTO core.brand (name, code) VALUES ('Verify Brand 003 code', 'not a code');
+    RAISE EXCEPTION 'a malformed brand code was accepted';
+EXCEPTION WHEN check_violation THEN
+    NULL; -- expected
+END
+$$;
+
+-- check: a product pointing to a missing brand is rejected
+DO $$
+BEGIN
+    UPDATE core.products SET brand_id = '00000000-0000-0000-0000-000000000000'
+    WHERE id = (SELECT id FROM core.products LIMIT 1);
+    IF FOUND THEN
+        RAISE EXCEPTION 'a product pointing to a missing brand was accepted';
+    END IF;
+EXCEPTION WHEN foreign_key_violation THEN
     NULL; -- expected
 END
 $$;
@@ -227,3 +331,16 @@ WITH touched AS (
     RETURNING id, updated_at
 )
 SELECT id, updated_at AS found, now() AS expected FROM touched WHERE updated_at <> now();
+
+-- section: 11 Summary
+-- report: what migration 003 produced
+SELECT
+    (SELECT count(*) FROM core.brand)                                     AS brands,
+    (SELECT count(brand_id) FROM core.products)                           AS products_with_brand,
+    (SELECT count(*) FROM core.products)                                  AS products,
+    (SELECT count(contact_email) FROM core.suppliers)                     AS suppliers_with_email,
+    (SELECT count(*) FROM core.supplier_contact_issue)                    AS contact_issues,
+    (SELECT count(cost_price) FROM core.stock_on_hand WHERE quantity > 0) AS stock_rows_costed,
+    (SELECT count(*) FROM core.stock_on_hand WHERE quantity > 0)          AS stock_rows_in_stock,
+    (SELECT count(*) FROM core.stock_movement)                            AS movements,
+    (SELECT count(*) FROM core.mv_low_stock_alerts)                       AS low_stock_alerts;

@@ -6,6 +6,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod backups;
+pub mod health;
 mod sql;
 pub mod summary;
 

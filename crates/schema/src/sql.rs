@@ -11,3 +11,10 @@ pub const SET_RESTORE_FROM: &str = "SELECT set_config('mantis.restore_from', $1,
 
 /// The state of the MantisNXT data after migration 003 (see summary.rs).
 pub const SUMMARY: &str = include_str!("../sql/summary.sql");
+
+/// Whether 003's tables exist: (core.brand, core.stock_movement).
+pub const HEALTH_TABLES: &str =
+    "SELECT to_regclass('core.brand') IS NOT NULL, to_regclass('core.stock_movement') IS NOT NULL";
+
+/// The seed's quick health check (needs 003's tables).
+pub const HEALTH: &str = include_str!("../sql/health.sql");

@@ -55,9 +55,13 @@ async fn suite_report(client: &Client) -> verify::VerifyReport {
         .verify
         .clone()
         .unwrap();
-    verify::run(client, &verify::Suite::from_script(&script))
-        .await
-        .unwrap()
+    verify::run(
+        client,
+        &verify::Suite::from_script(&script),
+        &Default::default(),
+    )
+    .await
+    .unwrap()
 }
 
 const REWRITE_WATCH: &str = "SELECT c.relname || ':' || c.relfilenode FROM pg_class c \

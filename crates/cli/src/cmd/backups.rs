@@ -7,7 +7,7 @@ use mantis_schema::backups::{self, BackupSet};
 use crate::args::Format;
 use crate::cmd::migrate;
 use crate::context::Context;
-use crate::exit::Refusal;
+use crate::exit::Fail;
 use crate::output;
 
 pub async fn list(ctx: &Context) -> Result<()> {
@@ -64,22 +64,20 @@ pub async fn up_and_restore(
     let set = choose(&sets, name)?;
     let plan = migrator.run(&session, Direction::Up, to, true).await?;
     if !plan.plan.steps.iter().any(|s| s.version == set.version) {
-        return Err(Refusal(format!(
+        return Err(Fail::refused(format!(
             "backup {} belongs to migration {:03}, which this run does not apply \
              (the database is at version {}); restoring is only done right after \
              re-applying that migration, so that no newer data is replaced",
             set.schema,
             set.version,
             output::version(plan.plan.current)
-        ))
-        .into());
+        )));
     }
     if backups::restore_script(set.version).is_none() {
-        return Err(Refusal(format!(
+        return Err(Fail::refused(format!(
             "migration {:03} has no restore script; backup {} can only be read by hand",
             set.version, set.schema
-        ))
-        .into());
+        )));
     }
     if dry_run {
         print!("{}", migrate::render_plan(&plan));
@@ -116,7 +114,7 @@ fn choose<'a>(sets: &'a [BackupSet], name: &str) -> Result<&'a BackupSet> {
     };
     found.ok_or_else(|| {
         let known: Vec<&str> = sets.iter().map(|s| s.schema.as_str()).collect();
-        Refusal(format!(
+        Fail::refused(format!(
             "no backup set named {name:?} (known: {})",
             if known.is_empty() {
                 "none".to_string()
@@ -124,6 +122,5 @@ fn choose<'a>(sets: &'a [BackupSet], name: &str) -> Result<&'a BackupSet> {
                 known.join(", ")
             }
         ))
-        .into()
     })
 }

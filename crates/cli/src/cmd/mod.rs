@@ -3,19 +3,25 @@
 mod backups;
 mod baseline;
 mod demo;
+mod health;
 mod migrate;
 mod seed;
 mod status;
+mod verify;
 
 use anyhow::Result;
 
 use crate::args::{Cli, Command};
 use crate::context::Context;
+use crate::exit::Fail;
 use mantis_migrate::Direction;
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
     let ctx = Context::new(&cli.global)?;
+    if ctx.junit && !matches!(cli.command, Command::Verify { .. }) {
+        return Err(Fail::usage("--format junit is only for `mantis verify`"));
+    }
     match cli.command {
         Command::Status => status::run(&ctx).await,
         Command::Plan { target, down } => {
@@ -49,6 +55,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             seed::run(&ctx, &spec).await
         }
         Command::Backups => backups::list(&ctx).await,
+        Command::Verify { verify } => verify::run(&ctx, &verify).await,
+        Command::Health => health::run(&ctx).await,
         Command::Demo { database, products } => demo::run(&ctx, &database, products).await,
     }
 }

@@ -1,4 +1,4 @@
--- The seed's quick health check after migration 003 (docs/quick-reference.md).
+-- The seed's quick health check after migration 003 (`mantis health` runs it).
 SELECT
     EXISTS (SELECT 1 FROM core.brand)          AS brand_exists,
     EXISTS (SELECT 1 FROM core.stock_movement) AS movement_exists,

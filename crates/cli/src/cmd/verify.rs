@@ -1,0 +1,158 @@
+//! `mantis verify`: a migration's checks, grouped by section, with an exit
+//! code that tells the truth (0 only when every check passes).
+
+use anyhow::Result;
+use mantis_migrate::verify::{CheckResult, Outcome, Severity, VerifyOptions};
+use mantis_migrate::VerifyRun;
+
+use crate::args::{CoverageSeverity, Format, VerifyArgs};
+use crate::context::Context;
+use crate::exit::Fail;
+use crate::{junit, output};
+
+/// The line a passing run ends with (the seed's success line).
+pub const SUCCESS_LINE: &str = "MIGRATION SUCCESSFUL - ALL VALIDATIONS PASSED";
+
+/// The coverage checks whose severity `--coverage` sets.
+const COVERAGE_CHECKS: &[&str] = &[
+    "brand coverage is above the minimum",
+    "cost coverage is above the minimum",
+];
+
+pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<()> {
+    let migrator = ctx.migrator()?;
+    let session = ctx.session().await?;
+    let outcome = migrator
+        .verify(&session, args.version, &options(args))
+        .await?;
+    if ctx.junit {
+        print!("{}", junit::render(&outcome)?);
+    } else {
+        match ctx.format {
+            Format::Json => output::json(&outcome)?,
+            Format::Text => print!("{}", render(&outcome)),
+        }
+    }
+    verdict(&outcome)
+}
+
+/// Library options from the command line: thresholds and severities.
+pub fn options(args: &VerifyArgs) -> VerifyOptions {
+    let severity = match args.coverage {
+        CoverageSeverity::Failure => Severity::Failure,
+        CoverageSeverity::Warning => Severity::Warning,
+    };
+    VerifyOptions {
+        settings: vec![
+            (
+                "mantis.min_brand_coverage".into(),
+                args.min_brand_coverage.to_string(),
+            ),
+            (
+                "mantis.min_cost_coverage".into(),
+                args.min_cost_coverage.to_string(),
+            ),
+        ],
+        severities: COVERAGE_CHECKS
+            .iter()
+            .map(|name| (name.to_string(), severity))
+            .collect(),
+    }
+}
+
+/// Exit code 8 when a check failed.
+pub fn verdict(outcome: &VerifyRun) -> Result<()> {
+    let failed = outcome.report.failures().count();
+    if failed == 0 {
+        return Ok(());
+    }
+    Err(Fail::checks(format!(
+        "{failed} of {} check(s) of migration {:03} failed",
+        outcome.report.checks().count(),
+        outcome.version
+    )))
+}
+
+/// The text report: sections, one line per check, then the verdict.
+pub fn render(outcome: &VerifyRun) -> String {
+    let report = &outcome.report;
+    let mut out = format!(
+        "checks of {:03}_{} ({}){}\n",
+        outcome.version,
+        outcome.name,
+        report.file,
+        if outcome.applied {
+            String::new()
+        } else {
+            format!(
+                "\nmigration {:03} is not applied: the database is at version {}",
+                outcome.version,
+                output::version(outcome.current)
+            )
+        }
+    );
+    let mut section = None;
+    for result in &report.results {
+        if section != Some(&result.check.section) {
+            section = Some(&result.check.section);
+            out.push_str(&format!("\n{}\n", result.check.section));
+        }
+        out.push_str(&line(result));
+    }
+    out.push('\n');
+    let warnings: Vec<&CheckResult> = report.warnings().collect();
+    if !warnings.is_empty() {
+        out.push_str("warnings:\n");
+        for w in warnings {
+            out.push_str(&format!(
+                "  [{}] {}: {}\n",
+                w.check.section,
+                w.check.name,
+                w.finding().unwrap_or_default()
+            ));
+        }
+    }
+    let failures: Vec<&CheckResult> = report.failures().collect();
+    if failures.is_empty() {
+        out.push_str(SUCCESS_LINE);
+        out.push('\n');
+    } else {
+        out.push_str(&format!(
+            "VALIDATION FAILED - {} of {} check(s) failed:\n",
+            failures.len(),
+            report.checks().count()
+        ));
+        for f in failures {
+            out.push_str(&format!(
+                "  [{}] {}: {}\n",
+                f.check.section,
+                f.check.name,
+                f.finding().unwrap_or_default()
+            ));
+        }
+    }
+    out
+}
+
+fn line(result: &CheckResult) -> String {
+    let name = &result.check.name;
+    match &result.outcome {
+        Outcome::Info { columns, rows } => rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "  {name}: {}\n",
+                    mantis_migrate::verify::render_row(columns, r)
+                )
+            })
+            .collect(),
+        Outcome::Passed => format!("  ok    {name}\n"),
+        _ => {
+            let mark = if result.fails_suite() { "FAIL" } else { "WARN" };
+            format!(
+                "  {mark}  {name}\n        {}\n",
+                result.finding().unwrap_or_default()
+            )
+        }
+    }
+}

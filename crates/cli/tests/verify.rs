@@ -1,0 +1,277 @@
+#![allow(clippy::unwrap_used)] // a panic is how a test reports failure
+//! `mantis verify` and `mantis health`: they tell the truth, name what is
+//! wrong, and change nothing.
+
+mod common;
+
+use common::run;
+use mantis_testkit::{Spec, TestDb};
+
+const SUCCESS: &str = "MIGRATION SUCCESSFUL - ALL VALIDATIONS PASSED";
+
+fn small() -> Spec {
+    Spec {
+        products: 400,
+        ..Spec::default()
+    }
+}
+
+/// Every table and view 003 owns or changes, and the history.
+const WATCHED: &[&str] = &[
+    "core.brand",
+    "core.products",
+    "core.suppliers",
+    "core.stock_on_hand",
+    "core.stock_movement",
+    "core.supplier_contact_issue",
+    "core.product_brand_issue",
+    "core.mv_inventory_valuation",
+    "core.mv_product_stock_summary",
+    "core.mv_low_stock_alerts",
+    "mantis.schema_migrations",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_passes_on_a_migrated_database_and_changes_nothing() {
+    let db = TestDb::seeded("verify_ok", &small(), 3).await;
+    let client = db.client().await;
+    let before = mantis_testkit::table_digests(&client, WATCHED).await;
+    let out = run(&db, &["verify"]).expect_code(0);
+    assert!(out.stdout.trim_end().ends_with(SUCCESS), "{}", out.stdout);
+    for section in [
+        "1 Schema",
+        "2 Constraints",
+        "3 Indexes",
+        "4 Triggers and functions",
+        "5 Data coverage",
+        "6 Orphaned records",
+        "7 Materialized views",
+        "8 Performance",
+        "9 Constraint tests",
+        "10 Trigger tests",
+        "11 Summary",
+    ] {
+        assert!(
+            out.stdout.contains(&format!("\n{section}\n")),
+            "section {section} missing"
+        );
+    }
+    assert_eq!(
+        mantis_testkit::table_digests(&client, WATCHED).await,
+        before,
+        "verify must leave every table byte-for-byte as it found it"
+    );
+}
+
+/// Breaks the database with `sql`; verify must exit 8 and name `check`
+/// with `detail` in its finding.
+async fn assert_names(label: &str, sql: &str, check: &str, detail: &str) {
+    let db = TestDb::seeded(label, &small(), 3).await;
+    db.client().await.batch_execute(sql).await.unwrap();
+    let out = run(&db, &["verify"]).expect_code(8);
+    let failures = out
+        .stdout
+        .split("VALIDATION FAILED")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no failure list in\n{}", out.stdout));
+    let line = failures
+        .lines()
+        .find(|l| l.contains(&format!("] {check}:")))
+        .unwrap_or_else(|| panic!("{check} not named in\n{failures}"));
+    assert!(line.contains(detail), "{detail} not in {line}");
+    assert!(!out.stdout.contains(SUCCESS));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_index_is_named() {
+    assert_names(
+        "verify_index",
+        "DROP INDEX core.products_sku_lower_idx",
+        "every index of 003 exists and is valid",
+        "missing_or_invalid_index=products_sku_lower_idx",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_index_also_fails_the_query_plan_check() {
+    assert_names(
+        "verify_plan",
+        "DROP INDEX core.products_sku_lower_idx",
+        "product search by SKU uses its case-insensitive index",
+        "expected=products_sku_lower_idx",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_trigger_is_named() {
+    assert_names(
+        "verify_trigger",
+        "ALTER TABLE core.stock_movement DISABLE TRIGGER trg_stock_movement_apply",
+        "triggers exist and are enabled",
+        "stock_movement.trg_stock_movement_apply",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_foreign_key_rule_is_named() {
+    assert_names(
+        "verify_fk",
+        "ALTER TABLE core.stock_on_hand DROP CONSTRAINT fk_stock_on_hand_product; \
+         ALTER TABLE core.stock_on_hand ADD CONSTRAINT fk_stock_on_hand_product \
+         FOREIGN KEY (product_id) REFERENCES core.products (id) ON DELETE RESTRICT",
+        "foreign keys have the ON DELETE rules of ADR-024",
+        "foreign_key=core.stock_on_hand.product_id, referenced=core.products, expected_rule=c, found=r",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_without_its_unique_index_is_named() {
+    assert_names(
+        "verify_view",
+        "DROP INDEX core.mv_low_stock_alerts_key",
+        "views are populated and have a unique index on plain columns",
+        "view_not_refreshable_concurrently=mv_low_stock_alerts",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_without_003_fails_and_says_so() {
+    let db = TestDb::seeded("verify_absent", &small(), 1).await;
+    let out = run(&db, &["verify"]).expect_code(8);
+    assert!(
+        out.stdout
+            .contains("migration 003 is not applied: the database is at version 001"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("] new tables exist: 4 offending row(s)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("check(s) of migration 003 failed"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coverage_thresholds_can_be_set_and_made_warnings() {
+    let db = TestDb::seeded("verify_coverage", &small(), 3).await;
+    let strict = run(&db, &["verify", "--min-cost-coverage", "99.5"]).expect_code(8);
+    assert!(
+        strict.stdout.contains(
+            "] cost coverage is above the minimum: 1 offending row(s): cost_coverage_pct="
+        ),
+        "{}",
+        strict.stdout
+    );
+    assert!(
+        strict.stdout.contains("must_exceed=99.5"),
+        "{}",
+        strict.stdout
+    );
+    let lenient = run(
+        &db,
+        &[
+            "verify",
+            "--min-cost-coverage",
+            "99.5",
+            "--coverage",
+            "warning",
+        ],
+    )
+    .expect_code(0);
+    let warnings = lenient.stdout.split("warnings:").nth(1).unwrap();
+    assert!(
+        warnings.contains("cost coverage is above the minimum"),
+        "{}",
+        lenient.stdout
+    );
+    assert!(lenient.stdout.trim_end().ends_with(SUCCESS));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junit_output_is_xml_with_one_testcase_per_check() {
+    let db = TestDb::seeded("verify_junit", &small(), 3).await;
+    db.client()
+        .await
+        .batch_execute("DROP INDEX core.products_brand_idx")
+        .await
+        .unwrap();
+    let json = run(&db, &["verify", "--format", "json"])
+        .expect_code(8)
+        .json();
+    let checks: Vec<&serde_json::Value> = json["report"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["kind"] != "report")
+        .collect();
+    let xml = run(&db, &["verify", "--format", "junit"])
+        .expect_code(8)
+        .stdout;
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut cases, mut failures, mut names) = (0, 0, Vec::new());
+    loop {
+        match reader.read_event().unwrap() {
+            quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                match e.name().as_ref() {
+                    b"testcase" => {
+                        cases += 1;
+                        let name = e.try_get_attribute("name").unwrap().unwrap();
+                        names.push(name.unescape_value().unwrap().into_owned());
+                    }
+                    b"failure" => failures += 1,
+                    _ => {}
+                }
+            }
+            quick_xml::events::Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert_eq!(cases, checks.len());
+    assert!(cases >= 30, "{cases} test cases");
+    assert_eq!(failures, 1, "exactly the index check fails:\n{xml}");
+    for check in checks {
+        assert!(names.contains(&check["name"].as_str().unwrap().to_string()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_shows_expected_beside_found() {
+    let db = TestDb::seeded("health_ok", &small(), 3).await;
+    let out = run(&db, &["health"]).expect_code(0);
+    assert!(
+        out.stdout.contains("brand_coverage_pct   > 50"),
+        "{}",
+        out.stdout
+    );
+    let json = run(&db, &["health", "--format", "json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(json["healthy"], true);
+    assert_eq!(json["items"].as_array().unwrap().len(), 5);
+
+    let before = TestDb::seeded("health_absent", &small(), 1).await;
+    let out = run(&before, &["health"]).expect_code(8);
+    assert!(
+        out.stdout
+            .contains("table missing: migration 003 is not applied"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr
+            .contains("unhealthy: brand_exists, movement_exists"),
+        "{}",
+        out.stderr
+    );
+}
