@@ -146,6 +146,49 @@ pub enum Command {
     },
     /// The seed's quick health check, expected values beside the found ones.
     Health,
+    /// pg_dump the database (custom format) to a file, verify it with
+    /// pg_restore --list, and record it in history.
+    Backup {
+        /// The file to write (default: mantis-<database>-<UTC time>.dump); never overwritten.
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+        #[command(flatten)]
+        tools: ToolArgs,
+    },
+    /// Restore a backup file into a new database.
+    Restore {
+        /// The backup file (custom format).
+        file: PathBuf,
+        /// The database to create and restore into (must not exist).
+        #[arg(long, value_name = "NEW_DB")]
+        into: String,
+        #[command(flatten)]
+        tools: ToolArgs,
+    },
+    /// The safe path in one command: preflight, backup, up, verify, refresh
+    /// the views, summary; back to the starting version by itself if up or
+    /// verify fails. Everything is also written to a log file.
+    Deploy {
+        /// Preflight and the plan only; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Skip the backup (only when you have one already).
+        #[arg(long)]
+        no_backup: bool,
+        /// The backup file (default: mantis-<database>-<UTC time>.dump).
+        #[arg(long, value_name = "PATH")]
+        backup_file: Option<PathBuf>,
+        /// The log file (default: mantis-deploy-<UTC time>.log).
+        #[arg(long, value_name = "PATH")]
+        log: Option<PathBuf>,
+        /// Refuse when a transaction has been open longer than this.
+        #[arg(long, value_parser = parse_duration, default_value = "5m", value_name = "DURATION")]
+        max_transaction_age: Duration,
+        #[command(flatten)]
+        tools: ToolArgs,
+        #[command(flatten)]
+        verify: VerifyArgs,
+    },
     /// The seed's story on a scratch database: 001, seed data, 003, summary.
     Demo {
         /// Name of the scratch database (re-created if a previous demo made it).
@@ -172,6 +215,27 @@ pub struct VerifyArgs {
     /// Whether a coverage below its minimum fails the run or only warns.
     #[arg(long, value_enum, default_value_t = CoverageSeverity::Failure)]
     pub coverage: CoverageSeverity,
+}
+
+/// Where the PostgreSQL client tools are.
+#[derive(Debug, Args)]
+pub struct ToolArgs {
+    /// pg_dump to use (default: from PATH). Must be at least the server's major version.
+    #[arg(long, default_value = "pg_dump", value_name = "PATH")]
+    pub pg_dump: PathBuf,
+    /// pg_restore to use (default: from PATH).
+    #[arg(long, default_value = "pg_restore", value_name = "PATH")]
+    pub pg_restore: PathBuf,
+}
+
+impl ToolArgs {
+    /// The library's view.
+    pub fn tools(&self) -> mantis_migrate::backup::Tools {
+        mantis_migrate::backup::Tools {
+            pg_dump: self.pg_dump.clone(),
+            pg_restore: self.pg_restore.clone(),
+        }
+    }
 }
 
 /// `--coverage`.

@@ -57,10 +57,15 @@ impl Context {
 
     /// A migrator over the migration set.
     pub fn migrator(&self) -> Result<Migrator> {
+        self.migrator_with(self.events.clone())
+    }
+
+    /// A migrator reporting its events to `events`.
+    pub fn migrator_with(&self, events: EventSink) -> Result<Migrator> {
         Ok(Migrator::new(
             self.migration_set()?,
             self.run.clone(),
-            self.events.clone(),
+            events,
         ))
     }
 
@@ -71,7 +76,16 @@ impl Context {
 
     /// A session on another database of the same server.
     pub async fn session_to(&self, options: &ConnectOptions) -> Result<Session> {
-        Session::connect(options, self.events.clone())
+        self.session_with(options, self.events.clone()).await
+    }
+
+    /// A session whose events (notices) go to `events`.
+    pub async fn session_with(
+        &self,
+        options: &ConnectOptions,
+        events: EventSink,
+    ) -> Result<Session> {
+        Session::connect(options, events)
             .await
             .with_context(|| format!("connecting to database \"{}\"", options.dbname))
     }

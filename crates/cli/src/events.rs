@@ -14,7 +14,7 @@ pub fn stderr_sink(quiet: bool) -> EventSink {
     })
 }
 
-fn describe(event: &Event, quiet: bool) -> Option<String> {
+pub fn describe(event: &Event, quiet: bool) -> Option<String> {
     match event {
         Event::LockWaiting {
             holder,

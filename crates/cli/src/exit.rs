@@ -1,5 +1,6 @@
 //! Exit codes: the contract with scripts and CI. Documented in README.md.
 
+use mantis_migrate::backup::BackupError;
 use mantis_migrate::{ConnectError, Error};
 
 /// Every exit code the binary uses.
@@ -58,6 +59,17 @@ impl ExitCode {
         }
     }
 
+    fn of_backup(error: &BackupError) -> ExitCode {
+        match error {
+            BackupError::ToolMissing { .. } | BackupError::ToolTooOld { .. } => ExitCode::Usage,
+            BackupError::FileExists { .. } | BackupError::DatabaseExists { .. } => {
+                ExitCode::Refused
+            }
+            BackupError::Engine(e) => ExitCode::of(e),
+            _ => ExitCode::Internal,
+        }
+    }
+
     fn of_seed(error: &mantis_datagen::SeedError) -> ExitCode {
         use mantis_datagen::SeedError;
         match error {
@@ -78,6 +90,8 @@ impl ExitCode {
                     Some(ExitCode::of_connect(e))
                 } else if e.is::<mantis_migrate::SourceError>() {
                     Some(ExitCode::Source)
+                } else if let Some(e) = e.downcast_ref::<BackupError>() {
+                    Some(ExitCode::of_backup(e))
                 } else if let Some(e) = e.downcast_ref::<mantis_datagen::SeedError>() {
                     Some(ExitCode::of_seed(e))
                 } else {

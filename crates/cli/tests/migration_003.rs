@@ -264,6 +264,8 @@ async fn demo_tells_the_seeds_story_with_the_numbers() {
         "cost coverage",
         "core.mv_inventory_valuation",
         "core.mv_low_stock_alerts",
+        "checks in 11 sections passed",
+        "MIGRATION SUCCESSFUL - ALL VALIDATIONS PASSED",
     ] {
         assert!(
             out.stdout.contains(needle),
@@ -287,6 +289,13 @@ async fn demo_tells_the_seeds_story_with_the_numbers() {
     .expect_code(0)
     .json();
     assert_eq!(json["summary"]["products"], 500);
+    assert!(
+        json["verify"]["report"]["results"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 30
+    );
     assert!(
         json["cost_coverage_pct"]
             .as_str()

@@ -275,3 +275,10 @@ async fn health_shows_expected_beside_found() {
         out.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_passes_on_a_migrated_database_without_data() {
+    let db = TestDb::at_version("verify_empty", 3).await;
+    let out = run(&db, &["verify"]).expect_code(0);
+    assert!(out.stdout.trim_end().ends_with(SUCCESS), "{}", out.stdout);
+}

@@ -47,3 +47,19 @@ CREATE TABLE IF NOT EXISTS mantis.migration_events (
     at           timestamptz NOT NULL DEFAULT clock_timestamp(),
     by           text        NOT NULL DEFAULT session_user
 );
+
+-- Backups taken by mantis (pg_dump, custom format), verified with
+-- pg_restore --list before they are recorded.
+CREATE TABLE IF NOT EXISTS mantis.backups (
+    id             bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    file           text        NOT NULL,
+    size_bytes     bigint      NOT NULL CHECK (size_bytes > 0),
+    sha256         text        NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+    toc_entries    integer     NOT NULL,
+    server_version text        NOT NULL,
+    pg_dump        text        NOT NULL,
+    schema_version bigint,
+    duration_ms    bigint      NOT NULL,
+    taken_at       timestamptz NOT NULL DEFAULT clock_timestamp(),
+    taken_by       text        NOT NULL DEFAULT session_user
+);

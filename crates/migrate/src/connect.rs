@@ -214,6 +214,35 @@ impl ConnectOptions {
         self.to_url(false)
     }
 
+    /// The settings as libpq environment variables, for a child process such
+    /// as `pg_dump`: the password never appears on a command line.
+    pub fn libpq_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = vec![
+            ("PGHOST", self.host.clone()),
+            ("PGPORT", self.port.to_string()),
+            ("PGUSER", self.user.clone()),
+            ("PGDATABASE", self.dbname.clone()),
+            ("PGSSLMODE", self.sslmode.as_str().to_string()),
+            ("PGAPPNAME", self.application_name.clone()),
+            (
+                "PGCONNECT_TIMEOUT",
+                self.connect_timeout.as_secs().max(1).to_string(),
+            ),
+        ];
+        let optional = [
+            ("PGPASSWORD", &self.password),
+            ("PGSSLROOTCERT", &self.sslrootcert),
+            ("PGCHANNELBINDING", &self.channel_binding),
+            ("PGOPTIONS", &self.options),
+        ];
+        env.extend(
+            optional
+                .into_iter()
+                .filter_map(|(k, v)| v.clone().map(|v| (k, v))),
+        );
+        env
+    }
+
     fn to_url(&self, mask: bool) -> String {
         let enc = |s: &str| utf8_percent_encode(s, URL_ENCODE).to_string();
         let password = match (&self.password, mask) {

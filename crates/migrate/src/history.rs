@@ -87,7 +87,7 @@ pub(crate) struct Record<'a> {
 
 /// Creates the history schema if missing. Call only under the migration lock.
 pub(crate) async fn ensure(session: &Session) -> Result<(), Error> {
-    if exists(session).await? {
+    if exists(session, sql::HISTORY_COMPLETE).await? {
         return Ok(());
     }
     session
@@ -100,7 +100,7 @@ pub(crate) async fn ensure(session: &Session) -> Result<(), Error> {
 /// Reads the history without creating anything (an unmanaged database reads as empty).
 pub(crate) async fn read(session: &Session) -> Result<DbState, Error> {
     let client = session.client();
-    if !exists(session).await? {
+    if !exists(session, sql::HISTORY_EXISTS).await? {
         return Ok(DbState::default());
     }
     let applied = client
@@ -118,10 +118,10 @@ pub(crate) async fn read(session: &Session) -> Result<DbState, Error> {
     Ok(DbState { applied, progress })
 }
 
-async fn exists(session: &Session) -> Result<bool, Error> {
+async fn exists(session: &Session, query: &str) -> Result<bool, Error> {
     Ok(session
         .client()
-        .query_one(sql::HISTORY_EXISTS, &[])
+        .query_one(query, &[])
         .await
         .map_err(Error::db("looking for the history tables"))?
         .get(0))

@@ -24,6 +24,7 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod backup;
 pub mod connect;
 pub mod error;
 pub mod event;
@@ -32,6 +33,7 @@ pub mod ident;
 pub mod lock;
 mod pgpass;
 pub mod plan;
+pub mod preflight;
 pub mod runner;
 pub mod scratch;
 pub mod script;

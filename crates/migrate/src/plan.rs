@@ -304,6 +304,43 @@ fn known_version(set: &MigrationSet, version: u64) -> Result<(), Error> {
     }
 }
 
+/// The step that undoes a half-done up (its down file, from the start), or
+/// None when nothing is half-done. The down file must be transactional, so
+/// the undo and the removal of the progress marker commit together.
+pub(crate) fn abandon_step(set: &MigrationSet, state: &DbState) -> Result<Option<Step>, Error> {
+    let Some(progress) = &state.progress else {
+        return Ok(None);
+    };
+    let partial = |hint: &str| Error::Partial {
+        version: progress.version,
+        name: progress.name.clone(),
+        direction: progress.direction,
+        done: progress.statements_done,
+        total: progress.statements_total,
+        last_error: progress.last_error.clone(),
+        hint: hint.to_string(),
+    };
+    if progress.direction != Direction::Up {
+        return Err(partial(
+            "only a half-done up can be undone; finish the down with `mantis down`",
+        ));
+    }
+    let Some(m) = set.get(progress.version) else {
+        return Err(partial(
+            "its file is no longer in the migration set; restore it",
+        ));
+    };
+    let Some(down) = &m.down else {
+        return Err(Error::NoDownScript {
+            versions: vec![format!("{:03}_{}", m.version, m.name)],
+        });
+    };
+    if !down.options.transactional {
+        return Err(partial("its down file runs without a transaction, so it cannot be undone atomically; resume with `mantis up`"));
+    }
+    Ok(Some(step(m, down, Direction::Down, None)))
+}
+
 fn step(m: &Migration, script: &Script, direction: Direction, resume: Option<&Progress>) -> Step {
     let resume_at = resume
         .filter(|p| p.version == m.version)

@@ -10,6 +10,14 @@ pub(crate) const HISTORY_EXISTS: &str =
             AND to_regclass('mantis.migration_progress') IS NOT NULL \
             AND to_regclass('mantis.migration_events') IS NOT NULL";
 
+/// Every history table exists, including ones added after the first release
+/// (so `ensure` adds what an older history lacks).
+pub(crate) const HISTORY_COMPLETE: &str =
+    "SELECT to_regclass('mantis.schema_migrations') IS NOT NULL \
+            AND to_regclass('mantis.migration_progress') IS NOT NULL \
+            AND to_regclass('mantis.migration_events') IS NOT NULL \
+            AND to_regclass('mantis.backups') IS NOT NULL";
+
 /// Applied migrations, oldest first.
 pub(crate) const SELECT_APPLIED: &str = "SELECT version, name, checksum, applied_at, applied_by, \
             duration_ms, tool_version, mode, backup \
@@ -93,3 +101,14 @@ pub const INVALID_INDEX: &str = "SELECT format('%I.%I', n.nspname, c.relname) \
 
 /// Sets a setting for the rest of the current transaction.
 pub const SET_LOCAL_SETTING: &str = "SELECT set_config($1, $2, true)";
+
+/// Records a verified backup.
+pub const RECORD_BACKUP: &str = "INSERT INTO mantis.backups \
+     (file, size_bytes, sha256, toc_entries, server_version, pg_dump, schema_version, duration_ms) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// Whether a database exists.
+pub const DATABASE_EXISTS: &str = "SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)";
+
+/// Preflight facts (see sql/preflight.sql).
+pub const PREFLIGHT: &str = include_str!("../sql/preflight.sql");

@@ -27,6 +27,8 @@ BEGIN
     END LOOP;
     EXECUTE format('CREATE SCHEMA %I', target);
 
+    -- Each source is copied when it exists: after an interrupted up, only
+    -- some of 003's objects may be there (mantis deploy rolls those back too).
     FOR copy IN SELECT * FROM (VALUES
         ('brand',
          'SELECT id, name, code, description, website, is_active, created_at, updated_at FROM core.brand'),
@@ -47,6 +49,16 @@ BEGIN
          'SELECT product_id, legacy_brand_id, brand_text, resolution, detected_at FROM core.product_brand_issue')
     ) AS t(name, query)
     LOOP
+        CONTINUE WHEN NOT CASE copy.name
+            WHEN 'brand' THEN to_regclass('core.brand') IS NOT NULL
+            WHEN 'product_brand' THEN to_regclass('core.brand') IS NOT NULL
+            WHEN 'stock_movement' THEN to_regclass('core.stock_movement') IS NOT NULL
+            WHEN 'stock_cost' THEN EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'core.stock_on_hand'::regclass
+                                           AND attname = 'cost_source' AND NOT attisdropped)
+            WHEN 'supplier_contact' THEN EXISTS (SELECT FROM pg_attribute WHERE attrelid = 'core.suppliers'::regclass
+                                                 AND attname = 'payment_terms' AND NOT attisdropped)
+            ELSE to_regclass('core.' || copy.name) IS NOT NULL
+        END;
         EXECUTE format('CREATE TABLE %I.%I AS %s', target, copy.name, copy.query);
         GET DIAGNOSTICS n = ROW_COUNT;
         counts := counts || jsonb_build_object(copy.name, n);
@@ -88,11 +100,26 @@ ALTER TABLE core.products DROP CONSTRAINT IF EXISTS fk_products_brand;
 ALTER TABLE core.products DROP CONSTRAINT IF EXISTS fk_products_category;
 ALTER TABLE core.stock_on_hand DROP CONSTRAINT IF EXISTS fk_stock_on_hand_product;
 ALTER TABLE core.stock_on_hand DROP CONSTRAINT IF EXISTS fk_stock_on_hand_warehouse;
-ALTER TABLE core.products
-    ADD CONSTRAINT products_category_id_fkey FOREIGN KEY (category_id) REFERENCES core.categories (id);
-ALTER TABLE core.stock_on_hand
-    ADD CONSTRAINT stock_on_hand_product_id_fkey FOREIGN KEY (product_id) REFERENCES core.products (id),
-    ADD CONSTRAINT stock_on_hand_warehouse_id_fkey FOREIGN KEY (warehouse_id) REFERENCES core.warehouses (id);
+DO $$
+BEGIN
+    -- Present unless 003 got as far as replacing them.
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'products_category_id_fkey'
+                   AND conrelid = 'core.products'::regclass) THEN
+        ALTER TABLE core.products
+            ADD CONSTRAINT products_category_id_fkey FOREIGN KEY (category_id) REFERENCES core.categories (id);
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_on_hand_product_id_fkey'
+                   AND conrelid = 'core.stock_on_hand'::regclass) THEN
+        ALTER TABLE core.stock_on_hand
+            ADD CONSTRAINT stock_on_hand_product_id_fkey FOREIGN KEY (product_id) REFERENCES core.products (id);
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_on_hand_warehouse_id_fkey'
+                   AND conrelid = 'core.stock_on_hand'::regclass) THEN
+        ALTER TABLE core.stock_on_hand
+            ADD CONSTRAINT stock_on_hand_warehouse_id_fkey FOREIGN KEY (warehouse_id) REFERENCES core.warehouses (id);
+    END IF;
+END
+$$;
 
 DROP TRIGGER IF EXISTS trg_stock_on_hand_value ON core.stock_on_hand;
 DROP FUNCTION IF EXISTS core.stock_on_hand_value();

@@ -9,6 +9,7 @@ pub mod backups;
 pub mod health;
 mod sql;
 pub mod summary;
+pub mod views;
 
 use mantis_migrate::{MigrationSet, SourceError};
 

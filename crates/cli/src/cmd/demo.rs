@@ -5,11 +5,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
 use mantis_datagen::{Counts, Spec};
-use mantis_migrate::{scratch, Direction, RunReport};
+use mantis_migrate::verify::VerifyOptions;
+use mantis_migrate::{scratch, Direction, RunReport, VerifyRun};
 use mantis_schema::summary::{self, Summary};
 
 use crate::args::Format;
-use crate::cmd::seed;
+use crate::cmd::{seed, verify};
 use crate::context::Context;
 
 /// The mark on databases made by `mantis demo`; only those are ever replaced.
@@ -46,6 +47,9 @@ pub async fn run(ctx: &Context, database: &str, products: u64) -> Result<()> {
         "critical schema fixes, with backfills",
     );
     let fixes = timed(migrator.run(&session, Direction::Up, None, false)).await?;
+    let checked = migrator
+        .verify(&session, None, &VerifyOptions::default())
+        .await?;
     let summary = summary::read(session.client())
         .await
         .context("reading what 003 produced")?;
@@ -59,7 +63,8 @@ pub async fn run(ctx: &Context, database: &str, products: u64) -> Result<()> {
             "summary": summary,
             "brand_coverage_pct": summary.brand_coverage(),
             "cost_coverage_pct": summary.cost_coverage(),
-        })),
+            "verify": checked,
+        }))?,
         Format::Text => {
             println!(
                 "demo: scratch database \"{database}\" ({})",
@@ -70,12 +75,50 @@ pub async fn run(ctx: &Context, database: &str, products: u64) -> Result<()> {
             );
             print!("{}", render_steps(&baseline, &counts, seed_time, &fixes));
             print!("{}", render_summary(&summary));
+            print!("{}", render_checks(&checked));
             println!(
-                "\nnext: mantis --database-url '{}' status",
+                "\nnext: mantis --database-url '{}' verify",
                 options.masked()
             );
-            Ok(())
         }
+    }
+    verify::verdict(&checked)
+}
+
+/// The verdict of 003's checks: the success line, or what failed.
+fn render_checks(checked: &VerifyRun) -> String {
+    let checks = checked.report.checks().count();
+    let failures: Vec<String> = checked
+        .report
+        .failures()
+        .map(|r| {
+            format!(
+                "  [{}] {}: {}\n",
+                r.check.section,
+                r.check.name,
+                r.finding().unwrap_or_default()
+            )
+        })
+        .collect();
+    let mut sections: Vec<&str> = checked
+        .report
+        .results
+        .iter()
+        .map(|r| r.check.section.as_str())
+        .collect();
+    sections.dedup();
+    if failures.is_empty() {
+        format!(
+            "\nmantis verify: {checks} checks in {} sections passed\n{}\n",
+            sections.len(),
+            verify::SUCCESS_LINE
+        )
+    } else {
+        format!(
+            "\nmantis verify: {} of {checks} checks failed:\n{}",
+            failures.len(),
+            failures.concat()
+        )
     }
 }
 

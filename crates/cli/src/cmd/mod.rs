@@ -3,8 +3,10 @@
 mod backups;
 mod baseline;
 mod demo;
+mod deploy;
 mod health;
 mod migrate;
+mod pg_backup;
 mod seed;
 mod status;
 mod verify;
@@ -55,8 +57,31 @@ pub async fn run(cli: Cli) -> Result<()> {
             seed::run(&ctx, &spec).await
         }
         Command::Backups => backups::list(&ctx).await,
+        Command::Deploy {
+            dry_run,
+            no_backup,
+            backup_file,
+            log,
+            max_transaction_age,
+            tools,
+            verify,
+        } => {
+            let options = deploy::Options {
+                dry_run,
+                backup: (!no_backup).then_some(backup_file),
+                log,
+                max_transaction_age,
+                tools: tools.tools(),
+                verify,
+            };
+            deploy::run(&ctx, &options).await
+        }
         Command::Verify { verify } => verify::run(&ctx, &verify).await,
         Command::Health => health::run(&ctx).await,
+        Command::Backup { file, tools } => pg_backup::backup(&ctx, file, &tools.tools()).await,
+        Command::Restore { file, into, tools } => {
+            pg_backup::restore(&ctx, &file, &into, &tools.tools()).await
+        }
         Command::Demo { database, products } => demo::run(&ctx, &database, products).await,
     }
 }

@@ -1,0 +1,299 @@
+//! `mantis deploy`: the seed's five manual steps as one command that cannot
+//! skip one — preflight, backup, up, verify, view refresh, summary — and that
+//! returns the database to where it started when up or verify fails.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use mantis_migrate::backup::Tools;
+use mantis_migrate::preflight::{self, Finding, PreflightOptions};
+use mantis_migrate::{Direction, Error, EventSink, Migrator, RunReport, Session};
+use mantis_schema::{summary, views};
+
+use crate::args::{Format, VerifyArgs};
+use crate::cmd::{demo, migrate, pg_backup, verify};
+use crate::context::Context;
+use crate::exit::Fail;
+use crate::{events, output};
+
+/// What `deploy` was asked to do.
+pub struct Options {
+    pub dry_run: bool,
+    /// None: no backup (`--no-backup`); Some(None): the default file name.
+    pub backup: Option<Option<PathBuf>>,
+    pub log: Option<PathBuf>,
+    pub max_transaction_age: Duration,
+    pub tools: Tools,
+    pub verify: VerifyArgs,
+}
+
+/// Every line goes to stderr and, time-stamped, to the log file.
+struct Log {
+    path: PathBuf,
+    file: Mutex<std::fs::File>,
+    quiet: bool,
+}
+
+impl Log {
+    fn create(path: PathBuf, quiet: bool) -> Result<Arc<Log>> {
+        let file = std::fs::OpenOptions::new()
+            .create_new(true)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("creating the deploy log {}", path.display()))?;
+        Ok(Arc::new(Log {
+            path,
+            file: Mutex::new(file),
+            quiet,
+        }))
+    }
+
+    fn line(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+        if let Ok(mut file) = self.file.lock() {
+            let stamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
+            for line in text.lines() {
+                let _ = writeln!(file, "{stamp} {line}");
+            }
+        }
+    }
+
+    /// Engine events (progress, notices, retries) into the log.
+    fn sink(self: &Arc<Log>) -> EventSink {
+        let log = Arc::clone(self);
+        Arc::new(move |event| {
+            if let Some(line) = events::describe(event, false) {
+                log.line(&line);
+            }
+        })
+    }
+}
+
+pub async fn run(ctx: &Context, options: &Options) -> Result<()> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let log_path = options
+        .log
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("mantis-deploy-{stamp}.log")));
+    let log = Log::create(log_path, ctx.quiet)?;
+    log.line(&format!("deploy to {}", ctx.connect.masked()));
+    let result = deploy(ctx, options, &log).await;
+    match &result {
+        Ok(()) => log.line(&format!("deploy finished; log: {}", log.path.display())),
+        Err(e) => log.line(&format!(
+            "deploy stopped: {e:#}\nlog: {}",
+            log.path.display()
+        )),
+    }
+    result
+}
+
+async fn deploy(ctx: &Context, options: &Options, log: &Arc<Log>) -> Result<()> {
+    let sink = log.sink();
+    let migrator = ctx.migrator_with(sink.clone())?;
+    let session = ctx.session_with(&ctx.connect, sink).await?;
+
+    log.line("[1/6] preflight");
+    let plan = check_before(&migrator, &session, options, log).await?;
+    if plan.plan.steps.is_empty() {
+        log.line(&format!(
+            "nothing to deploy: the database is at version {}",
+            output::version(plan.plan.current)
+        ));
+        return Ok(());
+    }
+    if options.dry_run {
+        print!("{}", migrate::render_plan(&plan));
+        log.line("dry run: nothing was changed");
+        return Ok(());
+    }
+    let before = plan.plan.current;
+
+    log.line("[2/6] backup");
+    let backup = match &options.backup {
+        None => {
+            log.line("  skipped (--no-backup)");
+            None
+        }
+        Some(file) => {
+            let path = file.clone().unwrap_or_else(|| {
+                PathBuf::from(format!(
+                    "mantis-{}-{}.dump",
+                    ctx.connect.dbname,
+                    chrono::Utc::now().format("%Y%m%dT%H%M%SZ")
+                ))
+            });
+            let taken = pg_backup::take(ctx, &session, &options.tools, &path).await?;
+            log.line(&format!("  {}", pg_backup::describe(&taken)));
+            Some(taken)
+        }
+    };
+
+    log.line("[3/6] up");
+    let run = match migrator.run(&session, Direction::Up, None, false).await {
+        Ok(run) => run,
+        Err(e) => {
+            log.line(&format!("  up failed: {e}"));
+            let back = roll_back(&migrator, &session, before, log).await;
+            return Err(anyhow::Error::new(e).context(back));
+        }
+    };
+    log.line(&format!("  {}", migrate::summary(&run)));
+
+    log.line("[4/6] verify");
+    let checked = migrator
+        .verify(&session, None, &verify::options(&options.verify))
+        .await?;
+    for line in verify::render(&checked)
+        .lines()
+        .filter(|l| l.contains("FAIL") || l.contains("WARN"))
+    {
+        log.line(line);
+    }
+    if !checked.report.passed() {
+        let failed: Vec<String> = checked
+            .report
+            .failures()
+            .map(|r| {
+                format!(
+                    "[{}] {}: {}",
+                    r.check.section,
+                    r.check.name,
+                    r.finding().unwrap_or_default()
+                )
+            })
+            .collect();
+        log.line(&format!(
+            "  verification failed:\n    {}",
+            failed.join("\n    ")
+        ));
+        let back = roll_back(&migrator, &session, before, log).await;
+        return Err(Fail::checks(format!(
+            "verification failed ({} check(s)); {back}",
+            failed.len()
+        )));
+    }
+    log.line(&format!("  {}", verify::SUCCESS_LINE));
+
+    log.line("[5/6] refresh views");
+    let refreshed = views::refresh_all(session.client())
+        .await
+        .context("refreshing the views")?;
+    for r in refreshed.iter().flatten() {
+        log.line(&format!(
+            "  {} refreshed{} in {} ms",
+            r.view,
+            if r.concurrently { " concurrently" } else { "" },
+            r.duration_ms
+        ));
+    }
+
+    log.line("[6/6] summary");
+    let summary = summary::read(session.client()).await.ok();
+    match ctx.format {
+        Format::Json => output::json(&serde_json::json!({
+            "backup": backup,
+            "run": run,
+            "verify": { "passed": true, "checks": checked.report.checks().count() },
+            "refreshed": refreshed,
+            "summary": summary,
+            "log": log.path,
+        }))?,
+        Format::Text => {
+            if let Some(s) = &summary {
+                print!("{}", demo::render_summary(s));
+            }
+            println!("\n{}", verify::SUCCESS_LINE);
+        }
+    }
+    Ok(())
+}
+
+/// Preflight: server, privileges, locks, long transactions, and the plan
+/// (which refuses a drifted schema). Any failure stops the deploy here.
+async fn check_before(
+    migrator: &Migrator,
+    session: &Session,
+    options: &Options,
+    log: &Log,
+) -> Result<RunReport> {
+    let findings = preflight::preflight(
+        session,
+        &PreflightOptions {
+            max_transaction_age: options.max_transaction_age,
+            ..PreflightOptions::default()
+        },
+    )
+    .await?;
+    for f in &findings {
+        log.line(&format!(
+            "  {:<4} {}: {}",
+            if f.ok { "ok" } else { "FAIL" },
+            f.check,
+            f.detail
+        ));
+    }
+    let plan = migrator.run(session, Direction::Up, None, true).await;
+    match &plan {
+        Ok(_) => log.line("  ok   schema matches what its history says"),
+        Err(e) => log.line(&format!("  FAIL schema: {e}")),
+    }
+    let failed: Vec<&Finding> = findings.iter().filter(|f| !f.ok).collect();
+    let plan = plan?;
+    if !failed.is_empty() {
+        let names: Vec<&str> = failed.iter().map(|f| f.check).collect();
+        return Err(Fail::refused(format!(
+            "preflight failed ({}); nothing was changed",
+            names.join(", ")
+        )));
+    }
+    Ok(plan)
+}
+
+/// Returns the database to `before`: undoes a half-done migration, then
+/// reverts what this deploy applied. Says what it did, or what it could not.
+async fn roll_back(
+    migrator: &Migrator,
+    session: &Session,
+    before: Option<u64>,
+    log: &Log,
+) -> String {
+    let target = output::version(before);
+    log.line(&format!("  rolling back to version {target}"));
+    let result: Result<(), Error> = async {
+        if let Some(undone) = migrator.abandon_partial(session).await? {
+            log.line(&format!(
+                "  undid the half-done {:03}_{}",
+                undone.version, undone.name
+            ));
+        }
+        let status = migrator.status(session).await?;
+        if status.current > before {
+            migrator
+                .run(session, Direction::Down, Some(before.unwrap_or(0)), false)
+                .await?;
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            let text =
+                format!("the database was returned to version {target} (rolled back by deploy)");
+            log.line(&format!("  {text}"));
+            text
+        }
+        Err(e) => {
+            let text = format!(
+                "the automatic rollback to version {target} failed too: {e}; `mantis status` shows where the database is"
+            );
+            log.line(&format!("  {text}"));
+            text
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! `mantis backup` and `mantis restore`: pg_dump files, verified and recorded.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use mantis_migrate::backup::{self, BackupFile, Tools};
+use mantis_migrate::Session;
+
+use crate::args::Format;
+use crate::context::Context;
+use crate::output;
+
+pub async fn backup(ctx: &Context, file: Option<PathBuf>, tools: &Tools) -> Result<()> {
+    let session = ctx.session().await?;
+    let path = file.unwrap_or_else(|| default_file(&ctx.connect.dbname));
+    let taken = take(ctx, &session, tools, &path).await?;
+    match ctx.format {
+        Format::Json => output::json(&taken),
+        Format::Text => {
+            println!("{}", describe(&taken));
+            Ok(())
+        }
+    }
+}
+
+/// Dumps, verifies and records a backup of the session's database.
+pub async fn take(
+    ctx: &Context,
+    session: &Session,
+    tools: &Tools,
+    path: &Path,
+) -> Result<BackupFile> {
+    let taken = backup::dump(
+        &ctx.connect,
+        session.server_version(),
+        session.server_version_num(),
+        tools,
+        path,
+    )
+    .await?;
+    backup::record(session, &taken).await?;
+    Ok(taken)
+}
+
+/// One line naming the file, its size, checksum and entries.
+pub fn describe(b: &BackupFile) -> String {
+    format!(
+        "backup {} written and verified: {} bytes, sha256 {}, {} entries (pg_restore --list), {:.1} s",
+        b.path.display(),
+        b.size_bytes,
+        b.sha256,
+        b.toc_entries,
+        b.duration_ms as f64 / 1000.0
+    )
+}
+
+fn default_file(dbname: &str) -> PathBuf {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let safe: String = dbname
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    PathBuf::from(format!("mantis-{safe}-{stamp}.dump"))
+}
+
+pub async fn restore(ctx: &Context, file: &Path, into: &str, tools: &Tools) -> Result<()> {
+    let admin = ctx.session().await?;
+    let target = ctx.connect.with_dbname(into);
+    let major = u32::try_from(admin.server_version_num() / 10_000).unwrap_or(0);
+    let entries = backup::restore(admin.client(), &target, major, tools, file).await?;
+    match ctx.format {
+        Format::Json => output::json(&serde_json::json!({
+            "file": file,
+            "database": into,
+            "entries": entries,
+            "url": target.masked(),
+        })),
+        Format::Text => {
+            println!(
+                "restored {} ({entries} entries) into new database \"{into}\": {}",
+                file.display(),
+                target.masked()
+            );
+            Ok(())
+        }
+    }
+}

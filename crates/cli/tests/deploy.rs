@@ -1,0 +1,313 @@
+#![allow(clippy::unwrap_used)] // a panic is how a test reports failure
+//! `mantis backup`, `mantis restore` and `mantis deploy`: the safe path, and
+//! what happens when it is not safe.
+
+mod common;
+
+use std::path::Path;
+
+use common::{count, exists, mantis, run, scalar, Run};
+use mantis_testkit::{Spec, TestDb};
+
+const SUCCESS: &str = "MIGRATION SUCCESSFUL - ALL VALIDATIONS PASSED";
+
+fn small() -> Spec {
+    Spec {
+        products: 400,
+        ..Spec::default()
+    }
+}
+
+/// Runs mantis in `dir` (where default file names land).
+fn run_in(dir: &Path, db: &TestDb, args: &[&str]) -> Run {
+    Run::from(
+        mantis()
+            .current_dir(dir)
+            .arg("--database-url")
+            .arg(db.url())
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+fn files(dir: &Path, suffix: &str) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(suffix))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_runs_the_whole_story_and_ends_with_the_success_line() {
+    let db = TestDb::seeded("deploy_ok", &small(), 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &db, &["deploy"]).expect_code(0);
+    assert!(out.stdout.trim_end().ends_with(SUCCESS), "{}", out.stdout);
+    assert!(out.stdout.contains("cost coverage"), "{}", out.stdout);
+    for step in [
+        "[1/6] preflight",
+        "[2/6] backup",
+        "[3/6] up",
+        "[4/6] verify",
+        "[5/6] refresh views",
+        "[6/6] summary",
+    ] {
+        assert!(out.stderr.contains(step), "{step} missing:\n{}", out.stderr);
+    }
+    let logs = files(dir.path(), ".log");
+    assert_eq!(logs.len(), 1, "one log file");
+    let log = std::fs::read_to_string(&logs[0]).unwrap();
+    assert!(
+        log.contains("[6/6] summary") && log.contains("NOTICE: 003: cost coverage"),
+        "{log}"
+    );
+    let dumps = files(dir.path(), ".dump");
+    assert_eq!(dumps.len(), 1, "one backup file");
+    assert_eq!(
+        count(&db, "mantis.backups WHERE schema_version = 1").await,
+        1
+    );
+    assert_eq!(
+        scalar(&db, "SELECT max(version) FROM mantis.schema_migrations").await,
+        "3"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_returns_to_the_starting_version_when_verify_fails() {
+    let db = TestDb::seeded("deploy_verify_fails", &small(), 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("deploy.log");
+    let out = run(
+        &db,
+        &[
+            "deploy",
+            "--no-backup",
+            "--min-cost-coverage",
+            "99.9",
+            "--log",
+            log.to_str().unwrap(),
+        ],
+    )
+    .expect_code(8);
+    assert!(
+        out.stderr
+            .contains("the database was returned to version 001 (rolled back by deploy)"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("cost coverage is above the minimum"),
+        "{}",
+        out.stderr
+    );
+    assert!(!exists(&db, "core.brand").await);
+    assert_eq!(
+        scalar(&db, "SELECT max(version) FROM mantis.schema_migrations").await,
+        "1"
+    );
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("rolling back to version 001"), "{logged}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_undoes_a_half_done_migration_when_up_fails() {
+    let db = TestDb::seeded("deploy_up_fails", &small(), 1).await;
+    // A type of the same name that 003 does not expect: phase 2 fails after
+    // phase 1 has committed.
+    db.client()
+        .await
+        .batch_execute("CREATE TYPE core.cost_method AS ENUM ('AVERAGE')")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("deploy.log");
+    let out = run(
+        &db,
+        &["deploy", "--no-backup", "--log", log.to_str().unwrap()],
+    )
+    .expect_code(6);
+    assert!(
+        out.stderr
+            .contains("undid the half-done 003_critical_schema_fixes"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("returned to version 001"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        count(&db, "mantis.migration_progress").await,
+        0,
+        "no half-done marker left"
+    );
+    assert!(!exists(&db, "core.brand").await);
+    assert!(!exists(&db, "core.stock_movement").await);
+    let status = run(&db, &["status"]).expect_code(0);
+    assert!(!status.stdout.contains("PARTIAL"), "{}", status.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_refuses_while_a_transaction_holds_a_lock_on_a_target_table() {
+    let db = TestDb::seeded("deploy_locked", &small(), 1).await;
+    let holder = db.client().await;
+    holder
+        .batch_execute("BEGIN; LOCK TABLE core.products IN ACCESS SHARE MODE")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &db, &["deploy"]).expect_code(5);
+    assert!(
+        out.stderr.contains(
+            "FAIL no locks on the tables to alter: held: core.products (AccessShareLock)"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("preflight failed (no locks on the tables to alter); nothing was changed"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        files(dir.path(), ".dump").is_empty(),
+        "no backup before a failed preflight"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT max(version) FROM mantis.schema_migrations").await,
+        "1"
+    );
+    holder.batch_execute("ROLLBACK").await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_dry_run_shows_the_plan_and_changes_nothing() {
+    let db = TestDb::seeded("deploy_dry", &small(), 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &db, &["deploy", "--dry-run"]).expect_code(0);
+    assert!(
+        out.stdout.contains("plan: up from version 001 to 003"),
+        "{}",
+        out.stdout
+    );
+    assert!(files(dir.path(), ".dump").is_empty());
+    assert!(!exists(&db, "core.brand").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_and_restore_round_trip_into_a_new_database() {
+    let db = TestDb::seeded("backup_roundtrip", &small(), 3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("b.dump");
+    let file_arg = file.to_str().unwrap();
+    let json = run(&db, &["backup", "--file", file_arg, "--format", "json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(
+        json["size_bytes"].as_u64().unwrap(),
+        std::fs::metadata(&file).unwrap().len()
+    );
+    assert!(json["toc_entries"].as_u64().unwrap() > 50);
+    let recorded = scalar(&db, "SELECT sha256 FROM mantis.backups").await;
+    assert_eq!(recorded, json["sha256"].as_str().unwrap());
+
+    let again = run(&db, &["backup", "--file", file_arg]).expect_code(5);
+    assert!(
+        again.stderr.contains("never overwrites"),
+        "{}",
+        again.stderr
+    );
+
+    let target = format!("{}_restored", db.name());
+    let out = run(&db, &["restore", file_arg, "--into", &target]).expect_code(0);
+    assert!(
+        out.stdout
+            .contains(&format!("into new database \"{target}\"")),
+        "{}",
+        out.stdout
+    );
+    let restored_url = db.url().replace(db.name(), &target);
+    let restored = mantis_testkit::connect(
+        &mantis_migrate::ConnectOptions::resolve(Some(&restored_url)).unwrap(),
+    )
+    .await;
+    let original = db.client().await;
+    let tables = mantis_testkit::TABLES_OF_003;
+    assert_eq!(
+        mantis_testkit::table_digests(&restored, tables).await,
+        mantis_testkit::table_digests(&original, tables).await
+    );
+    let exists_already = run(&db, &["restore", file_arg, "--into", &target]).expect_code(5);
+    assert!(
+        exists_already.stderr.contains("already exists"),
+        "{}",
+        exists_already.stderr
+    );
+    drop(restored);
+    original
+        .batch_execute(&format!("DROP DATABASE \"{target}\" WITH (FORCE)"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_or_too_old_pg_dump_is_a_clear_error() {
+    let db = TestDb::at_version("backup_tools", 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("x.dump");
+    let missing = run(
+        &db,
+        &[
+            "backup",
+            "--file",
+            file.to_str().unwrap(),
+            "--pg-dump",
+            "/nonexistent/pg_dump",
+        ],
+    )
+    .expect_code(2);
+    assert!(
+        missing.stderr.contains("cannot run /nonexistent/pg_dump"),
+        "{}",
+        missing.stderr
+    );
+    assert!(
+        missing
+            .stderr
+            .contains("apt-get install postgresql-client-"),
+        "{}",
+        missing.stderr
+    );
+
+    let old = dir.path().join("pg_dump");
+    std::fs::write(&old, "#!/bin/sh\necho 'pg_dump (PostgreSQL) 11.22'\n").unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&old)
+        .status()
+        .unwrap();
+    let too_old = run(
+        &db,
+        &[
+            "backup",
+            "--file",
+            file.to_str().unwrap(),
+            "--pg-dump",
+            old.to_str().unwrap(),
+        ],
+    )
+    .expect_code(2);
+    assert!(
+        too_old
+            .stderr
+            .contains("is version 11, older than the server"),
+        "{}",
+        too_old.stderr
+    );
+    assert!(!file.exists(), "no file is left behind");
+}

@@ -1,0 +1,369 @@
+//! Backups with the PostgreSQL client tools: `pg_dump` in custom format,
+//! verified with `pg_restore --list`, checksummed, recorded in history; and
+//! restoring one into a new database.
+//!
+//! The tools get the connection through libpq environment variables, so a
+//! password never appears on a command line (where `ps` would show it).
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+use tokio::process::Command;
+use tokio_postgres::Client;
+
+use crate::connect::ConnectOptions;
+use crate::error::Error;
+use crate::ident::quote_ident;
+use crate::session::Session;
+use crate::sql;
+
+/// Where the client tools are.
+#[derive(Debug, Clone)]
+pub struct Tools {
+    /// `pg_dump`.
+    pub pg_dump: PathBuf,
+    /// `pg_restore`.
+    pub pg_restore: PathBuf,
+}
+
+impl Default for Tools {
+    /// Both from PATH.
+    fn default() -> Self {
+        Tools {
+            pg_dump: "pg_dump".into(),
+            pg_restore: "pg_restore".into(),
+        }
+    }
+}
+
+/// Why a backup or restore did not happen.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum BackupError {
+    /// A client tool is not installed (or not where it was said to be).
+    #[error("cannot run {tool}: {reason}\n  hint: install the PostgreSQL client tools (Debian: apt-get install postgresql-client-{server_major}), or name it with --{tool_flag}")]
+    ToolMissing {
+        /// The tool.
+        tool: String,
+        /// Its command-line flag name.
+        tool_flag: String,
+        /// The server's major version, for the hint.
+        server_major: u32,
+        /// Why it could not be started.
+        reason: String,
+    },
+    /// pg_dump cannot dump a server newer than itself.
+    #[error("{tool} is version {tool_major}, older than the server (PostgreSQL {server_major}): it cannot dump it\n  hint: install postgresql-client-{server_major} and name it with --pg-dump")]
+    ToolTooOld {
+        /// The tool.
+        tool: String,
+        /// Its major version.
+        tool_major: u32,
+        /// The server's major version.
+        server_major: u32,
+    },
+    /// A tool ran and failed.
+    #[error("{tool} failed ({status}): {stderr}")]
+    ToolFailed {
+        /// The tool.
+        tool: String,
+        /// Its exit status.
+        status: String,
+        /// What it printed on stderr.
+        stderr: String,
+    },
+    /// The target file exists; backups never overwrite.
+    #[error("{} already exists; a backup never overwrites a file\n  hint: choose another --file", path.display())]
+    FileExists {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The target database exists; restore only creates new ones.
+    #[error("database \"{name}\" already exists; restore only writes into a new database\n  hint: choose another --into")]
+    DatabaseExists {
+        /// The database.
+        name: String,
+    },
+    /// Reading the backup file failed.
+    #[error("cannot read {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A bookkeeping query failed.
+    #[error(transparent)]
+    Engine(#[from] Error),
+}
+
+/// A verified backup file.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BackupFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its size.
+    pub size_bytes: u64,
+    /// SHA-256 of its bytes (hex).
+    pub sha256: String,
+    /// Entries `pg_restore --list` found in it.
+    pub toc_entries: usize,
+    /// The server's version (`server_version`).
+    pub server_version: String,
+    /// `pg_dump --version`.
+    pub pg_dump: String,
+    /// How long the dump took, in milliseconds.
+    pub duration_ms: u64,
+}
+
+/// Dumps the database `options` names to `path` (custom format), verifies the
+/// file and returns what it is. Nothing is written over an existing file.
+///
+/// # Errors
+/// [`BackupError::FileExists`], [`BackupError::ToolMissing`],
+/// [`BackupError::ToolTooOld`], [`BackupError::ToolFailed`].
+pub async fn dump(
+    options: &ConnectOptions,
+    server_version: &str,
+    server_version_num: i32,
+    tools: &Tools,
+    path: &Path,
+) -> Result<BackupFile, BackupError> {
+    if path.exists() {
+        return Err(BackupError::FileExists {
+            path: path.to_path_buf(),
+        });
+    }
+    let server_major = u32::try_from(server_version_num / 10_000).unwrap_or(0);
+    let version = tool_version(&tools.pg_dump, "pg-dump", server_major).await?;
+    let tool_major = major_of(&version).unwrap_or(0);
+    if tool_major < server_major {
+        return Err(BackupError::ToolTooOld {
+            tool: tools.pg_dump.display().to_string(),
+            tool_major,
+            server_major,
+        });
+    }
+    let started = Instant::now();
+    let mut command = Command::new(&tools.pg_dump);
+    command.arg("--format=custom").arg("--file").arg(path);
+    let result = run(
+        &mut command,
+        options,
+        &tools.pg_dump,
+        "pg-dump",
+        server_major,
+    )
+    .await;
+    if let Err(e) = result {
+        // A half-written file is not a backup.
+        let _ = std::fs::remove_file(path);
+        return Err(e);
+    }
+    let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    let toc_entries = list(tools, path, server_major).await?;
+    let (size_bytes, sha256) = digest(path)?;
+    Ok(BackupFile {
+        path: path.to_path_buf(),
+        size_bytes,
+        sha256,
+        toc_entries,
+        server_version: server_version.to_string(),
+        pg_dump: version,
+        duration_ms,
+    })
+}
+
+/// Counts the entries of a custom-format file with `pg_restore --list`;
+/// fails when the file is not a readable backup.
+///
+/// # Errors
+/// [`BackupError::ToolMissing`], [`BackupError::ToolFailed`].
+pub async fn list(tools: &Tools, path: &Path, server_major: u32) -> Result<usize, BackupError> {
+    let mut command = Command::new(&tools.pg_restore);
+    command.arg("--list").arg(path);
+    let output = spawn(&mut command, &tools.pg_restore, "pg-restore", server_major).await?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    Ok(text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with(';'))
+        .count())
+}
+
+/// Records a verified backup in `mantis.backups`, with the schema version
+/// the database had (history is created if it does not exist yet).
+///
+/// # Errors
+/// [`Error::Database`].
+pub async fn record(session: &Session, backup: &BackupFile) -> Result<Option<u64>, Error> {
+    crate::history::ensure(session).await?;
+    let schema_version = crate::history::read(session).await?.current();
+    let size = i64::try_from(backup.size_bytes).unwrap_or(i64::MAX);
+    let entries = i32::try_from(backup.toc_entries).unwrap_or(i32::MAX);
+    let version = schema_version.and_then(|v| i64::try_from(v).ok());
+    let duration = i64::try_from(backup.duration_ms).unwrap_or(i64::MAX);
+    session
+        .client()
+        .execute(
+            sql::RECORD_BACKUP,
+            &[
+                &backup.path.display().to_string(),
+                &size,
+                &backup.sha256,
+                &entries,
+                &backup.server_version,
+                &backup.pg_dump,
+                &version,
+                &duration,
+            ],
+        )
+        .await
+        .map_err(Error::db("recording the backup"))?;
+    Ok(schema_version)
+}
+
+/// Restores `path` into a new database `target.dbname`, created here. If the
+/// restore fails, the new database is dropped again.
+///
+/// # Errors
+/// [`BackupError::DatabaseExists`], tool errors, database errors.
+pub async fn restore(
+    admin: &Client,
+    target: &ConnectOptions,
+    server_major: u32,
+    tools: &Tools,
+    path: &Path,
+) -> Result<usize, BackupError> {
+    if !path.is_file() {
+        return Err(BackupError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        });
+    }
+    let entries = list(tools, path, server_major).await?;
+    let exists: bool = admin
+        .query_one(sql::DATABASE_EXISTS, &[&target.dbname])
+        .await
+        .map_err(Error::db("looking up the target database"))?
+        .get(0);
+    if exists {
+        return Err(BackupError::DatabaseExists {
+            name: target.dbname.clone(),
+        });
+    }
+    let name = quote_ident(&target.dbname);
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .map_err(Error::db("creating the target database"))?;
+    let mut command = Command::new(&tools.pg_restore);
+    command
+        .arg("--exit-on-error")
+        .arg("--no-owner")
+        .arg("--dbname")
+        .arg(&target.dbname)
+        .arg(path);
+    if let Err(e) = run(
+        &mut command,
+        target,
+        &tools.pg_restore,
+        "pg-restore",
+        server_major,
+    )
+    .await
+    {
+        let _ = admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+            .await;
+        return Err(e);
+    }
+    Ok(entries)
+}
+
+/// Size and SHA-256 of a file, streamed.
+fn digest(path: &Path) -> Result<(u64, String), BackupError> {
+    let io = |source| BackupError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let mut hash = Sha256::new();
+    let size = std::io::copy(&mut file, &mut hash).map_err(io)?;
+    Ok((size, hex::encode(hash.finalize())))
+}
+
+/// `pg_dump (PostgreSQL) 15.19 (Debian …)` → 15.
+fn major_of(version: &str) -> Option<u32> {
+    let after = version.split(')').nth(1)?.trim();
+    after
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()
+}
+
+async fn tool_version(tool: &Path, flag: &str, server_major: u32) -> Result<String, BackupError> {
+    let mut command = Command::new(tool);
+    command.arg("--version");
+    let output = spawn(&mut command, tool, flag, server_major).await?;
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// Runs a tool against the database `options` names.
+async fn run(
+    command: &mut Command,
+    options: &ConnectOptions,
+    tool: &Path,
+    flag: &str,
+    server_major: u32,
+) -> Result<Output, BackupError> {
+    command.env_remove("PGSERVICE").envs(options.libpq_env());
+    spawn(command, tool, flag, server_major).await
+}
+
+async fn spawn(
+    command: &mut Command,
+    tool: &Path,
+    flag: &str,
+    server_major: u32,
+) -> Result<Output, BackupError> {
+    let output =
+        command
+            .kill_on_drop(true)
+            .output()
+            .await
+            .map_err(|e| BackupError::ToolMissing {
+                tool: tool.display().to_string(),
+                tool_flag: flag.to_string(),
+                server_major,
+                reason: e.to_string(),
+            })?;
+    if !output.status.success() {
+        return Err(BackupError::ToolFailed {
+            tool: tool.display().to_string(),
+            status: output.status.to_string(),
+            stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+        });
+    }
+    Ok(output)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn major_versions_are_read_from_tool_banners() {
+        assert_eq!(
+            major_of("pg_dump (PostgreSQL) 15.19 (Debian 15.19-0+deb12u1)"),
+            Some(15)
+        );
+        assert_eq!(major_of("pg_dump (PostgreSQL) 9.6.24"), Some(9));
+        assert_eq!(major_of("pg_dump (PostgreSQL) 17devel"), Some(17));
+        assert_eq!(major_of("something else"), None);
+    }
+}

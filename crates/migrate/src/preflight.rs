@@ -1,0 +1,114 @@
+//! Checks before a deploy changes anything: the server, the privileges, and
+//! nobody holding the tables the migrations will alter.
+
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::session::Session;
+use crate::sql;
+
+/// What to check.
+#[derive(Debug, Clone)]
+pub struct PreflightOptions {
+    /// Oldest server accepted (`server_version_num`), 120000 = PostgreSQL 12.
+    pub min_server_version_num: i32,
+    /// Schemas whose tables the migrations alter.
+    pub schemas: Vec<String>,
+    /// A transaction open longer than this blocks the deploy: DDL would wait
+    /// behind it, and CREATE INDEX CONCURRENTLY waits for it to end.
+    pub max_transaction_age: Duration,
+}
+
+impl Default for PreflightOptions {
+    fn default() -> Self {
+        PreflightOptions {
+            min_server_version_num: 120_000,
+            schemas: vec!["core".into()],
+            max_transaction_age: Duration::from_secs(300),
+        }
+    }
+}
+
+/// One preflight check.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Finding {
+    /// What was checked.
+    pub check: &'static str,
+    /// Whether it is fine.
+    pub ok: bool,
+    /// What was found.
+    pub detail: String,
+}
+
+/// Runs the checks; the findings say what is wrong, nothing is changed.
+///
+/// # Errors
+/// [`Error::Database`] when the facts cannot be read.
+pub async fn preflight(
+    session: &Session,
+    options: &PreflightOptions,
+) -> Result<Vec<Finding>, Error> {
+    let age = i32::try_from(options.max_transaction_age.as_secs()).unwrap_or(i32::MAX);
+    let row = session
+        .client()
+        .query_one(sql::PREFLIGHT, &[&options.schemas, &age])
+        .await
+        .map_err(Error::db("reading preflight facts"))?;
+    let version: i32 = row.get("server_version_num");
+    let can_create: bool = row.get("can_create_schema");
+    let list = |name: &str| -> Vec<String> { row.get(name) };
+    let mut findings = vec![Finding {
+        check: "server version",
+        ok: version >= options.min_server_version_num,
+        detail: format!(
+            "PostgreSQL {} (at least {} needed)",
+            session.server_version(),
+            options.min_server_version_num / 10_000
+        ),
+    }];
+    findings.push(Finding {
+        check: "privilege to create schemas",
+        ok: can_create,
+        detail: if can_create {
+            "yes".into()
+        } else {
+            "missing: GRANT CREATE ON DATABASE to this role (history and backup schemas)".into()
+        },
+    });
+    findings.push(empty_is_ok(
+        "privilege to create in the schemas",
+        list("schemas_without_create"),
+        "no CREATE on",
+    ));
+    findings.push(empty_is_ok(
+        "ownership of the tables to alter",
+        list("tables_not_owned"),
+        "not owned by this role:",
+    ));
+    findings.push(empty_is_ok(
+        "no locks on the tables to alter",
+        list("locks_held"),
+        "held:",
+    ));
+    findings.push(empty_is_ok(
+        "no long-running transactions",
+        list("long_transactions"),
+        &format!(
+            "open longer than {} s:",
+            options.max_transaction_age.as_secs()
+        ),
+    ));
+    Ok(findings)
+}
+
+fn empty_is_ok(check: &'static str, found: Vec<String>, label: &str) -> Finding {
+    Finding {
+        check,
+        ok: found.is_empty(),
+        detail: if found.is_empty() {
+            "none".into()
+        } else {
+            format!("{label} {}", found.join("; "))
+        },
+    }
+}
