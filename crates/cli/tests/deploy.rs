@@ -6,17 +6,8 @@ mod common;
 
 use std::path::Path;
 
-use common::{count, exists, mantis, run, scalar, Run};
-use mantis_testkit::{Spec, TestDb};
-
-const SUCCESS: &str = "MIGRATION SUCCESSFUL - ALL VALIDATIONS PASSED";
-
-fn small() -> Spec {
-    Spec {
-        products: 400,
-        ..Spec::default()
-    }
-}
+use common::{count, exists, mantis, run, scalar, small_spec, Run, SUCCESS_LINE};
+use mantis_testkit::TestDb;
 
 /// Runs mantis in `dir` (where default file names land).
 fn run_in(dir: &Path, db: &TestDb, args: &[&str]) -> Run {
@@ -41,10 +32,14 @@ fn files(dir: &Path, suffix: &str) -> Vec<std::path::PathBuf> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_runs_the_whole_story_and_ends_with_the_success_line() {
-    let db = TestDb::seeded("deploy_ok", &small(), 1).await;
+    let db = TestDb::seeded("deploy_ok", &small_spec(), 1).await;
     let dir = tempfile::tempdir().unwrap();
     let out = run_in(dir.path(), &db, &["deploy"]).expect_code(0);
-    assert!(out.stdout.trim_end().ends_with(SUCCESS), "{}", out.stdout);
+    assert!(
+        out.stdout.trim_end().ends_with(SUCCESS_LINE),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("cost coverage"), "{}", out.stdout);
     for step in [
         "[1/6] preflight",
@@ -77,7 +72,7 @@ async fn deploy_runs_the_whole_story_and_ends_with_the_success_line() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_returns_to_the_starting_version_when_verify_fails() {
-    let db = TestDb::seeded("deploy_verify_fails", &small(), 1).await;
+    let db = TestDb::seeded("deploy_verify_fails", &small_spec(), 1).await;
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("deploy.log");
     let out = run(
@@ -114,7 +109,7 @@ async fn deploy_returns_to_the_starting_version_when_verify_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_undoes_a_half_done_migration_when_up_fails() {
-    let db = TestDb::seeded("deploy_up_fails", &small(), 1).await;
+    let db = TestDb::seeded("deploy_up_fails", &small_spec(), 1).await;
     // A type of the same name that 003 does not expect: phase 2 fails after
     // phase 1 has committed.
     db.client()
@@ -153,7 +148,7 @@ async fn deploy_undoes_a_half_done_migration_when_up_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn preflight_refuses_while_a_transaction_holds_a_lock_on_a_target_table() {
-    let db = TestDb::seeded("deploy_locked", &small(), 1).await;
+    let db = TestDb::seeded("deploy_locked", &small_spec(), 1).await;
     let holder = db.client().await;
     holder
         .batch_execute("BEGIN; LOCK TABLE core.products IN ACCESS SHARE MODE")
@@ -187,7 +182,7 @@ async fn preflight_refuses_while_a_transaction_holds_a_lock_on_a_target_table() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_dry_run_shows_the_plan_and_changes_nothing() {
-    let db = TestDb::seeded("deploy_dry", &small(), 1).await;
+    let db = TestDb::seeded("deploy_dry", &small_spec(), 1).await;
     let dir = tempfile::tempdir().unwrap();
     let out = run_in(dir.path(), &db, &["deploy", "--dry-run"]).expect_code(0);
     assert!(
@@ -201,7 +196,7 @@ async fn deploy_dry_run_shows_the_plan_and_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_and_restore_round_trip_into_a_new_database() {
-    let db = TestDb::seeded("backup_roundtrip", &small(), 3).await;
+    let db = TestDb::seeded("backup_roundtrip", &small_spec(), 3).await;
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("b.dump");
     let file_arg = file.to_str().unwrap();

@@ -4,15 +4,8 @@
 
 mod common;
 
-use common::{count, exists, run, scalar};
-use mantis_testkit::{Spec, TestDb};
-
-fn small() -> Spec {
-    Spec {
-        products: 400,
-        ..Spec::default()
-    }
-}
+use common::{count, exists, run, scalar, small_spec};
+use mantis_testkit::TestDb;
 
 /// Every table whose data 003 owns or touches, as one digest per table.
 async fn data(db: &TestDb) -> Vec<(String, String)> {
@@ -38,7 +31,7 @@ const NEW_DATA: &str = "
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn down_saves_everything_and_up_with_restore_gives_back_identical_data() {
-    let db = TestDb::seeded("cli_roundtrip", &small(), 3).await;
+    let db = TestDb::seeded("cli_roundtrip", &small_spec(), 3).await;
     db.client().await.batch_execute(NEW_DATA).await.unwrap();
     let before = data(&db).await;
 
@@ -90,7 +83,7 @@ async fn down_saves_everything_and_up_with_restore_gives_back_identical_data() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stock_that_moved_while_rolled_back_is_trued_up_by_one_movement() {
-    let db = TestDb::seeded("cli_trueup", &small(), 3).await;
+    let db = TestDb::seeded("cli_trueup", &small_spec(), 3).await;
     run(&db, &["down"]).expect_code(0);
     // The legacy application keeps writing quantities while 003 is gone.
     db.client()
@@ -118,7 +111,7 @@ async fn stock_that_moved_while_rolled_back_is_trued_up_by_one_movement() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_is_refused_unless_this_run_reapplies_the_migration() {
-    let db = TestDb::seeded("cli_restore_refused", &small(), 3).await;
+    let db = TestDb::seeded("cli_restore_refused", &small_spec(), 3).await;
     let none = run(&db, &["up", "--restore-backup", "latest"]).expect_code(5);
     assert!(
         none.stderr

@@ -4,40 +4,32 @@
 
 mod common;
 
-use common::run;
-use mantis_testkit::{Spec, TestDb};
-
-const SUCCESS: &str = "MIGRATION SUCCESSFUL - ALL VALIDATIONS PASSED";
-
-fn small() -> Spec {
-    Spec {
-        products: 400,
-        ..Spec::default()
-    }
-}
+use common::{run, small_spec, SUCCESS_LINE};
+use mantis_testkit::TestDb;
 
 /// Every table and view 003 owns or changes, and the history.
-const WATCHED: &[&str] = &[
-    "core.brand",
-    "core.products",
-    "core.suppliers",
-    "core.stock_on_hand",
-    "core.stock_movement",
-    "core.supplier_contact_issue",
-    "core.product_brand_issue",
-    "core.mv_inventory_valuation",
-    "core.mv_product_stock_summary",
-    "core.mv_low_stock_alerts",
-    "mantis.schema_migrations",
-];
+fn watched() -> Vec<&'static str> {
+    let mut tables = mantis_testkit::TABLES_OF_003.to_vec();
+    tables.extend([
+        "core.mv_inventory_valuation",
+        "core.mv_product_stock_summary",
+        "core.mv_low_stock_alerts",
+        "mantis.schema_migrations",
+    ]);
+    tables
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_passes_on_a_migrated_database_and_changes_nothing() {
-    let db = TestDb::seeded("verify_ok", &small(), 3).await;
+    let db = TestDb::seeded("verify_ok", &small_spec(), 3).await;
     let client = db.client().await;
-    let before = mantis_testkit::table_digests(&client, WATCHED).await;
+    let before = mantis_testkit::table_digests(&client, &watched()).await;
     let out = run(&db, &["verify"]).expect_code(0);
-    assert!(out.stdout.trim_end().ends_with(SUCCESS), "{}", out.stdout);
+    assert!(
+        out.stdout.trim_end().ends_with(SUCCESS_LINE),
+        "{}",
+        out.stdout
+    );
     for section in [
         "1 Schema",
         "2 Constraints",
@@ -57,7 +49,7 @@ async fn verify_passes_on_a_migrated_database_and_changes_nothing() {
         );
     }
     assert_eq!(
-        mantis_testkit::table_digests(&client, WATCHED).await,
+        mantis_testkit::table_digests(&client, &watched()).await,
         before,
         "verify must leave every table byte-for-byte as it found it"
     );
@@ -66,7 +58,7 @@ async fn verify_passes_on_a_migrated_database_and_changes_nothing() {
 /// Breaks the database with `sql`; verify must exit 8 and name `check`
 /// with `detail` in its finding.
 async fn assert_names(label: &str, sql: &str, check: &str, detail: &str) {
-    let db = TestDb::seeded(label, &small(), 3).await;
+    let db = TestDb::seeded(label, &small_spec(), 3).await;
     db.client().await.batch_execute(sql).await.unwrap();
     let out = run(&db, &["verify"]).expect_code(8);
     let failures = out
@@ -79,7 +71,7 @@ async fn assert_names(label: &str, sql: &str, check: &str, detail: &str) {
         .find(|l| l.contains(&format!("] {check}:")))
         .unwrap_or_else(|| panic!("{check} not named in\n{failures}"));
     assert!(line.contains(detail), "{detail} not in {line}");
-    assert!(!out.stdout.contains(SUCCESS));
+    assert!(!out.stdout.contains(SUCCESS_LINE));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,7 +133,7 @@ async fn a_view_without_its_unique_index_is_named() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_database_without_003_fails_and_says_so() {
-    let db = TestDb::seeded("verify_absent", &small(), 1).await;
+    let db = TestDb::seeded("verify_absent", &small_spec(), 1).await;
     let out = run(&db, &["verify"]).expect_code(8);
     assert!(
         out.stdout
@@ -164,7 +156,7 @@ async fn a_database_without_003_fails_and_says_so() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coverage_thresholds_can_be_set_and_made_warnings() {
-    let db = TestDb::seeded("verify_coverage", &small(), 3).await;
+    let db = TestDb::seeded("verify_coverage", &small_spec(), 3).await;
     let strict = run(&db, &["verify", "--min-cost-coverage", "99.5"]).expect_code(8);
     assert!(
         strict.stdout.contains(
@@ -195,12 +187,12 @@ async fn coverage_thresholds_can_be_set_and_made_warnings() {
         "{}",
         lenient.stdout
     );
-    assert!(lenient.stdout.trim_end().ends_with(SUCCESS));
+    assert!(lenient.stdout.trim_end().ends_with(SUCCESS_LINE));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn junit_output_is_xml_with_one_testcase_per_check() {
-    let db = TestDb::seeded("verify_junit", &small(), 3).await;
+    let db = TestDb::seeded("verify_junit", &small_spec(), 3).await;
     db.client()
         .await
         .batch_execute("DROP INDEX core.products_brand_idx")
@@ -247,7 +239,7 @@ async fn junit_output_is_xml_with_one_testcase_per_check() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_shows_expected_beside_found() {
-    let db = TestDb::seeded("health_ok", &small(), 3).await;
+    let db = TestDb::seeded("health_ok", &small_spec(), 3).await;
     let out = run(&db, &["health"]).expect_code(0);
     assert!(
         out.stdout.contains("brand_coverage_pct   > 50"),
@@ -260,7 +252,7 @@ async fn health_shows_expected_beside_found() {
     assert_eq!(json["healthy"], true);
     assert_eq!(json["items"].as_array().unwrap().len(), 5);
 
-    let before = TestDb::seeded("health_absent", &small(), 1).await;
+    let before = TestDb::seeded("health_absent", &small_spec(), 1).await;
     let out = run(&before, &["health"]).expect_code(8);
     assert!(
         out.stdout
@@ -280,5 +272,9 @@ async fn health_shows_expected_beside_found() {
 async fn verify_passes_on_a_migrated_database_without_data() {
     let db = TestDb::at_version("verify_empty", 3).await;
     let out = run(&db, &["verify"]).expect_code(0);
-    assert!(out.stdout.trim_end().ends_with(SUCCESS), "{}", out.stdout);
+    assert!(
+        out.stdout.trim_end().ends_with(SUCCESS_LINE),
+        "{}",
+        out.stdout
+    );
 }

@@ -142,15 +142,7 @@ fn resumable<'a>(
     let Some(progress) = &state.progress else {
         return Ok(None);
     };
-    let partial = |hint: String| Error::Partial {
-        version: progress.version,
-        name: progress.name.clone(),
-        direction: progress.direction,
-        done: progress.statements_done,
-        total: progress.statements_total,
-        last_error: progress.last_error.clone(),
-        hint,
-    };
+    let partial = |hint: String| partial_error(progress, hint);
     if progress.direction != direction {
         return Err(partial(format!(
             "finish it first with `mantis {}`",
@@ -173,6 +165,19 @@ fn resumable<'a>(
         )));
     }
     Ok(Some(progress))
+}
+
+/// The refusal naming a half-done run, with what to do about it.
+fn partial_error(progress: &Progress, hint: String) -> Error {
+    Error::Partial {
+        version: progress.version,
+        name: progress.name.clone(),
+        direction: progress.direction,
+        done: progress.statements_done,
+        total: progress.statements_total,
+        last_error: progress.last_error.clone(),
+        hint,
+    }
 }
 
 fn script_for(m: &Migration, direction: Direction) -> Option<&Script> {
@@ -311,15 +316,7 @@ pub(crate) fn abandon_step(set: &MigrationSet, state: &DbState) -> Result<Option
     let Some(progress) = &state.progress else {
         return Ok(None);
     };
-    let partial = |hint: &str| Error::Partial {
-        version: progress.version,
-        name: progress.name.clone(),
-        direction: progress.direction,
-        done: progress.statements_done,
-        total: progress.statements_total,
-        last_error: progress.last_error.clone(),
-        hint: hint.to_string(),
-    };
+    let partial = |hint: &str| partial_error(progress, hint.to_string());
     if progress.direction != Direction::Up {
         return Err(partial(
             "only a half-done up can be undone; finish the down with `mantis down`",

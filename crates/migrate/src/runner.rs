@@ -327,13 +327,7 @@ impl Migrator {
         if report.passed() {
             return Ok(());
         }
-        let findings = report
-            .failures()
-            .map(|r| {
-                let what = r.finding().unwrap_or_default();
-                format!("[{}] {}: {what}", r.check.section, r.check.name)
-            })
-            .collect();
+        let findings = report.failures().map(|r| r.describe()).collect();
         Err(Error::Drift {
             version: current,
             file: suite.file,

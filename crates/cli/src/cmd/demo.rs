@@ -91,14 +91,7 @@ fn render_checks(checked: &VerifyRun) -> String {
     let failures: Vec<String> = checked
         .report
         .failures()
-        .map(|r| {
-            format!(
-                "  [{}] {}: {}\n",
-                r.check.section,
-                r.check.name,
-                r.finding().unwrap_or_default()
-            )
-        })
+        .map(|r| format!("  {}\n", r.describe()))
         .collect();
     let mut sections: Vec<&str> = checked
         .report

@@ -156,18 +156,7 @@ async fn deploy(ctx: &Context, options: &Options, log: &Arc<Log>) -> Result<()> 
         log.line(line);
     }
     if !checked.report.passed() {
-        let failed: Vec<String> = checked
-            .report
-            .failures()
-            .map(|r| {
-                format!(
-                    "[{}] {}: {}",
-                    r.check.section,
-                    r.check.name,
-                    r.finding().unwrap_or_default()
-                )
-            })
-            .collect();
+        let failed: Vec<String> = checked.report.failures().map(|r| r.describe()).collect();
         log.line(&format!(
             "  verification failed:\n    {}",
             failed.join("\n    ")

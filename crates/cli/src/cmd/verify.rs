@@ -104,12 +104,7 @@ pub fn render(outcome: &VerifyRun) -> String {
     if !warnings.is_empty() {
         out.push_str("warnings:\n");
         for w in warnings {
-            out.push_str(&format!(
-                "  [{}] {}: {}\n",
-                w.check.section,
-                w.check.name,
-                w.finding().unwrap_or_default()
-            ));
+            out.push_str(&format!("  {}\n", w.describe()));
         }
     }
     let failures: Vec<&CheckResult> = report.failures().collect();
@@ -123,12 +118,7 @@ pub fn render(outcome: &VerifyRun) -> String {
             report.checks().count()
         ));
         for f in failures {
-            out.push_str(&format!(
-                "  [{}] {}: {}\n",
-                f.check.section,
-                f.check.name,
-                f.finding().unwrap_or_default()
-            ));
+            out.push_str(&format!("  {}\n", f.describe()));
         }
     }
     out

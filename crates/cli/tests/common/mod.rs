@@ -162,3 +162,14 @@ pub async fn fingerprint(db: &TestDb) -> String {
     };
     format!("{objects}|{history}")
 }
+
+/// The line a passing `mantis verify` ends with.
+pub const SUCCESS_LINE: &str = "MIGRATION SUCCESSFUL - ALL VALIDATIONS PASSED";
+
+/// A small seeded catalogue: enough dirt for every rule, fast to clone.
+pub fn small_spec() -> mantis_testkit::Spec {
+    mantis_testkit::Spec {
+        products: 400,
+        ..mantis_testkit::Spec::default()
+    }
+}

@@ -64,6 +64,16 @@ impl CheckResult {
         self.check.kind == CheckKind::Report
     }
 
+    /// `[section] check: finding`, the one line naming a failed check.
+    pub fn describe(&self) -> String {
+        format!(
+            "[{}] {}: {}",
+            self.check.section,
+            self.check.name,
+            self.finding().unwrap_or_default()
+        )
+    }
+
     /// One line saying what was found, for a failed or errored check.
     pub fn finding(&self) -> Option<String> {
         match &self.outcome {
