@@ -1,0 +1,125 @@
+#![allow(clippy::unwrap_used)] // a panic is how a test reports failure
+//! Every check of 003's verify suite can fail: for each one, a way to break
+//! a migrated database that this check (by name) must catch. A check added
+//! to the suite without a case here fails the test.
+
+use std::collections::BTreeSet;
+
+use mantis_migrate::verify::{self, Suite, VerifyOptions};
+use mantis_testkit::{Spec, TestDb};
+
+/// (check name, SQL that breaks what it checks).
+const CASES: &[(&str, &str)] = &[
+    ("new tables exist", "DROP TABLE core.product_brand_issue"),
+    ("enums have exactly the expected labels", "ALTER TYPE core.movement_type ADD VALUE 'LOST'"),
+    ("new columns exist with their types", "ALTER TABLE core.suppliers ALTER COLUMN website TYPE varchar(200)"),
+    (
+        "foreign keys have the ON DELETE rules of ADR-024",
+        "ALTER TABLE core.products DROP CONSTRAINT fk_products_brand; \
+         ALTER TABLE core.products ADD CONSTRAINT fk_products_brand FOREIGN KEY (brand_id) REFERENCES core.brand (id)",
+    ),
+    ("check and unique constraints exist and are validated", "ALTER TABLE core.brand DROP CONSTRAINT brand_code_format"),
+    ("every index of 003 exists and is valid", "DROP INDEX core.stock_movement_time_brin"),
+    ("triggers exist and are enabled", "ALTER TABLE core.brand DISABLE TRIGGER trg_brand_updated_at"),
+    ("functions exist", "DROP FUNCTION core.refresh_all_inventory_views()"),
+    (
+        "every product with brand text is linked to a brand",
+        "UPDATE core.products SET brand_id = NULL WHERE id = (SELECT id FROM core.products WHERE brand_id IS NOT NULL LIMIT 1)",
+    ),
+    (
+        "every stock row has its opening balance (quantity = sum of movements)",
+        "UPDATE core.stock_on_hand SET quantity = quantity + 1 WHERE id = (SELECT id FROM core.stock_on_hand LIMIT 1)",
+    ),
+    (
+        "stock value is quantity times unit cost",
+        "ALTER TABLE core.stock_on_hand DISABLE TRIGGER trg_stock_on_hand_value; \
+         UPDATE core.stock_on_hand SET total_value = 0 \
+         WHERE id = (SELECT id FROM core.stock_on_hand WHERE quantity > 0 AND cost_price > 0 LIMIT 1)",
+    ),
+    ("brand coverage is above the minimum", "UPDATE core.products SET brand_id = NULL"),
+    ("cost coverage is above the minimum", "UPDATE core.stock_on_hand SET cost_price = NULL"),
+    (
+        "no product points to a missing brand or category",
+        "ALTER TABLE core.products DROP CONSTRAINT fk_products_category; \
+         UPDATE core.products SET category_id = gen_random_uuid() WHERE id = (SELECT id FROM core.products LIMIT 1)",
+    ),
+    (
+        "no movement without its product or warehouse",
+        "ALTER TABLE core.stock_movement DROP CONSTRAINT fk_stock_movement_warehouse; \
+         UPDATE core.stock_movement SET warehouse_id = gen_random_uuid() WHERE id = (SELECT id FROM core.stock_movement LIMIT 1)",
+    ),
+    ("views are populated and have a unique index on plain columns", "DROP INDEX core.mv_product_stock_summary_key"),
+    ("a concurrent refresh of every view works", "DROP INDEX core.mv_inventory_valuation_key"),
+    (
+        "valuation reads the valuation view",
+        "DROP MATERIALIZED VIEW core.mv_inventory_valuation; \
+         CREATE VIEW core.mv_inventory_valuation AS \
+         SELECT w.code AS warehouse_code, 0::numeric AS total_value FROM core.warehouses w",
+    ),
+    ("valuation from stock uses the covering index", "DROP INDEX core.stock_on_hand_valuation_idx"),
+    ("product search by name uses its case-insensitive index", "DROP INDEX core.products_active_name_lower_idx"),
+    ("product search by SKU uses its case-insensitive index", "DROP INDEX core.products_sku_lower_idx"),
+    ("full-text product search uses the text index", "DROP INDEX core.products_search_fts_idx"),
+    ("brand lookup uses the brand key index", "DROP INDEX core.brand_name_key_idx"),
+    ("stock history of a product uses the movement index", "DROP INDEX core.stock_movement_product_warehouse_time_idx"),
+    ("low-stock alerts by severity use the alerts view index", "DROP INDEX core.mv_low_stock_alerts_severity_idx"),
+    ("a zero-quantity movement is rejected", "ALTER TABLE core.stock_movement DROP CONSTRAINT stock_movement_quantity_not_zero"),
+    ("an invalid supplier email is rejected", "ALTER TABLE core.suppliers DROP CONSTRAINT suppliers_contact_email_format"),
+    ("a negative unit cost is rejected", "ALTER TABLE core.stock_on_hand DROP CONSTRAINT stock_on_hand_cost_price_not_negative"),
+    ("a brand name differing only in case and spacing is rejected", "DROP INDEX core.brand_name_key_idx"),
+    ("a malformed brand code is rejected", "ALTER TABLE core.brand DROP CONSTRAINT brand_code_format"),
+    ("a product pointing to a missing brand is rejected", "ALTER TABLE core.products DROP CONSTRAINT fk_products_brand"),
+    (
+        "a receipt moves the quantity and the weighted average cost",
+        "ALTER TABLE core.stock_movement DISABLE TRIGGER trg_stock_movement_apply",
+    ),
+    ("updating a brand sets its updated_at", "ALTER TABLE core.brand DISABLE TRIGGER trg_brand_updated_at"),
+];
+
+fn suite() -> Suite {
+    let script = mantis_schema::migrations()
+        .unwrap()
+        .get(3)
+        .unwrap()
+        .verify
+        .clone()
+        .unwrap();
+    Suite::from_script(&script)
+}
+
+#[test]
+fn every_check_of_the_suite_has_a_case_that_breaks_it() {
+    let checks: BTreeSet<String> = suite()
+        .checks
+        .iter()
+        .filter(|c| c.kind != verify::CheckKind::Report)
+        .map(|c| c.name.clone())
+        .collect();
+    let cases: BTreeSet<String> = CASES.iter().map(|(name, _)| name.to_string()).collect();
+    assert_eq!(checks, cases, "checks and cases must match one to one");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_check_fails_on_the_database_it_is_meant_to_catch() {
+    let spec = Spec {
+        products: 300,
+        ..Spec::default()
+    };
+    let suite = suite();
+    let mut missed = Vec::new();
+    for (check, breakage) in CASES {
+        let db = TestDb::seeded("verify_003_case", &spec, 3).await;
+        let client = db.client().await;
+        client
+            .batch_execute(breakage)
+            .await
+            .unwrap_or_else(|e| panic!("breaking for {check:?}: {e}"));
+        let report = verify::run(&client, &suite, &VerifyOptions::default())
+            .await
+            .unwrap();
+        if !report.failures().any(|r| r.check.name == *check) {
+            missed.push(*check);
+        }
+    }
+    assert!(missed.is_empty(), "these checks did not fail: {missed:#?}");
+}
