@@ -126,7 +126,7 @@ async fn deploy_undoes_a_half_done_migration_when_up_fails() {
     .expect_code(6);
     assert!(
         out.stderr
-            .contains("undid the half-done 003_critical_schema_fixes"),
+            .contains("undid the half-done migration with its down file"),
         "{}",
         out.stderr
     );

@@ -303,3 +303,35 @@ async fn demo_tells_the_seeds_story_with_the_numbers() {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn down_undoes_a_half_done_003_with_its_down_file() {
+    let db = TestDb::seeded("cli_undo_partial", &small_spec(), 1).await;
+    // A same-named type 003 does not expect: phase 2 fails after phase 1
+    // has committed.
+    db.client()
+        .await
+        .batch_execute("CREATE TYPE core.cost_method AS ENUM ('AVERAGE')")
+        .await
+        .unwrap();
+    let failed = run(&db, &["up"]).expect_code(6);
+    assert!(failed.stderr.contains("stopped after"), "{}", failed.stderr);
+    assert!(exists(&db, "core.brand").await, "phase 1 committed");
+    let status = run(&db, &["status"]).expect_code(0);
+    assert!(status.stdout.contains("PARTIAL"), "{}", status.stdout);
+    let plan = run(&db, &["plan", "--down"]).expect_code(0);
+    assert!(
+        plan.stdout.contains("down 003_critical_schema_fixes"),
+        "{}",
+        plan.stdout
+    );
+    run(&db, &["down"]).expect_code(0);
+    assert!(!exists(&db, "core.brand").await);
+    assert_eq!(count(&db, "mantis.migration_progress").await, 0);
+    assert_eq!(
+        scalar(&db, "SELECT max(version) FROM mantis.schema_migrations").await,
+        "1"
+    );
+    let status = run(&db, &["status"]).expect_code(0);
+    assert!(!status.stdout.contains("PARTIAL"), "{}", status.stdout);
+}

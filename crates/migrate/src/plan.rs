@@ -57,6 +57,9 @@ pub struct Step {
     pub resume_at: usize,
     /// Checksum of the up file (what history records).
     pub checksum: String,
+    /// This down step undoes a half-done up: its transaction also removes
+    /// the progress marker.
+    pub undoes_partial: bool,
     #[serde(skip)]
     pub(crate) script: Script,
 }
@@ -92,6 +95,11 @@ pub fn plan(
 ) -> Result<Plan, Error> {
     check_checksums(set, state)?;
     check_missing(set, state, allow_missing)?;
+    if direction == Direction::Down {
+        if let Some(undo) = abandon_step(set, state)? {
+            return plan_undo(set, state, target, undo);
+        }
+    }
     let resume = resumable(set, state, direction)?;
     match direction {
         Direction::Up => plan_up(set, state, target, resume),
@@ -309,33 +317,56 @@ fn known_version(set: &MigrationSet, version: u64) -> Result<(), Error> {
     }
 }
 
+/// `down` while an up is half-done: first undo it, then (with `--to`) revert
+/// further. Without `--to`, the half-done migration is the one reverted.
+fn plan_undo(
+    set: &MigrationSet,
+    state: &DbState,
+    target: Option<u64>,
+    undo: Step,
+) -> Result<Plan, Error> {
+    let mut plan = match target {
+        None => Plan {
+            direction: Direction::Down,
+            current: state.current(),
+            target: state.current(),
+            steps: Vec::new(),
+        },
+        Some(t) => plan_down(set, state, Some(t), None)?,
+    };
+    plan.steps.insert(0, undo);
+    Ok(plan)
+}
+
 /// The step that undoes a half-done up (its down file, from the start), or
-/// None when nothing is half-done. The down file must be transactional, so
-/// the undo and the removal of the progress marker commit together.
-pub(crate) fn abandon_step(set: &MigrationSet, state: &DbState) -> Result<Option<Step>, Error> {
-    let Some(progress) = &state.progress else {
+/// None when no up is half-done. The down file must be transactional, so the
+/// undo and the removal of the progress marker commit together.
+fn abandon_step(set: &MigrationSet, state: &DbState) -> Result<Option<Step>, Error> {
+    let Some(progress) = state
+        .progress
+        .as_ref()
+        .filter(|p| p.direction == Direction::Up)
+    else {
         return Ok(None);
     };
     let partial = |hint: &str| partial_error(progress, hint.to_string());
-    if progress.direction != Direction::Up {
-        return Err(partial(
-            "only a half-done up can be undone; finish the down with `mantis down`",
-        ));
-    }
     let Some(m) = set.get(progress.version) else {
         return Err(partial(
             "its file is no longer in the migration set; restore it",
         ));
     };
     let Some(down) = &m.down else {
-        return Err(Error::NoDownScript {
-            versions: vec![format!("{:03}_{}", m.version, m.name)],
-        });
+        return Err(partial(
+            "it has no down file to undo it with; finish it first with `mantis up`",
+        ));
     };
     if !down.options.transactional {
         return Err(partial("its down file runs without a transaction, so it cannot be undone atomically; resume with `mantis up`"));
     }
-    Ok(Some(step(m, down, Direction::Down, None)))
+    Ok(Some(Step {
+        undoes_partial: true,
+        ..step(m, down, Direction::Down, None)
+    }))
 }
 
 fn step(m: &Migration, script: &Script, direction: Direction, resume: Option<&Progress>) -> Step {
@@ -352,6 +383,7 @@ fn step(m: &Migration, script: &Script, direction: Direction, resume: Option<&Pr
         statements: script.statements.len(),
         resume_at,
         checksum: m.checksum().to_hex(),
+        undoes_partial: false,
         script: script.clone(),
     }
 }
@@ -524,11 +556,29 @@ mod tests {
         let p = plan(&s, &state, Direction::Up, None, false).unwrap();
         assert_eq!(p.steps[0].resume_at, 1);
         assert_eq!(p.steps[1].resume_at, 0);
-        let err = plan(&s, &state, Direction::Down, None, false).unwrap_err();
+        // Down undoes the half-done up with its down file, and only that
+        // without --to.
+        let undo = plan(&s, &state, Direction::Down, None, false).unwrap();
+        assert_eq!(undo.steps.len(), 1);
+        assert!(undo.steps[0].undoes_partial && undo.steps[0].version == 2);
+        assert_eq!(undo.target, Some(1));
+        let further = plan(&s, &state, Direction::Down, Some(0), false).unwrap();
+        let versions: Vec<u64> = further.steps.iter().map(|s| s.version).collect();
+        assert_eq!(versions, [2, 1]);
+        // A half-done down blocks an up.
+        let down_checksum = s.get(2).unwrap().down.as_ref().unwrap().checksum.to_hex();
+        let progress = state.progress.as_mut().unwrap();
+        progress.direction = Direction::Down;
+        progress.checksum = down_checksum;
+        let err = plan(&s, &state, Direction::Up, None, false).unwrap_err();
         assert!(
-            err.to_string().contains("finish it first with `mantis up`"),
+            err.to_string()
+                .contains("finish it first with `mantis down`"),
             "{err}"
         );
+        let progress = state.progress.as_mut().unwrap();
+        progress.direction = Direction::Up;
+        progress.checksum = s.get(2).unwrap().checksum().to_hex();
         state.progress.as_mut().unwrap().checksum = "0".repeat(64);
         let err = plan(&s, &state, Direction::Up, None, false).unwrap_err();
         assert!(

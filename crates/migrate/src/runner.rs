@@ -198,58 +198,6 @@ impl Migrator {
         })
     }
 
-    /// Undoes a half-done (no-transaction) up: runs that migration's down
-    /// file from the start and removes the progress marker, in one
-    /// transaction. Returns None when nothing was half-done.
-    ///
-    /// # Errors
-    /// [`Error::Partial`] when the half-done run cannot be undone this way
-    /// (a half-done down, a no-transaction down file), [`Error::NoDownScript`],
-    /// lock errors, [`Error::MigrationFailed`].
-    pub async fn abandon_partial(&self, session: &Session) -> Result<Option<Completed>, Error> {
-        let guard = lock::acquire(session, self.options.lock_wait, &self.events).await?;
-        let result = self.abandon_locked(session).await;
-        lock::release(session, guard).await;
-        result
-    }
-
-    async fn abandon_locked(&self, session: &Session) -> Result<Option<Completed>, Error> {
-        let state = history::read(session).await?;
-        let Some(step) = plan::abandon_step(&self.set, &state)? else {
-            return Ok(None);
-        };
-        self.apply_session_settings(session).await?;
-        (self.events)(&Event::MigrationStarted {
-            version: step.version,
-            name: step.name.clone(),
-            direction: step.direction,
-            file: step.file.clone(),
-            resume_at: 0,
-        });
-        let started = Instant::now();
-        let client = session.client();
-        transaction(client, async {
-            run_statements(client, &step).await?;
-            history::clear_progress(client, step.version).await?;
-            let elapsed = duration_ms(started.elapsed());
-            history::record(
-                client,
-                "down",
-                &self.record(&step, elapsed, step.script.mode()),
-            )
-            .await
-        })
-        .await?;
-        let duration = started.elapsed();
-        (self.events)(&Event::MigrationFinished {
-            version: step.version,
-            name: step.name.clone(),
-            direction: step.direction,
-            duration,
-        });
-        Ok(Some(completed(&step, duration)))
-    }
-
     /// Runs the checks of migration `version` (default: the newest migration
     /// that has a verify file), whether or not it is applied: a database
     /// without it fails the checks, which is the point.
@@ -451,6 +399,9 @@ impl Migrator {
     ) -> Result<(), Error> {
         transaction(client, async {
             run_statements(client, step).await?;
+            if step.undoes_partial {
+                history::clear_progress(client, step.version).await?;
+            }
             let elapsed = duration_ms(started.elapsed());
             history::record(
                 client,

@@ -255,17 +255,15 @@ async fn roll_back(
     let target = output::version(before);
     log.line(&format!("  rolling back to version {target}"));
     let result: Result<(), Error> = async {
-        if let Some(undone) = migrator.abandon_partial(session).await? {
-            log.line(&format!(
-                "  undid the half-done {:03}_{}",
-                undone.version, undone.name
-            ));
-        }
         let status = migrator.status(session).await?;
-        if status.current > before {
-            migrator
+        if status.current > before || status.partial.is_some() {
+            // Down to the starting version undoes a half-done migration first.
+            let report = migrator
                 .run(session, Direction::Down, Some(before.unwrap_or(0)), false)
                 .await?;
+            if report.plan.steps.iter().any(|s| s.undoes_partial) {
+                log.line("  undid the half-done migration with its down file");
+            }
         }
         Ok(())
     }
