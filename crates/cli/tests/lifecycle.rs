@@ -172,14 +172,12 @@ async fn embedded_baseline_applies_reverts_and_passes_its_verify_checks() {
             "core.{table} missing"
         );
     }
-    let script = mantis_schema::migrations()
+    let suite = mantis_schema::migrations()
         .unwrap()
         .get(1)
         .unwrap()
-        .verify
-        .clone()
+        .verify_suite()
         .unwrap();
-    let suite = verify::Suite::from_script(&script);
     let client = db.client().await;
     let report = verify::run(&client, &suite, &Default::default())
         .await

@@ -227,15 +227,13 @@ impl Migrator {
                     origin: self.set.origin().to_string(),
                 })?,
         };
-        let script = migration
-            .verify
-            .as_ref()
+        let suite = migration
+            .verify_suite()
             .ok_or_else(|| Error::NoVerifyScript {
                 version,
                 origin: self.set.origin().to_string(),
             })?;
         let state = history::read(session).await?;
-        let suite = verify::Suite::from_script(script);
         let report = verify::run(session.client(), &suite, options).await?;
         Ok(VerifyRun {
             version: migration.version,
@@ -266,10 +264,10 @@ impl Migrator {
         let Some(current) = state.current() else {
             return Ok(());
         };
-        let Some(script) = self.set.get(current).and_then(|m| m.verify.as_ref()) else {
+        let Some(suite) = self.set.get(current).and_then(|m| m.verify_suite()) else {
             return Ok(());
         };
-        let suite = verify::Suite::from_script(script).drift_checks();
+        let suite = suite.drift_checks();
         let report =
             verify::run(session.client(), &suite, &verify::VerifyOptions::default()).await?;
         if report.passed() {

@@ -51,6 +51,11 @@ pub struct Migration {
 }
 
 impl Migration {
+    /// The named checks of its verify file, if it has one.
+    pub fn verify_suite(&self) -> Option<crate::verify::Suite> {
+        self.verify.as_ref().map(crate::verify::Suite::from_script)
+    }
+
     /// Checksum of the up file's bytes: what history records.
     pub fn checksum(&self) -> Checksum {
         self.up.checksum

@@ -48,20 +48,15 @@ async fn one(client: &Client, sql: &str) -> i64 {
 }
 
 async fn suite_report(client: &Client) -> verify::VerifyReport {
-    let script = mantis_schema::migrations()
+    let suite = mantis_schema::migrations()
         .unwrap()
         .get(3)
         .unwrap()
-        .verify
-        .clone()
+        .verify_suite()
         .unwrap();
-    verify::run(
-        client,
-        &verify::Suite::from_script(&script),
-        &Default::default(),
-    )
-    .await
-    .unwrap()
+    verify::run(client, &suite, &Default::default())
+        .await
+        .unwrap()
 }
 
 const REWRITE_WATCH: &str = "SELECT c.relname || ':' || c.relfilenode FROM pg_class c \

@@ -77,14 +77,12 @@ const CASES: &[(&str, &str)] = &[
 ];
 
 fn suite() -> Suite {
-    let script = mantis_schema::migrations()
+    mantis_schema::migrations()
         .unwrap()
         .get(3)
         .unwrap()
-        .verify
-        .clone()
-        .unwrap();
-    Suite::from_script(&script)
+        .verify_suite()
+        .unwrap()
 }
 
 #[test]
