@@ -66,7 +66,7 @@ async fn down_saves_everything_and_up_with_restore_gives_back_identical_data() {
         .await
     );
 
-    let restored = run(&db, &["up", "--restore-backup", "latest"]).expect_code(0);
+    let restored = run(&db, &["up", "--restore-backup", "latest", "--to", "3"]).expect_code(0);
     assert!(
         restored
             .stdout
@@ -127,10 +127,10 @@ async fn restore_is_refused_unless_this_run_reapplies_the_migration() {
         "{}",
         late.stderr
     );
-    let dry = run(&db, &["down", "--dry-run"]).expect_code(0);
+    let dry = run(&db, &["down", "--to", "1", "--dry-run"]).expect_code(0);
     assert!(dry.stdout.contains("003_critical_schema_fixes"));
     let planned = {
-        run(&db, &["down"]).expect_code(0);
+        run(&db, &["down", "--to", "1"]).expect_code(0);
         run(&db, &["up", "--dry-run", "--restore-backup", "latest"]).expect_code(0)
     };
     assert!(
@@ -257,7 +257,8 @@ async fn demo_tells_the_seeds_story_with_the_numbers() {
         "cost coverage",
         "core.mv_inventory_valuation",
         "core.mv_low_stock_alerts",
-        "checks in 11 sections passed",
+        "004 inventory ledger",
+        "checks in 15 sections of 003 and 004 passed",
         "MIGRATION SUCCESSFUL - ALL VALIDATIONS PASSED",
     ] {
         assert!(
@@ -266,7 +267,11 @@ async fn demo_tells_the_seeds_story_with_the_numbers() {
             out.stdout
         );
     }
-    assert!(out.stderr.contains("[4/4] migration 003"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("[4/5] migration 003") && out.stderr.contains("[5/5] migration 004"),
+        "{}",
+        out.stderr
+    );
     let json = run(
         &db,
         &[
@@ -283,7 +288,7 @@ async fn demo_tells_the_seeds_story_with_the_numbers() {
     .json();
     assert_eq!(json["summary"]["products"], 500);
     assert!(
-        json["verify"]["report"]["results"]
+        json["verify"][0]["report"]["results"]
             .as_array()
             .unwrap()
             .len()

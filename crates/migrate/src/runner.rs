@@ -211,21 +211,13 @@ impl Migrator {
         version: Option<u64>,
         options: &verify::VerifyOptions,
     ) -> Result<VerifyRun, Error> {
+        let state = history::read(session).await?;
         let migration = match version {
             Some(v) => self.set.get(v).ok_or_else(|| Error::UnknownVersion {
                 version: v,
                 origin: self.set.origin().to_string(),
             })?,
-            None => self
-                .set
-                .migrations()
-                .iter()
-                .rev()
-                .find(|m| m.verify.is_some())
-                .ok_or_else(|| Error::NoVerifyScript {
-                    version: None,
-                    origin: self.set.origin().to_string(),
-                })?,
+            None => self.newest_verifiable(&state)?,
         };
         let suite = migration
             .verify_suite()
@@ -233,7 +225,6 @@ impl Migrator {
                 version,
                 origin: self.set.origin().to_string(),
             })?;
-        let state = history::read(session).await?;
         let report = verify::run(session.client(), &suite, options).await?;
         Ok(VerifyRun {
             version: migration.version,
@@ -242,6 +233,26 @@ impl Migrator {
             current: state.current(),
             report,
         })
+    }
+
+    /// The migration `verify` checks by default: the newest applied one that
+    /// has a verify file (what the database should be now), or, before any is
+    /// applied, the newest in the set.
+    fn newest_verifiable(&self, state: &DbState) -> Result<&crate::Migration, Error> {
+        let mut with_checks = self
+            .set
+            .migrations()
+            .iter()
+            .rev()
+            .filter(|m| m.verify.is_some());
+        let newest = with_checks.clone().next();
+        with_checks
+            .find(|m| state.applied(m.version).is_some())
+            .or(newest)
+            .ok_or_else(|| Error::NoVerifyScript {
+                version: None,
+                origin: self.set.origin().to_string(),
+            })
     }
 
     /// Refuses to build on a schema that is not what the newest applied

@@ -18,9 +18,10 @@ fn migrator() -> Migrator {
     )
 }
 
+/// Migrates up to 003, the migration under test.
 async fn up(session: &Session) -> Result<(), Error> {
     migrator()
-        .run(session, Direction::Up, None, false)
+        .run(session, Direction::Up, Some(3), false)
         .await
         .map(|_| ())
 }

@@ -84,16 +84,23 @@ pub async fn up_and_restore(
         println!("\nthen: restore the data saved in {}", set.schema);
         return Ok(());
     }
-    let report = migrator.run(&session, Direction::Up, to, false).await?;
+    // The set is restored right after its migration, before later ones add
+    // rules (004 makes movements append-only) that the restore would break.
+    let mut report = migrator
+        .run(&session, Direction::Up, Some(set.version), false)
+        .await?;
     backups::restore(session.client(), set)
         .await
         .with_context(|| {
             format!(
-                "migrations were applied, but restoring {} failed and was rolled back; \
+                "migrations were applied up to {:03}, but restoring {} failed and was rolled back; \
              fix the cause, then run the restore script by hand (docs/execution-guide.md)",
-                set.schema
+                set.version, set.schema
             )
         })?;
+    let rest = migrator.run(&session, Direction::Up, to, false).await?;
+    report.completed.extend(rest.completed);
+    report.version_after = rest.version_after;
     match ctx.format {
         Format::Json => output::json(&serde_json::json!({ "run": report, "restored": set })),
         Format::Text => {

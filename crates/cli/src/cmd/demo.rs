@@ -1,5 +1,6 @@
 //! `mantis demo`: the seed's story on a scratch database — migration 001,
-//! realistic dirty data, migration 003, and a summary of what 003 produced.
+//! realistic dirty data, migration 003, the ledger's rules (004), and a
+//! summary of what 003 produced.
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +18,8 @@ use crate::context::Context;
 const MARK: &str = "mantis demo scratch database";
 /// The baseline the seed's package was written against.
 const BASELINE: u64 = 1;
+/// The seed's migration: critical schema fixes.
+const FIXES: u64 = 3;
 
 pub async fn run(ctx: &Context, database: &str, products: u64) -> Result<()> {
     let migrator = ctx.migrator()?;
@@ -46,10 +49,14 @@ pub async fn run(ctx: &Context, database: &str, products: u64) -> Result<()> {
         "migration 003",
         "critical schema fixes, with backfills",
     );
-    let fixes = timed(migrator.run(&session, Direction::Up, None, false)).await?;
-    let checked = migrator
-        .verify(&session, None, &VerifyOptions::default())
-        .await?;
+    let fixes = timed(migrator.run(&session, Direction::Up, Some(FIXES), false)).await?;
+    step(ctx, 5, "migration 004", "the inventory ledger's rules");
+    let ledger = timed(migrator.run(&session, Direction::Up, None, false)).await?;
+    let mut checked =
+        verify::applied_in(&migrator, &session, &fixes.0, &VerifyOptions::default()).await?;
+    checked.extend(
+        verify::applied_in(&migrator, &session, &ledger.0, &VerifyOptions::default()).await?,
+    );
     let summary = summary::read(session.client())
         .await
         .context("reading what 003 produced")?;
@@ -60,6 +67,7 @@ pub async fn run(ctx: &Context, database: &str, products: u64) -> Result<()> {
             "baseline": baseline.0,
             "seed": { "tables": counts.tables, "duration_ms": seed_time.as_millis() as u64 },
             "migration": fixes.0,
+            "ledger": ledger.0,
             "summary": summary,
             "brand_coverage_pct": summary.brand_coverage(),
             "cost_coverage_pct": summary.cost_coverage(),
@@ -73,37 +81,44 @@ pub async fn run(ctx: &Context, database: &str, products: u64) -> Result<()> {
                     scratch::Recreated::Replaced => "re-created",
                 }
             );
-            print!("{}", render_steps(&baseline, &counts, seed_time, &fixes));
+            print!(
+                "{}",
+                render_steps(&baseline, &counts, seed_time, &fixes, &ledger)
+            );
             print!("{}", render_summary(&summary));
             print!("{}", render_checks(&checked));
             println!(
-                "\nnext: mantis --database-url '{}' verify",
+                "\nnext: mantis --database-url '{}' report valuation",
                 options.masked()
             );
         }
     }
-    verify::verdict(&checked)
+    verify::verdict_all(&checked)
 }
 
-/// The verdict of 003's checks: the success line, or what failed.
-fn render_checks(checked: &VerifyRun) -> String {
-    let checks = checked.report.checks().count();
-    let failures: Vec<String> = checked
-        .report
-        .failures()
+/// The verdict of the checks of 003 and 004: the success line, or what failed.
+fn render_checks(checked: &[VerifyRun]) -> String {
+    let reports = checked.iter().map(|c| &c.report);
+    let checks: usize = reports.clone().map(|r| r.checks().count()).sum();
+    let failures: Vec<String> = reports
+        .clone()
+        .flat_map(|r| r.failures())
         .map(|r| format!("  {}\n", r.describe()))
         .collect();
-    let mut sections: Vec<&str> = checked
-        .report
-        .results
-        .iter()
+    let mut sections: Vec<&str> = reports
+        .flat_map(|r| r.results.iter())
         .map(|r| r.check.section.as_str())
         .collect();
     sections.dedup();
+    let migrations: Vec<String> = checked
+        .iter()
+        .map(|c| format!("{:03}", c.version))
+        .collect();
     if failures.is_empty() {
         format!(
-            "\nmantis verify: {checks} checks in {} sections passed\n{}\n",
+            "\nmantis verify: {checks} checks in {} sections of {} passed\n{}\n",
             sections.len(),
+            migrations.join(" and "),
             verify::SUCCESS_LINE
         )
     } else {
@@ -117,7 +132,7 @@ fn render_checks(checked: &VerifyRun) -> String {
 
 fn step(ctx: &Context, n: u32, what: &str, detail: &str) {
     if !ctx.quiet && ctx.format == Format::Text {
-        eprintln!("[{n}/4] {what}: {detail}");
+        eprintln!("[{n}/5] {what}: {detail}");
     }
 }
 
@@ -135,6 +150,7 @@ fn render_steps(
     counts: &Counts,
     seed_time: Duration,
     fixes: &(RunReport, Duration),
+    ledger: &(RunReport, Duration),
 ) -> String {
     let rows: Vec<String> = counts
         .tables
@@ -144,11 +160,13 @@ fn render_steps(
     format!(
         "  001 core baseline           {:>6.1} s\n  \
            seed                        {:>6.1} s  {}\n  \
-           003 critical schema fixes   {:>6.1} s\n",
+           003 critical schema fixes   {:>6.1} s\n  \
+           004 inventory ledger        {:>6.1} s\n",
         baseline.1.as_secs_f64(),
         seed_time.as_secs_f64(),
         rows.join(", "),
-        fixes.1.as_secs_f64()
+        fixes.1.as_secs_f64(),
+        ledger.1.as_secs_f64()
     )
 }
 

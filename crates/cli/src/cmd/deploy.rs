@@ -146,17 +146,28 @@ async fn deploy(ctx: &Context, options: &Options, log: &Arc<Log>) -> Result<()> 
     log.line(&format!("  {}", migrate::summary(&run)));
 
     log.line("[4/6] verify");
-    let checked = migrator
-        .verify(&session, None, &verify::options(&options.verify))
-        .await?;
-    for line in verify::render(&checked)
-        .lines()
+    let verify_options = verify::options(&options.verify);
+    let mut checked = verify::applied_in(&migrator, &session, &run, &verify_options).await?;
+    if checked.is_empty() {
+        checked.push(migrator.verify(&session, None, &verify_options).await?);
+    }
+    for line in checked
+        .iter()
+        .flat_map(|c| {
+            verify::render(c)
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
         .filter(|l| l.contains("FAIL") || l.contains("WARN"))
     {
-        log.line(line);
+        log.line(&line);
     }
-    if !checked.report.passed() {
-        let failed: Vec<String> = checked.report.failures().map(|r| r.describe()).collect();
+    let failed: Vec<String> = checked
+        .iter()
+        .flat_map(|c| c.report.failures().map(|r| r.describe()))
+        .collect();
+    if !failed.is_empty() {
         log.line(&format!(
             "  verification failed:\n    {}",
             failed.join("\n    ")
@@ -188,7 +199,11 @@ async fn deploy(ctx: &Context, options: &Options, log: &Arc<Log>) -> Result<()> 
         Format::Json => output::json(&serde_json::json!({
             "backup": backup,
             "run": run,
-            "verify": { "passed": true, "checks": checked.report.checks().count() },
+            "verify": {
+                "passed": true,
+                "migrations": checked.iter().map(|c| c.version).collect::<Vec<_>>(),
+                "checks": checked.iter().map(|c| c.report.checks().count()).sum::<usize>(),
+            },
             "refreshed": refreshed,
             "summary": summary,
             "log": log.path,

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use mantis_migrate::verify::{CheckResult, Outcome, Severity, VerifyOptions};
-use mantis_migrate::VerifyRun;
+use mantis_migrate::{Migrator, RunReport, Session, VerifyRun};
 
 use crate::args::{CoverageSeverity, Format, VerifyArgs};
 use crate::context::Context;
@@ -60,17 +60,54 @@ pub fn options(args: &VerifyArgs) -> VerifyOptions {
     }
 }
 
+/// The checks of every migration `run` applied that has a verify file, in
+/// order: what a deploy or a demo must prove before it says it succeeded.
+pub async fn applied_in(
+    migrator: &Migrator,
+    session: &Session,
+    run: &RunReport,
+    options: &VerifyOptions,
+) -> Result<Vec<VerifyRun>> {
+    let mut runs = Vec::new();
+    for done in &run.completed {
+        if migrator
+            .set()
+            .get(done.version)
+            .is_some_and(|m| m.verify.is_some())
+        {
+            runs.push(
+                migrator
+                    .verify(session, Some(done.version), options)
+                    .await?,
+            );
+        }
+    }
+    Ok(runs)
+}
+
 /// Exit code 8 when a check failed.
 pub fn verdict(outcome: &VerifyRun) -> Result<()> {
-    let failed = outcome.report.failures().count();
-    if failed == 0 {
+    verdict_all(std::slice::from_ref(outcome))
+}
+
+/// Exit code 8 when a check of any of the runs failed.
+pub fn verdict_all(outcomes: &[VerifyRun]) -> Result<()> {
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| o.report.failures().count() > 0)
+        .map(|o| {
+            format!(
+                "{} of {} check(s) of migration {:03} failed",
+                o.report.failures().count(),
+                o.report.checks().count(),
+                o.version
+            )
+        })
+        .collect();
+    if failed.is_empty() {
         return Ok(());
     }
-    Err(Fail::checks(format!(
-        "{failed} of {} check(s) of migration {:03} failed",
-        outcome.report.checks().count(),
-        outcome.version
-    )))
+    Err(Fail::checks(failed.join("; ")))
 }
 
 /// The text report: sections, one line per check, then the verdict.

@@ -1,0 +1,1 @@
+SELECT code, id FROM core.warehouses WHERE code = ANY($1::text[])

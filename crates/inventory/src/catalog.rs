@@ -1,0 +1,193 @@
+//! The brand catalogue and supplier contacts, with the database's own
+//! validation (migration 003's functions and constraints).
+
+use serde::Serialize;
+use tokio_postgres::Client;
+use uuid::Uuid;
+
+use crate::error::CatalogError;
+use crate::models::{Model, Supplier};
+use crate::sql;
+
+/// A brand with how many products carry it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BrandEntry {
+    /// Code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Active.
+    pub is_active: bool,
+    /// Products linked to it.
+    pub products: i64,
+}
+
+/// Every brand, by name.
+///
+/// # Errors
+/// The driver error.
+pub async fn brands(client: &Client) -> Result<Vec<BrandEntry>, CatalogError> {
+    let rows = client.query(sql::BRANDS, &[]).await?;
+    Ok(rows
+        .iter()
+        .map(|r| BrandEntry {
+            code: r.get(0),
+            name: r.get(1),
+            is_active: r.get(2),
+            products: r.get(3),
+        })
+        .collect())
+}
+
+/// Adds a brand; returns its code (derived from the name unless given).
+///
+/// # Errors
+/// [`CatalogError::Rejected`] when the name (ignoring case and spacing) or the
+/// code is taken, or the code is malformed.
+pub async fn add_brand(
+    client: &Client,
+    name: &str,
+    code: Option<&str>,
+    website: Option<&str>,
+) -> Result<String, CatalogError> {
+    if name.trim().is_empty() {
+        return Err(CatalogError::Invalid("a brand needs a name".into()));
+    }
+    let row = client
+        .query_one(sql::BRAND_ADD, &[&name, &code, &website])
+        .await?;
+    Ok(row.get(0))
+}
+
+/// Moves every product of brand `from` to brand `into` and removes `from`, in
+/// one transaction. Returns how many products moved.
+///
+/// # Errors
+/// [`CatalogError::NotFound`] for an unknown code; the driver error.
+pub async fn merge_brands(
+    client: &mut Client,
+    from: &str,
+    into: &str,
+) -> Result<u64, CatalogError> {
+    if from == into {
+        return Err(CatalogError::Invalid(format!(
+            "cannot merge brand {from} into itself"
+        )));
+    }
+    let tx = client.transaction().await?;
+    let id = |code: &str| {
+        let code = code.to_string();
+        let tx = &tx;
+        async move {
+            tx.query_opt(
+                "SELECT id FROM core.brand WHERE code = $1 FOR UPDATE",
+                &[&code],
+            )
+            .await?
+            .map(|r| r.get::<_, Uuid>(0))
+            .ok_or_else(|| {
+                CatalogError::NotFound(format!(
+                    "unknown brand code {code:?} (see `mantis brand list`)"
+                ))
+            })
+        }
+    };
+    let from_id = id(from).await?;
+    let into_id = id(into).await?;
+    let moved = tx.execute(sql::BRAND_MERGE, &[&from_id, &into_id]).await?;
+    tx.execute("DELETE FROM core.brand WHERE id = $1", &[&from_id])
+        .await?;
+    tx.commit().await?;
+    Ok(moved)
+}
+
+/// New contact values; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContactChange {
+    /// Email.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// Website.
+    pub website: Option<String>,
+    /// Payment terms.
+    pub payment_terms: Option<String>,
+}
+
+/// A supplier by name (case-insensitive) or id.
+///
+/// # Errors
+/// [`CatalogError::NotFound`]; the driver error.
+pub async fn supplier(client: &Client, name: &str) -> Result<Supplier, CatalogError> {
+    let id = supplier_id(client, name).await?;
+    let row = client
+        .query_one(&format!("{} WHERE id = $1", Supplier::select()), &[&id])
+        .await?;
+    Ok(Supplier::from_row(&row)?)
+}
+
+async fn supplier_id(client: &Client, name: &str) -> Result<Uuid, CatalogError> {
+    let rows = client.query(sql::SUPPLIER_FIND, &[&name]).await?;
+    match rows.as_slice() {
+        [one] => Ok(one.get(0)),
+        [] => Err(CatalogError::NotFound(format!(
+            "no supplier named {name:?}"
+        ))),
+        many => Err(CatalogError::Invalid(format!(
+            "{} suppliers are named {name:?}; give the id instead",
+            many.len()
+        ))),
+    }
+}
+
+/// Sets contact fields after checking each with the database's validation.
+///
+/// # Errors
+/// [`CatalogError::Invalid`] naming each invalid value (nothing is changed).
+pub async fn set_contact(
+    client: &Client,
+    name: &str,
+    change: &ContactChange,
+) -> Result<Supplier, CatalogError> {
+    let id = supplier_id(client, name).await?;
+    let valid = client
+        .query_one(
+            sql::CONTACT_VALID,
+            &[&change.email, &change.phone, &change.website],
+        )
+        .await?;
+    let mut problems = Vec::new();
+    for (i, (field, value)) in [
+        ("email", &change.email),
+        ("phone", &change.phone),
+        ("website", &change.website),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if let Some(value) = value {
+            if !valid.get::<_, Option<bool>>(i).unwrap_or(false) {
+                problems.push(format!("invalid {field} {value:?}"));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(CatalogError::Invalid(format!(
+            "{} (nothing was changed)",
+            problems.join("; ")
+        )));
+    }
+    client
+        .execute(
+            sql::CONTACT_SET,
+            &[
+                &id,
+                &change.email,
+                &change.phone,
+                &change.website,
+                &change.payment_terms,
+            ],
+        )
+        .await?;
+    supplier(client, &id.to_string()).await
+}

@@ -1,0 +1,106 @@
+//! Decimal input: exact, never through a float. Limits follow the columns:
+//! quantities numeric(18,4), unit costs numeric(20,6).
+
+use std::fmt;
+
+use rust_decimal::Decimal;
+use serde::de::{self, Deserializer, Visitor};
+
+/// Largest magnitude a quantity or unit cost may have (exclusive): 10^14.
+pub fn limit() -> Decimal {
+    Decimal::from(100_000_000_000_000_i64)
+}
+
+/// Decimal places of a quantity (numeric(18,4)).
+pub const QUANTITY_SCALE: u32 = 4;
+/// Decimal places of a unit cost (numeric(20,6)).
+pub const COST_SCALE: u32 = 6;
+
+/// Why `value` does not fit a column with `scale` decimal places, if it does not.
+pub fn fit(what: &str, value: Decimal, scale: u32) -> Option<String> {
+    let value = value.normalize();
+    if value.scale() > scale {
+        return Some(format!(
+            "{what} {value} has {} decimal places; at most {scale} are kept",
+            value.scale()
+        ));
+    }
+    if value.abs() >= limit() {
+        return Some(format!(
+            "{what} {value} is too large: it must be below 100000000000000"
+        ));
+    }
+    None
+}
+
+/// Parses a decimal written as text, naming the field when it is not one.
+pub fn parse(what: &str, text: &str) -> Result<Decimal, String> {
+    text.trim()
+        .parse::<Decimal>()
+        .map_err(|_| format!("{what} {text:?} is not a decimal number"))
+}
+
+/// serde: a decimal written as text ("12.50"), never through a binary float.
+/// (JSON batches turn integer numbers into text first; see `batch`.)
+pub fn exact<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    d.deserialize_str(Exact)
+}
+
+/// serde: like [`exact`], for an optional field (empty text = none).
+pub fn exact_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    d.deserialize_option(OptExact)
+}
+
+struct Exact;
+
+impl Visitor<'_> for Exact {
+    type Value = Decimal;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a decimal number written as text, e.g. \"12.50\"")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Decimal, E> {
+        parse("value", v).map_err(E::custom)
+    }
+}
+
+struct OptExact;
+
+impl<'de> Visitor<'de> for OptExact {
+    type Value = Option<Decimal>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a decimal number written as text, or nothing")
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(OptExact)
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        if v.trim().is_empty() {
+            return Ok(None);
+        }
+        Exact.visit_str(v).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_refuses_extra_places_and_huge_values() {
+        assert!(fit("quantity", Decimal::new(12345, 4), 4).is_none());
+        assert!(
+            fit("quantity", Decimal::new(123_450, 5), 4).is_none(),
+            "trailing zeros do not count"
+        );
+        let extra = fit("quantity", Decimal::new(123_456, 5), 4).unwrap_or_default();
+        assert!(extra.contains("5 decimal places"), "{extra}");
+        let huge = fit("unit cost", limit(), 6).unwrap_or_default();
+        assert!(huge.contains("too large"), "{huge}");
+    }
+}

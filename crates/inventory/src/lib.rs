@@ -1,0 +1,30 @@
+//! The MantisNXT inventory books on the schema of migrations 003 and 004.
+//!
+//! - [`models`]: typed rows of every `core` table (decimal money and quantities);
+//! - [`posting`]: receipts, shipments, adjustments, transfers, returns and
+//!   write-offs, one or a batch in one transaction, under the ledger's rules;
+//! - [`batch`]: batches read from CSV or JSON;
+//! - [`reports`]: valuation, product summary, low-stock alerts, levels, history;
+//! - [`refresh`]: the three views, refreshed one at a time, concurrently;
+//! - [`catalog`]: brands and supplier contacts;
+//! - [`reference`]: the posting rule as a pure function (the tests' oracle).
+//!
+//! The rules themselves live in the database (migration 004), so every client
+//! gets them; this crate never prints.
+
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod batch;
+pub mod catalog;
+pub mod decimal;
+pub mod error;
+pub mod kinds;
+pub mod models;
+pub mod posting;
+pub mod reference;
+pub mod refresh;
+pub mod reports;
+mod sql;
+
+pub use error::{CatalogError, PostingError};
+pub use posting::{post, Kind, Posted, Posting};

@@ -1,0 +1,462 @@
+-- mantis: no-transaction
+--
+-- Migration 004: the inventory ledger's rules (ADR-026).
+--
+-- 003 gave every stock row a trail of movements and a weighted-average unit
+-- cost. This migration makes the trail the authority, for every client:
+--
+--   * value is a fact: each movement records value_delta, the exact change of
+--     its stock row's value (quantity x unit cost), so the value of a stock row
+--     is exactly the sum of its movements' value_delta, and zero quantity is
+--     zero value (no rounding residue);
+--   * a total order: seq, taken under the stock row's lock, is the order in
+--     which movements of one stock row were applied (= their commit order);
+--   * the negative-stock policy: an outbound movement that would leave less
+--     than zero is rejected, unless the warehouse allows negative stock;
+--   * transfers: two TRANSFER movements sharing one reference, balanced at
+--     commit; the receiving side takes the sender's unit cost;
+--   * append-only: movements are never updated or deleted; corrections are
+--     reversing movements (reverses_id names the original);
+--   * a direct change of core.stock_on_hand.quantity (legacy code) is kept and
+--     recorded as an ADJUSTMENT movement; a direct change of the unit cost is
+--     rejected (costs move only through the ledger);
+--   * idempotency: a movement carrying an idempotency_key that was already
+--     posted with the same content is skipped (INSERT reports 0 rows); the same
+--     key with other content is an error.
+--
+-- Short phases, each its own transaction, every statement safe to re-run
+-- (see 003 for why). Writers to stock_on_hand wait only for phase 3, which
+-- does no bulk work.
+--
+-- By hand: psql -v ON_ERROR_STOP=1 -f THIS_FILE   (psql's autocommit mode).
+
+------------------------------------------------------------------------------
+-- Phase 1: new columns (catalog-only: nullable, or a constant default) and the
+-- sequence that orders postings.
+------------------------------------------------------------------------------
+BEGIN;
+
+ALTER TABLE core.warehouses
+    ADD COLUMN IF NOT EXISTS allow_negative_stock boolean NOT NULL DEFAULT false;
+
+ALTER TABLE core.stock_movement
+    ADD COLUMN IF NOT EXISTS value_delta     numeric(38,10),
+    ADD COLUMN IF NOT EXISTS seq             bigint,
+    ADD COLUMN IF NOT EXISTS idempotency_key text,
+    ADD COLUMN IF NOT EXISTS reverses_id     uuid;
+
+CREATE SEQUENCE IF NOT EXISTS core.stock_movement_seq AS bigint;
+
+COMMENT ON COLUMN core.warehouses.allow_negative_stock IS
+    'When false (the default), an outbound movement may not leave a stock row of this warehouse below zero.';
+COMMENT ON COLUMN core.stock_movement.value_delta IS
+    'Exact change of the stock row''s value caused by this movement; the row''s total_value is the sum of these. NULL while the stock has no known cost.';
+COMMENT ON COLUMN core.stock_movement.seq IS
+    'Order in which movements were applied (taken under the stock row lock). NULL for movements posted before migration 004.';
+COMMENT ON COLUMN core.stock_movement.idempotency_key IS
+    'Identifies the source-document line; a line posted twice is applied once.';
+COMMENT ON COLUMN core.stock_movement.reverses_id IS
+    'The movement this one corrects (a reversing movement).';
+
+COMMIT;
+
+------------------------------------------------------------------------------
+-- Phase 2: the value of movements posted before 004 (bulk; stock is not
+-- locked) and the idempotency index (built concurrently while the column is
+-- still empty).
+------------------------------------------------------------------------------
+------------------------------------------------------------------------------
+-- Phase 2: what a down of 004 saved, put back (for the movements still there);
+-- the value of other movements posted before 004 (bulk; stock is not locked);
+-- the idempotency index (built concurrently while the column is still empty).
+------------------------------------------------------------------------------
+DO $$
+DECLARE
+    saved    text;
+    restored bigint;
+BEGIN
+    SELECT nspname INTO saved FROM pg_namespace
+    WHERE nspname LIKE 'mantis\_backup\_004\_%'
+      AND to_regclass(quote_ident(nspname) || '.stock_movement_ledger') IS NOT NULL
+    ORDER BY nspname DESC LIMIT 1;
+    IF saved IS NULL THEN
+        RETURN;
+    END IF;
+    EXECUTE format('UPDATE core.stock_movement m
+                    SET value_delta = b.value_delta, seq = b.seq,
+                        idempotency_key = b.idempotency_key, reverses_id = b.reverses_id
+                    FROM %I.stock_movement_ledger b
+                    WHERE b.id = m.id AND m.seq IS NULL AND m.value_delta IS NULL', saved);
+    GET DIAGNOSTICS restored = ROW_COUNT;
+    EXECUTE format('UPDATE core.warehouses w SET allow_negative_stock = b.allow_negative_stock
+                    FROM %I.warehouse_policy b
+                    WHERE b.id = w.id AND w.allow_negative_stock IS DISTINCT FROM b.allow_negative_stock', saved);
+    PERFORM setval('core.stock_movement_seq', greatest(max(seq), 1)) FROM core.stock_movement;
+    RAISE NOTICE '004: put back the ledger data of % movement(s) saved in %', restored, saved;
+END
+$$;
+
+UPDATE core.stock_movement
+SET value_delta = quantity * unit_cost
+WHERE seq IS NULL AND value_delta IS NULL AND unit_cost IS NOT NULL;
+
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS stock_movement_idempotency_key
+    ON core.stock_movement (idempotency_key) WHERE idempotency_key IS NOT NULL;
+
+------------------------------------------------------------------------------
+-- Phase 3: the rules, installed atomically with the true-up that makes the
+-- invariants exact. Writers to stock_on_hand wait for this transaction (SHARE
+-- lock); readers do not. mantis.ledger_replay tells the posting trigger of 003
+-- that these rows record stock that is already there.
+------------------------------------------------------------------------------
+BEGIN;
+
+SET LOCAL mantis.ledger_replay = 'on';
+LOCK TABLE core.stock_on_hand IN SHARE MODE;
+
+-- Movements posted since phase 2.
+UPDATE core.stock_movement
+SET value_delta = quantity * unit_cost
+WHERE seq IS NULL AND value_delta IS NULL AND unit_cost IS NOT NULL;
+
+-- Quantities written directly to stock_on_hand since 003, which no movement
+-- records yet: one ADJUSTMENT each, so quantity = sum of movements again.
+INSERT INTO core.stock_movement
+    (product_id, warehouse_id, movement_type, quantity, unit_of_measure, unit_cost, value_delta,
+     reference_type, reference_number, notes)
+SELECT s.product_id, s.warehouse_id, 'ADJUSTMENT', s.quantity - coalesce(m.total, 0),
+       p.unit_of_measure, s.cost_price, (s.quantity - coalesce(m.total, 0)) * s.cost_price,
+       'SYSTEM_ADJUSTMENT', 'LEDGER-TRUE-UP-004',
+       'Quantity written to stock_on_hand outside the ledger before migration 004'
+FROM core.stock_on_hand s
+JOIN core.products p ON p.id = s.product_id
+LEFT JOIN (SELECT product_id, warehouse_id, sum(quantity) AS total
+           FROM core.stock_movement GROUP BY 1, 2) m
+       ON m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id
+WHERE s.quantity <> coalesce(m.total, 0);
+
+-- Value: 003 rounded each new average, so the sum of quantity x unit cost of a
+-- stock row's movements can differ from its value by that rounding. The
+-- difference goes to the row's latest movement, and is noted on it.
+WITH residual AS (
+    SELECT s.product_id, s.warehouse_id,
+           coalesce(s.total_value, 0) - coalesce(sum(m.value_delta), 0) AS diff
+    FROM core.stock_on_hand s
+    JOIN core.stock_movement m ON m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id
+    GROUP BY s.product_id, s.warehouse_id, s.total_value
+    HAVING coalesce(s.total_value, 0) <> coalesce(sum(m.value_delta), 0)
+), latest AS (
+    SELECT DISTINCT ON (m.product_id, m.warehouse_id) m.id, r.diff
+    FROM residual r
+    JOIN core.stock_movement m ON m.product_id = r.product_id AND m.warehouse_id = r.warehouse_id
+    ORDER BY m.product_id, m.warehouse_id, m.created_at DESC, m.id DESC
+)
+UPDATE core.stock_movement m
+SET value_delta = coalesce(m.value_delta, 0) + latest.diff,
+    metadata = m.metadata || jsonb_build_object('value_residual_004', latest.diff)
+FROM latest
+WHERE m.id = latest.id;
+
+-- Which way a movement type may go: RECEIPT only in; SHIPMENT, DAMAGED and
+-- THEFT only out; the others either way (a negative RETURN goes back to the
+-- supplier).
+CREATE OR REPLACE FUNCTION core.movement_direction_error(kind core.movement_type, quantity numeric)
+    RETURNS text LANGUAGE sql IMMUTABLE AS
+$$
+    SELECT CASE
+        WHEN quantity = 0 THEN 'a movement must move a non-zero quantity'
+        WHEN kind = 'RECEIPT' AND quantity < 0
+            THEN format('a RECEIPT brings stock in: its quantity must be positive (got %s); post a SHIPMENT, RETURN or ADJUSTMENT to take stock out', quantity)
+        WHEN kind IN ('SHIPMENT', 'DAMAGED', 'THEFT') AND quantity > 0
+            THEN format('a %s takes stock out: its quantity must be negative (got %s)', kind, quantity)
+    END
+$$;
+
+-- The posting rule, replacing 003's core.apply_stock_movement() under the same
+-- trigger name (003's function stays, for 004's down): see the header of this
+-- file and ADR-026.
+CREATE OR REPLACE FUNCTION core.post_stock_movement() RETURNS trigger
+    LANGUAGE plpgsql AS
+$$
+DECLARE
+    stock     core.stock_on_hand%ROWTYPE;
+    prior     core.stock_movement%ROWTYPE;
+    problem   text;
+    in_cost   numeric(20,6);
+    new_qty   numeric;
+    new_cost  numeric(20,6);
+BEGIN
+    IF current_setting('mantis.ledger_replay', true) = 'on' THEN
+        RETURN NEW;
+    END IF;
+    NEW.seq := nextval('core.stock_movement_seq');
+    IF current_setting('mantis.ledger_capture', true) = 'on' THEN
+        RETURN NEW; -- a direct stock change, already applied (core.capture_stock_change)
+    END IF;
+
+    problem := core.movement_direction_error(NEW.movement_type, NEW.quantity);
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION '%', problem USING ERRCODE = 'check_violation',
+            CONSTRAINT = 'stock_movement_direction';
+    END IF;
+    IF NEW.movement_type = 'TRANSFER' AND NEW.reference_id IS NULL THEN
+        RAISE EXCEPTION 'a TRANSFER needs a reference_id shared by its sending and receiving movements'
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_movement_transfer_reference';
+    END IF;
+
+    -- The stock row, locked: postings to one (product, warehouse) run one at a time.
+    SELECT * INTO stock FROM core.stock_on_hand
+    WHERE product_id = NEW.product_id AND warehouse_id = NEW.warehouse_id
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        IF NOT EXISTS (SELECT FROM core.products WHERE id = NEW.product_id) THEN
+            RAISE EXCEPTION 'unknown product %', NEW.product_id
+                USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'fk_stock_movement_product';
+        END IF;
+        IF NOT EXISTS (SELECT FROM core.warehouses WHERE id = NEW.warehouse_id) THEN
+            RAISE EXCEPTION 'unknown warehouse %', NEW.warehouse_id
+                USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'fk_stock_movement_warehouse';
+        END IF;
+        INSERT INTO core.stock_on_hand (product_id, warehouse_id, quantity)
+        VALUES (NEW.product_id, NEW.warehouse_id, 0)
+        ON CONFLICT (product_id, warehouse_id) DO NOTHING;
+        SELECT * INTO stock FROM core.stock_on_hand
+        WHERE product_id = NEW.product_id AND warehouse_id = NEW.warehouse_id
+        FOR UPDATE;
+    END IF;
+
+    -- Idempotency, under the lock: a concurrent duplicate waits above, then
+    -- sees the first one committed.
+    IF NEW.idempotency_key IS NOT NULL THEN
+        SELECT * INTO prior FROM core.stock_movement WHERE idempotency_key = NEW.idempotency_key;
+        IF FOUND THEN
+            IF (prior.product_id, prior.warehouse_id, prior.movement_type, prior.quantity)
+               = (NEW.product_id, NEW.warehouse_id, NEW.movement_type, NEW.quantity) THEN
+                RETURN NULL; -- already applied: skip, quietly
+            END IF;
+            RAISE EXCEPTION 'idempotency key "%" was already used by movement % (% of % in another line)',
+                NEW.idempotency_key, prior.id, prior.movement_type, prior.quantity
+                USING ERRCODE = 'unique_violation', CONSTRAINT = 'stock_movement_idempotency_key',
+                      HINT = 'each source-document line needs its own key';
+        END IF;
+    END IF;
+
+    new_qty := stock.quantity + NEW.quantity;
+    IF NEW.quantity > 0 THEN
+        in_cost := NEW.unit_cost;
+        IF NEW.movement_type = 'TRANSFER' THEN
+            SELECT m.unit_cost INTO in_cost
+            FROM core.stock_movement m
+            WHERE m.reference_type IS NOT DISTINCT FROM NEW.reference_type
+              AND m.reference_id = NEW.reference_id
+              AND m.product_id = NEW.product_id
+              AND m.movement_type = 'TRANSFER'
+              AND m.quantity = -NEW.quantity
+              AND m.warehouse_id <> NEW.warehouse_id
+            ORDER BY m.seq DESC
+            LIMIT 1;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'transfer %: post the sending side (quantity %) before the receiving side',
+                    NEW.reference_id, -NEW.quantity
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_movement_transfer_balanced';
+            END IF;
+            IF NEW.unit_cost IS NOT NULL AND NEW.unit_cost IS DISTINCT FROM in_cost THEN
+                RAISE EXCEPTION 'transfer %: the receiving side takes the sender''s unit cost %, not %',
+                    NEW.reference_id, in_cost, NEW.unit_cost
+                    USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_movement_transfer_cost';
+            END IF;
+        END IF;
+        -- An unknown incoming cost is valued at the current average (no dilution).
+        in_cost := coalesce(in_cost, stock.cost_price);
+        IF in_cost IS NULL THEN
+            new_cost := NULL;
+        ELSIF stock.quantity <= 0 OR stock.cost_price IS NULL THEN
+            new_cost := in_cost;
+        ELSE
+            new_cost := round((stock.quantity * stock.cost_price + NEW.quantity * in_cost) / new_qty, 6);
+        END IF;
+        NEW.unit_cost := in_cost;
+    ELSE
+        IF NEW.unit_cost IS NOT NULL AND NEW.unit_cost IS DISTINCT FROM stock.cost_price THEN
+            RAISE EXCEPTION 'an outbound movement leaves at the current unit cost (%), not at %; leave unit_cost empty',
+                coalesce(stock.cost_price::text, 'unknown'), NEW.unit_cost
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_movement_outbound_cost';
+        END IF;
+        IF new_qty < 0 AND NOT (SELECT allow_negative_stock FROM core.warehouses WHERE id = NEW.warehouse_id) THEN
+            RAISE EXCEPTION 'insufficient stock: % on hand of product % in warehouse %; taking % would leave %',
+                stock.quantity,
+                (SELECT sku FROM core.products WHERE id = NEW.product_id),
+                (SELECT code FROM core.warehouses WHERE id = NEW.warehouse_id),
+                -NEW.quantity, new_qty
+                USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_not_negative',
+                      HINT = 'post the receipt first, or allow negative stock in this warehouse (core.warehouses.allow_negative_stock)';
+        END IF;
+        NEW.unit_cost := stock.cost_price;
+        new_cost := stock.cost_price;
+    END IF;
+    NEW.value_delta := CASE WHEN new_cost IS NOT NULL
+                            THEN new_qty * new_cost - coalesce(stock.quantity * stock.cost_price, 0) END;
+
+    PERFORM set_config('mantis.ledger_posting', 'on', true);
+    UPDATE core.stock_on_hand
+    SET quantity = new_qty,
+        cost_price = new_cost,
+        cost_source = CASE WHEN new_cost IS DISTINCT FROM stock.cost_price THEN 'MOVEMENT' ELSE cost_source END,
+        last_cost_update_at = CASE WHEN new_cost IS DISTINCT FROM stock.cost_price THEN now() ELSE last_cost_update_at END,
+        updated_at = now()
+    WHERE id = stock.id;
+    PERFORM set_config('mantis.ledger_posting', '', true);
+    RETURN NEW;
+END
+$$;
+
+-- Movements are facts: never changed, never removed.
+CREATE OR REPLACE FUNCTION core.stock_movement_append_only() RETURNS trigger
+    LANGUAGE plpgsql AS
+$$
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        RAISE EXCEPTION 'core.stock_movement is append-only: it cannot be truncated'
+            USING ERRCODE = 'restrict_violation';
+    END IF;
+    RAISE EXCEPTION 'core.stock_movement is append-only: movement % cannot be %', OLD.id,
+        CASE TG_OP WHEN 'UPDATE' THEN 'changed' ELSE 'deleted' END
+        USING ERRCODE = 'restrict_violation',
+              HINT = 'correct a movement with a reversing movement (reverses_id); retire a product or warehouse with is_active = false';
+END
+$$;
+
+-- A TRANSFER reference must balance per product when the transaction commits.
+CREATE OR REPLACE FUNCTION core.check_transfer_balanced() RETURNS trigger
+    LANGUAGE plpgsql AS
+$$
+DECLARE
+    net numeric;
+BEGIN
+    SELECT sum(quantity) INTO net FROM core.stock_movement
+    WHERE reference_type IS NOT DISTINCT FROM NEW.reference_type
+      AND reference_id = NEW.reference_id
+      AND product_id = NEW.product_id
+      AND movement_type = 'TRANSFER';
+    IF net <> 0 THEN
+        RAISE EXCEPTION 'transfer % of product % does not balance: its movements sum to %',
+            NEW.reference_id, NEW.product_id, net
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_movement_transfer_balanced',
+                  HINT = 'post both sides of a transfer in one transaction';
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Direct writes to stock_on_hand (not made by the posting trigger): a quantity
+-- change is kept and recorded as an ADJUSTMENT at the current unit cost; a
+-- unit-cost change is refused. Runs AFTER the row is written, so the row's
+-- own checks and its value trigger have run.
+CREATE OR REPLACE FUNCTION core.capture_stock_change() RETURNS trigger
+    LANGUAGE plpgsql AS
+$$
+DECLARE
+    delta    numeric;
+    value    numeric;
+    row_now  core.stock_on_hand%ROWTYPE;
+BEGIN
+    IF current_setting('mantis.ledger_posting', true) = 'on'
+       OR current_setting('mantis.ledger_replay', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        row_now := OLD;
+        delta := -OLD.quantity;
+        value := -coalesce(OLD.total_value, 0);
+    ELSIF TG_OP = 'INSERT' THEN
+        row_now := NEW;
+        delta := NEW.quantity;
+        value := coalesce(NEW.total_value, 0);
+    ELSE
+        IF NEW.cost_price IS DISTINCT FROM OLD.cost_price THEN
+            RAISE EXCEPTION 'the unit cost of stock is kept by the ledger: it cannot be set directly (stock row %)', OLD.id
+                USING ERRCODE = 'restrict_violation',
+                      HINT = 'receive stock at its cost (mantis stock receive), or adjust with a reversing movement';
+        END IF;
+        row_now := NEW;
+        delta := NEW.quantity - OLD.quantity;
+        value := coalesce(NEW.total_value, 0) - coalesce(OLD.total_value, 0);
+    END IF;
+    IF delta = 0 THEN
+        RETURN NULL;
+    END IF;
+    IF delta < 0 AND TG_OP <> 'DELETE' AND row_now.quantity < 0
+       AND NOT (SELECT allow_negative_stock FROM core.warehouses WHERE id = row_now.warehouse_id) THEN
+        RAISE EXCEPTION 'insufficient stock: setting stock row % to % would leave negative stock', row_now.id, row_now.quantity
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_not_negative',
+                  HINT = 'negative stock is not allowed in this warehouse (core.warehouses.allow_negative_stock)';
+    END IF;
+    PERFORM set_config('mantis.ledger_capture', 'on', true);
+    INSERT INTO core.stock_movement
+        (product_id, warehouse_id, movement_type, quantity, unit_of_measure, unit_cost, value_delta,
+         reference_type, reference_number, notes, metadata)
+    SELECT row_now.product_id, row_now.warehouse_id, 'ADJUSTMENT', delta, p.unit_of_measure,
+           row_now.cost_price, CASE WHEN row_now.cost_price IS NOT NULL THEN value END,
+           'SYSTEM_ADJUSTMENT', 'DIRECT-WRITE',
+           format('%s of core.stock_on_hand outside the ledger', lower(TG_OP)),
+           jsonb_build_object('captured', lower(TG_OP), 'by', current_user,
+                              'application', current_setting('application_name'))
+    FROM core.products p WHERE p.id = row_now.product_id;
+    PERFORM set_config('mantis.ledger_capture', '', true);
+    RETURN NULL;
+END
+$$;
+
+DROP TRIGGER IF EXISTS trg_stock_movement_apply ON core.stock_movement;
+CREATE TRIGGER trg_stock_movement_apply
+    BEFORE INSERT ON core.stock_movement
+    FOR EACH ROW EXECUTE FUNCTION core.post_stock_movement();
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'trg_stock_movement_append_only'
+                   AND tgrelid = 'core.stock_movement'::regclass) THEN
+        CREATE TRIGGER trg_stock_movement_append_only
+            BEFORE UPDATE OR DELETE ON core.stock_movement
+            FOR EACH ROW EXECUTE FUNCTION core.stock_movement_append_only();
+        CREATE TRIGGER trg_stock_movement_no_truncate
+            BEFORE TRUNCATE ON core.stock_movement
+            FOR EACH STATEMENT EXECUTE FUNCTION core.stock_movement_append_only();
+        CREATE CONSTRAINT TRIGGER trg_stock_movement_transfer_balanced
+            AFTER INSERT ON core.stock_movement
+            DEFERRABLE INITIALLY DEFERRED
+            FOR EACH ROW WHEN (NEW.movement_type = 'TRANSFER')
+            EXECUTE FUNCTION core.check_transfer_balanced();
+        CREATE TRIGGER trg_stock_on_hand_capture
+            AFTER INSERT OR UPDATE OF quantity, cost_price OR DELETE ON core.stock_on_hand
+            FOR EACH ROW EXECUTE FUNCTION core.capture_stock_change();
+    END IF;
+END
+$$;
+
+COMMIT;
+
+------------------------------------------------------------------------------
+-- Phase 4: reversing movements name their original.
+------------------------------------------------------------------------------
+BEGIN;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'fk_stock_movement_reverses'
+                   AND conrelid = 'core.stock_movement'::regclass) THEN
+        ALTER TABLE core.stock_movement
+            ADD CONSTRAINT fk_stock_movement_reverses
+                FOREIGN KEY (reverses_id) REFERENCES core.stock_movement (id) NOT VALID;
+    END IF;
+END
+$$;
+
+COMMIT;
+
+ALTER TABLE core.stock_movement VALIDATE CONSTRAINT fk_stock_movement_reverses;
+
+CREATE INDEX CONCURRENTLY IF NOT EXISTS stock_movement_reverses_idx
+    ON core.stock_movement (reverses_id) WHERE reverses_id IS NOT NULL;
+
+ANALYZE core.stock_movement;
