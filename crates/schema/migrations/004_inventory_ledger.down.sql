@@ -63,6 +63,7 @@ DROP FUNCTION IF EXISTS core.check_transfer_balanced();
 DROP FUNCTION IF EXISTS core.stock_movement_append_only();
 DROP FUNCTION IF EXISTS core.post_stock_movement();
 DROP FUNCTION IF EXISTS core.movement_direction_error(core.movement_type, numeric);
+DROP FUNCTION IF EXISTS core.format_quantity(numeric);
 
 ALTER TABLE core.stock_movement
     DROP COLUMN IF EXISTS reverses_id,

@@ -157,6 +157,13 @@ SET value_delta = coalesce(m.value_delta, 0) + latest.diff,
 FROM latest
 WHERE m.id = latest.id;
 
+-- A quantity as people write it: no trailing zeros (4, not 4.0000).
+CREATE OR REPLACE FUNCTION core.format_quantity(n numeric) RETURNS text
+    LANGUAGE sql IMMUTABLE AS
+$$
+    SELECT CASE WHEN n::text LIKE '%.%' THEN rtrim(rtrim(n::text, '0'), '.') ELSE n::text END
+$$;
+
 -- Which way a movement type may go: RECEIPT only in; SHIPMENT, DAMAGED and
 -- THEFT only out; the others either way (a negative RETURN goes back to the
 -- supplier).
@@ -284,10 +291,10 @@ BEGIN
         END IF;
         IF new_qty < 0 AND NOT (SELECT allow_negative_stock FROM core.warehouses WHERE id = NEW.warehouse_id) THEN
             RAISE EXCEPTION 'insufficient stock: % on hand of product % in warehouse %; taking % would leave %',
-                stock.quantity,
+                core.format_quantity(stock.quantity),
                 (SELECT sku FROM core.products WHERE id = NEW.product_id),
                 (SELECT code FROM core.warehouses WHERE id = NEW.warehouse_id),
-                -NEW.quantity, new_qty
+                core.format_quantity(-NEW.quantity), core.format_quantity(new_qty)
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_not_negative',
                       HINT = 'post the receipt first, or allow negative stock in this warehouse (core.warehouses.allow_negative_stock)';
         END IF;

@@ -64,12 +64,13 @@ FROM core.stock_on_hand
 WHERE quantity = 0 AND total_value <> 0;
 
 -- check: every transfer balances in quantity and value
+-- (value: when the sender's cost was known; stock without a cost has no value to move)
 SELECT reference_type, reference_id, product_id, sum(quantity) AS net_quantity,
        sum(quantity * unit_cost) AS net_value
 FROM core.stock_movement
 WHERE movement_type = 'TRANSFER'
 GROUP BY reference_type, reference_id, product_id
-HAVING sum(quantity) <> 0 OR coalesce(sum(quantity * unit_cost), 0) <> 0;
+HAVING sum(quantity) <> 0 OR (bool_and(unit_cost IS NOT NULL) AND sum(quantity * unit_cost) <> 0);
 
 -- check: no negative stock where the warehouse does not allow it
 -- severity: warning
@@ -92,7 +93,7 @@ BEGIN
     INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, unit_cost)
     VALUES (p, w, 'RECEIPT', 3, 10), (p, w, 'RECEIPT', 1, 20);
     SELECT * INTO s FROM core.stock_on_hand WHERE product_id = p AND warehouse_id = w;
-    IF s.quantity <> 4 OR s.cost_price <> 12.5 THEN
+    IF (s.quantity, s.cost_price) IS DISTINCT FROM (4::numeric, 12.5::numeric) THEN
         RAISE EXCEPTION 'after receipts of 3 at 10 and 1 at 20: expected 4 at 12.5, found % at %', s.quantity, s.cost_price;
     END IF;
     INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity)
@@ -100,10 +101,10 @@ BEGIN
     INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, unit_cost)
     VALUES (p, w, 'RECEIPT', 2, 7);
     SELECT * INTO s FROM core.stock_on_hand WHERE product_id = p AND warehouse_id = w;
-    IF s.quantity <> 2 OR s.cost_price <> 7 OR s.total_value <> 14 THEN
+    IF (s.quantity, s.cost_price, s.total_value) IS DISTINCT FROM (2::numeric, 7::numeric, 14::numeric) THEN
         RAISE EXCEPTION 'a receipt after a stock-out must take the incoming cost: expected 2 at 7, found % at %', s.quantity, s.cost_price;
     END IF;
-    IF (SELECT unit_cost FROM core.stock_movement WHERE product_id = p AND movement_type = 'SHIPMENT') <> 12.5 THEN
+    IF (SELECT unit_cost FROM core.stock_movement WHERE product_id = p AND movement_type = 'SHIPMENT') IS DISTINCT FROM 12.5 THEN
         RAISE EXCEPTION 'a shipment must record the unit cost it left at (12.5)';
     END IF;
 END
@@ -186,7 +187,7 @@ BEGIN
         VALUES (p, w, 'RECEIPT', 5, 1, 'verify-004:PO-1:1');
     END LOOP;
     SELECT count(*) INTO n FROM core.stock_movement WHERE idempotency_key = 'verify-004:PO-1:1';
-    IF n <> 1 OR (SELECT quantity FROM core.stock_on_hand WHERE product_id = p AND warehouse_id = w) <> 5 THEN
+    IF n <> 1 OR (SELECT quantity FROM core.stock_on_hand WHERE product_id = p AND warehouse_id = w) IS DISTINCT FROM 5 THEN
         RAISE EXCEPTION 'a line posted twice was applied % times', n;
     END IF;
 END
@@ -207,7 +208,7 @@ BEGIN
     VALUES (p, a, 'RECEIPT', 10, 4), (p, b, 'RECEIPT', 10, 8);
     INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, reference_type, reference_id)
     VALUES (p, a, 'TRANSFER', -5, 'TRANSFER_ORDER', ref), (p, b, 'TRANSFER', 5, 'TRANSFER_ORDER', ref);
-    IF (SELECT cost_price FROM core.stock_on_hand WHERE product_id = p AND warehouse_id = b) <> 6.666667 THEN
+    IF (SELECT cost_price FROM core.stock_on_hand WHERE product_id = p AND warehouse_id = b) IS DISTINCT FROM 6.666667 THEN
         RAISE EXCEPTION 'the receiving side must average in the sender''s cost 4: expected 6.666667, found %',
             (SELECT cost_price FROM core.stock_on_hand WHERE product_id = p AND warehouse_id = b);
     END IF;

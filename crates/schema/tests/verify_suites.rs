@@ -1,7 +1,7 @@
 #![allow(clippy::unwrap_used)] // a panic is how a test reports failure
-//! Every check of 003's verify suite can fail: for each one, a way to break
-//! a migrated database that this check (by name) must catch. A check added
-//! to the suite without a case here fails the test.
+//! Every check of the verify suites of 003 and 004 can fail: for each one, a
+//! way to break a migrated database that this check (by name) must catch. A
+//! check added to a suite without a case here fails the test.
 
 use std::collections::BTreeSet;
 
@@ -9,7 +9,7 @@ use mantis_migrate::verify::{self, Suite, VerifyOptions};
 use mantis_testkit::{Spec, TestDb};
 
 /// (check name, SQL that breaks what it checks).
-const CASES: &[(&str, &str)] = &[
+const CASES_003: &[(&str, &str)] = &[
     ("new tables exist", "DROP TABLE core.product_brand_issue"),
     ("enums have exactly the expected labels", "ALTER TYPE core.movement_type ADD VALUE 'LOST'"),
     ("new columns exist with their types", "ALTER TABLE core.suppliers ALTER COLUMN website TYPE varchar(200)"),
@@ -76,37 +76,100 @@ const CASES: &[(&str, &str)] = &[
     ("updating a brand sets its updated_at", "ALTER TABLE core.brand DISABLE TRIGGER trg_brand_updated_at"),
 ];
 
-fn suite() -> Suite {
+/// (check name, SQL that breaks what it checks) for 004. `SET LOCAL
+/// mantis.ledger_replay` lets a breakage change stock behind the ledger.
+const CASES_004: &[(&str, &str)] = &[
+    ("ledger columns exist with their types", "ALTER TABLE core.stock_movement ALTER COLUMN idempotency_key TYPE varchar(200)"),
+    (
+        "ledger triggers exist, are enabled and call the ledger's functions",
+        "ALTER TABLE core.stock_on_hand DISABLE TRIGGER trg_stock_on_hand_capture",
+    ),
+    ("the idempotency key is unique and its index is valid", "DROP INDEX core.stock_movement_idempotency_key"),
+    (
+        "quantity on hand is the sum of movements",
+        "BEGIN; SET LOCAL mantis.ledger_replay = 'on'; \
+         UPDATE core.stock_on_hand SET quantity = quantity + 1 WHERE id = (SELECT id FROM core.stock_on_hand LIMIT 1); COMMIT",
+    ),
+    (
+        "stock value is exactly the sum of movement values",
+        "BEGIN; SET LOCAL mantis.ledger_replay = 'on'; \
+         UPDATE core.stock_on_hand SET cost_price = cost_price + 1 \
+         WHERE id = (SELECT id FROM core.stock_on_hand WHERE quantity > 0 AND cost_price IS NOT NULL LIMIT 1); COMMIT",
+    ),
+    (
+        "zero quantity means zero value",
+        "ALTER TABLE core.stock_on_hand DISABLE TRIGGER trg_stock_on_hand_value; \
+         BEGIN; SET LOCAL mantis.ledger_replay = 'on'; \
+         UPDATE core.stock_on_hand SET total_value = 1 WHERE id = (SELECT id FROM core.stock_on_hand WHERE quantity = 0 LIMIT 1); COMMIT",
+    ),
+    (
+        "every transfer balances in quantity and value",
+        "ALTER TABLE core.stock_movement DISABLE TRIGGER USER; \
+         INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, reference_type, reference_id) \
+         SELECT product_id, warehouse_id, 'TRANSFER', -1, 'TRANSFER_ORDER', gen_random_uuid() FROM core.stock_on_hand LIMIT 1; \
+         ALTER TABLE core.stock_movement ENABLE TRIGGER USER",
+    ),
+    (
+        "no negative stock where the warehouse does not allow it",
+        "BEGIN; SET LOCAL mantis.ledger_replay = 'on'; \
+         UPDATE core.stock_on_hand SET quantity = -1 WHERE id = (SELECT id FROM core.stock_on_hand LIMIT 1); COMMIT",
+    ),
+    (
+        "a receipt, a shipment and a receipt after a stock-out follow the average-cost rule",
+        "ALTER TABLE core.stock_movement DISABLE TRIGGER trg_stock_movement_apply",
+    ),
+    (
+        "a shipment beyond the stock on hand is rejected",
+        "ALTER TABLE core.warehouses ALTER COLUMN allow_negative_stock SET DEFAULT true",
+    ),
+    (
+        "movements cannot be changed or deleted",
+        "ALTER TABLE core.stock_movement DISABLE TRIGGER trg_stock_movement_append_only",
+    ),
+    (
+        "a direct change of the quantity on hand is recorded as an adjustment",
+        "ALTER TABLE core.stock_on_hand DISABLE TRIGGER trg_stock_on_hand_capture",
+    ),
+    ("a source line posted twice is applied once", "ALTER TABLE core.stock_movement DISABLE TRIGGER trg_stock_movement_apply"),
+    (
+        "a transfer moves stock at the sender's unit cost",
+        "ALTER TABLE core.stock_movement DISABLE TRIGGER trg_stock_movement_apply",
+    ),
+];
+
+fn suite(version: u64) -> Suite {
     mantis_schema::migrations()
         .unwrap()
-        .get(3)
+        .get(version)
         .unwrap()
         .verify_suite()
         .unwrap()
 }
 
-#[test]
-fn every_check_of_the_suite_has_a_case_that_breaks_it() {
-    let checks: BTreeSet<String> = suite()
+fn checks_and_cases_match(version: u64, cases: &[(&str, &str)]) {
+    let checks: BTreeSet<String> = suite(version)
         .checks
         .iter()
         .filter(|c| c.kind != verify::CheckKind::Report)
         .map(|c| c.name.clone())
         .collect();
-    let cases: BTreeSet<String> = CASES.iter().map(|(name, _)| name.to_string()).collect();
-    assert_eq!(checks, cases, "checks and cases must match one to one");
+    let names: BTreeSet<String> = cases.iter().map(|(name, _)| name.to_string()).collect();
+    assert_eq!(
+        checks, names,
+        "checks of {version:03} and cases must match one to one"
+    );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_check_fails_on_the_database_it_is_meant_to_catch() {
+/// The checks of `version` that did not fail (or warn) on their breakage.
+async fn missed(version: u64, cases: &[(&'static str, &str)]) -> Vec<&'static str> {
     let spec = Spec {
         products: 300,
         ..Spec::default()
     };
-    let suite = suite();
+    let suite = suite(version);
     let mut missed = Vec::new();
-    for (check, breakage) in CASES {
-        let db = TestDb::seeded("verify_003_case", &spec, 3).await;
+    for (check, breakage) in cases {
+        let db = TestDb::seeded("verify_case", &spec, version).await;
         let client = db.client().await;
         client
             .batch_execute(breakage)
@@ -115,9 +178,31 @@ async fn every_check_fails_on_the_database_it_is_meant_to_catch() {
         let report = verify::run(&client, &suite, &VerifyOptions::default())
             .await
             .unwrap();
-        if !report.failures().any(|r| r.check.name == *check) {
+        if !report
+            .failures()
+            .chain(report.warnings())
+            .any(|r| r.check.name == *check)
+        {
             missed.push(*check);
         }
     }
+    missed
+}
+
+#[test]
+fn every_check_of_003_and_004_has_a_case_that_breaks_it() {
+    checks_and_cases_match(3, CASES_003);
+    checks_and_cases_match(4, CASES_004);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_check_of_003_fails_on_the_database_it_is_meant_to_catch() {
+    let missed = missed(3, CASES_003).await;
+    assert!(missed.is_empty(), "these checks did not fail: {missed:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_check_of_004_fails_on_the_database_it_is_meant_to_catch() {
+    let missed = missed(4, CASES_004).await;
     assert!(missed.is_empty(), "these checks did not fail: {missed:#?}");
 }
