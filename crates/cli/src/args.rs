@@ -28,7 +28,7 @@ pub struct Global {
     #[arg(long, global = true, value_name = "DIR")]
     pub source: Option<PathBuf>,
 
-    /// Output format for results on stdout (junit: `verify` only).
+    /// Output format for results on stdout (junit: `verify` only; csv: listings only).
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 
@@ -69,12 +69,208 @@ pub struct Global {
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// Human-readable text.
+    /// Human-readable text (`table` is the same).
+    #[value(alias = "table")]
     Text,
     /// One JSON document.
     Json,
     /// JUnit XML (`verify` only).
     Junit,
+    /// Comma-separated values with a header row (listings: `report`,
+    /// `stock history|levels`, `brand list`).
+    Csv,
+}
+
+/// A product, a warehouse and a quantity: what every posting names.
+#[derive(Debug, Args)]
+pub struct LineArgs {
+    /// Product SKU.
+    #[arg(long, value_name = "SKU")]
+    pub sku: String,
+    /// Warehouse code.
+    #[arg(long, value_name = "CODE")]
+    pub warehouse: String,
+    /// Quantity (up to 4 decimal places).
+    #[arg(long, value_parser = parse_decimal, allow_hyphen_values = true, value_name = "QTY")]
+    pub quantity: rust_decimal::Decimal,
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// Where a posting comes from (makes it idempotent).
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// Source document number (e.g. PO-1001).
+    #[arg(long, value_name = "DOC")]
+    pub reference: Option<String>,
+    /// Line of the source document; with --reference, posting it twice applies it once.
+    #[arg(long, value_name = "N")]
+    pub line: Option<u32>,
+    /// Explicit idempotency key (instead of reference and line).
+    #[arg(long, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
+    /// Free text kept on the movement.
+    #[arg(long, value_name = "TEXT")]
+    pub notes: Option<String>,
+}
+
+/// `mantis stock …`.
+#[derive(Debug, Subcommand)]
+pub enum StockCommand {
+    /// Goods in from a supplier, at their unit cost.
+    Receive {
+        #[command(flatten)]
+        line: LineArgs,
+        /// Unit cost (up to 6 decimal places).
+        #[arg(long, value_parser = parse_decimal, value_name = "COST")]
+        unit_cost: rust_decimal::Decimal,
+    },
+    /// Goods out to a customer, at the current average cost.
+    Ship {
+        #[command(flatten)]
+        line: LineArgs,
+    },
+    /// A correction: a signed quantity (+ in, - out).
+    Adjust {
+        #[command(flatten)]
+        line: LineArgs,
+        /// Unit cost of what comes in (default: the current average).
+        #[arg(long, value_parser = parse_decimal, value_name = "COST")]
+        unit_cost: Option<rust_decimal::Decimal>,
+    },
+    /// From one warehouse to another, at the sender's average cost.
+    Transfer {
+        /// Product SKU.
+        #[arg(long, value_name = "SKU")]
+        sku: String,
+        /// Sending warehouse code.
+        #[arg(long, value_name = "CODE")]
+        from: String,
+        /// Receiving warehouse code.
+        #[arg(long, value_name = "CODE")]
+        to: String,
+        /// Quantity.
+        #[arg(long, value_parser = parse_decimal, value_name = "QTY")]
+        quantity: rust_decimal::Decimal,
+        #[command(flatten)]
+        source: SourceArgs,
+    },
+    /// Post a batch file (.csv or .json) in one transaction: all lines or none.
+    Post {
+        /// The batch file.
+        file: PathBuf,
+    },
+    /// The movements of a product, in the order they were applied.
+    History {
+        /// Product SKU.
+        #[arg(long, value_name = "SKU")]
+        sku: String,
+        /// Only this warehouse.
+        #[arg(long, value_name = "CODE")]
+        warehouse: Option<String>,
+        /// At most this many movements.
+        #[arg(long, default_value_t = 100, value_name = "N")]
+        limit: i64,
+    },
+    /// Live stock levels (not from a view).
+    Levels {
+        /// Only this product.
+        #[arg(long, value_name = "SKU")]
+        sku: Option<String>,
+        /// Only this warehouse.
+        #[arg(long, value_name = "CODE")]
+        warehouse: Option<String>,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 100, value_name = "N")]
+        limit: i64,
+    },
+}
+
+/// `mantis report …`.
+#[derive(Debug, Subcommand)]
+pub enum ReportKind {
+    /// Stock value per warehouse.
+    Valuation,
+    /// Stock per product across warehouses, most valuable first.
+    Summary {
+        /// Only products whose SKU starts with, or name contains, this text.
+        #[arg(long, value_name = "TEXT")]
+        filter: Option<String>,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: i64,
+    },
+    /// Stock rows below their reorder level, worst first.
+    LowStock {
+        /// The least severe alerts to show.
+        #[arg(long, value_enum, default_value_t = SeverityArg::Low)]
+        severity: SeverityArg,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 100, value_name = "N")]
+        limit: i64,
+    },
+}
+
+/// `--severity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    /// Nothing left.
+    OutOfStock,
+    /// At most half the reorder level.
+    Critical,
+    /// Below the reorder level.
+    Low,
+}
+
+/// `mantis brand …`.
+#[derive(Debug, Subcommand)]
+pub enum BrandCommand {
+    /// Every brand with its product count.
+    List,
+    /// Add a brand (its code is derived from the name unless given).
+    Add {
+        /// Brand name (unique, ignoring case and spacing).
+        name: String,
+        /// Code (A-Z, 0-9, _).
+        #[arg(long)]
+        code: Option<String>,
+        /// Website.
+        #[arg(long)]
+        website: Option<String>,
+    },
+    /// Move every product of brand FROM to brand INTO and remove FROM.
+    Merge {
+        /// Code of the brand that goes away.
+        from: String,
+        /// Code of the brand that stays.
+        into: String,
+    },
+}
+
+/// `mantis supplier …`.
+#[derive(Debug, Subcommand)]
+pub enum SupplierCommand {
+    /// Show a supplier's contact fields, or set them (validated like the database does).
+    Contact {
+        /// Supplier name (case-insensitive) or id.
+        name: String,
+        /// Email.
+        #[arg(long)]
+        email: Option<String>,
+        /// Phone.
+        #[arg(long)]
+        phone: Option<String>,
+        /// Website.
+        #[arg(long)]
+        website: Option<String>,
+        /// Payment terms (e.g. "Net 30").
+        #[arg(long)]
+        payment_terms: Option<String>,
+    },
+}
+
+fn parse_decimal(text: &str) -> Result<rust_decimal::Decimal, String> {
+    mantis_inventory::decimal::parse("", text).map_err(|e| e.trim_start().to_string())
 }
 
 /// How a command renders its result (JUnit is the verify command's own).
@@ -189,7 +385,34 @@ pub enum Command {
         #[command(flatten)]
         verify: VerifyArgs,
     },
-    /// The seed's story on a scratch database: 001, seed data, 003, summary.
+    /// Post stock movements and read the ledger (needs migration 004).
+    Stock {
+        #[command(subcommand)]
+        command: StockCommand,
+    },
+    /// Inventory reports from the views, with when they were last refreshed.
+    Report {
+        #[command(subcommand)]
+        report: ReportKind,
+    },
+    /// Refresh the three inventory views, one at a time, concurrently (readers
+    /// keep reading); with --every, keep doing it until Ctrl-C.
+    Refresh {
+        /// Refresh again after this long (e.g. 15m), until interrupted.
+        #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+        every: Option<Duration>,
+    },
+    /// The brand catalogue.
+    Brand {
+        #[command(subcommand)]
+        command: BrandCommand,
+    },
+    /// Suppliers.
+    Supplier {
+        #[command(subcommand)]
+        command: SupplierCommand,
+    },
+    /// The seed's story on a scratch database: 001, seed data, 003, 004, summary.
     Demo {
         /// Name of the scratch database (re-created if a previous demo made it).
         #[arg(long, default_value = "mantis_demo", value_name = "NAME")]

@@ -14,6 +14,8 @@ pub struct Context {
     pub format: Format,
     /// `--format junit` (only `verify` renders it).
     pub junit: bool,
+    /// `--format csv` (only listings render it).
+    pub csv: bool,
     /// -q: only what needs a human's attention on stderr (no progress bars).
     pub quiet: bool,
     source: Option<std::path::PathBuf>,
@@ -38,9 +40,10 @@ impl Context {
             events: stderr_sink(global.quiet),
             format: match global.format {
                 OutputFormat::Json => Format::Json,
-                OutputFormat::Text | OutputFormat::Junit => Format::Text,
+                OutputFormat::Text | OutputFormat::Junit | OutputFormat::Csv => Format::Text,
             },
             junit: global.format == OutputFormat::Junit,
+            csv: global.format == OutputFormat::Csv,
             quiet: global.quiet,
             source: global.source.clone(),
         })

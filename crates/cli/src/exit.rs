@@ -79,6 +79,24 @@ impl ExitCode {
         }
     }
 
+    fn of_posting(error: &mantis_inventory::PostingError) -> ExitCode {
+        use mantis_inventory::PostingError;
+        match error {
+            PostingError::Rejected { .. } => ExitCode::Refused,
+            PostingError::Database(_) => ExitCode::Internal,
+            _ => ExitCode::Usage,
+        }
+    }
+
+    fn of_catalog(error: &mantis_inventory::CatalogError) -> ExitCode {
+        use mantis_inventory::CatalogError;
+        match error {
+            CatalogError::NotFound(_) | CatalogError::Invalid(_) => ExitCode::Usage,
+            CatalogError::Rejected { .. } => ExitCode::Refused,
+            _ => ExitCode::Internal,
+        }
+    }
+
     /// The code for any error the binary ends with.
     pub fn of_any(error: &anyhow::Error) -> ExitCode {
         error
@@ -94,6 +112,10 @@ impl ExitCode {
                     Some(ExitCode::of_backup(e))
                 } else if let Some(e) = e.downcast_ref::<mantis_datagen::SeedError>() {
                     Some(ExitCode::of_seed(e))
+                } else if let Some(e) = e.downcast_ref::<mantis_inventory::PostingError>() {
+                    Some(ExitCode::of_posting(e))
+                } else if let Some(e) = e.downcast_ref::<mantis_inventory::CatalogError>() {
+                    Some(ExitCode::of_catalog(e))
                 } else {
                     e.downcast_ref::<Fail>().map(|f| f.code)
                 }

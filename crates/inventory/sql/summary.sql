@@ -1,6 +1,6 @@
 -- Stock per product across warehouses, from the summary view. $1 filters by
 -- SKU prefix or case-insensitive name fragment; $2 limits the rows.
-SELECT sku, name, brand_name, total_quantity, total_value, warehouses_in_stock,
+SELECT sku, name, brand_name, total_quantity, round(total_value, 2), warehouses_in_stock,
        min_stock_level, below_minimum, refreshed_at
 FROM core.mv_product_stock_summary
 WHERE $1::text IS NULL

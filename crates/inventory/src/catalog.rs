@@ -53,10 +53,29 @@ pub async fn add_brand(
     if name.trim().is_empty() {
         return Err(CatalogError::Invalid("a brand needs a name".into()));
     }
-    let row = client
+    if let Some(existing) = client.query_opt(sql::BRAND_ALIKE, &[&name]).await? {
+        return Err(CatalogError::Rejected {
+            message: format!(
+                "a brand named {:?} (code {}) already exists; names that differ only in case or spacing are one brand",
+                existing.get::<_, String>(0),
+                existing.get::<_, String>(1)
+            ),
+            hint: None,
+        });
+    }
+    match client
         .query_one(sql::BRAND_ADD, &[&name, &code, &website])
-        .await?;
-    Ok(row.get(0))
+        .await
+    {
+        Ok(row) => Ok(row.get(0)),
+        Err(e) if e.as_db_error().and_then(|d| d.constraint()) == Some("brand_code_key") => {
+            Err(CatalogError::Rejected {
+                message: format!("the brand code for {name:?} is taken by another brand"),
+                hint: Some("choose a code with --code".into()),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Moves every product of brand `from` to brand `into` and removes `from`, in

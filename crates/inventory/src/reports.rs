@@ -21,7 +21,7 @@ pub struct Valuation {
     pub products_in_stock: i64,
     /// Sum of quantities.
     pub quantity: Decimal,
-    /// Sum of stock values.
+    /// Sum of stock values, rounded to cents.
     pub value: Decimal,
     /// Stock rows in stock without a known unit cost (not in the value).
     pub uncosted_rows: i64,
@@ -40,7 +40,7 @@ pub struct ProductSummary {
     pub brand: Option<String>,
     /// Quantity in all warehouses.
     pub quantity: Decimal,
-    /// Value in all warehouses.
+    /// Value in all warehouses, rounded to cents.
     pub value: Decimal,
     /// Warehouses with stock > 0.
     pub warehouses_in_stock: i64,
@@ -150,7 +150,7 @@ pub struct Level {
     pub quantity: Decimal,
     /// Weighted-average unit cost.
     pub unit_cost: Option<Decimal>,
-    /// Stock value.
+    /// Stock value, rounded to cents.
     pub value: Option<Decimal>,
     /// Reorder level.
     pub min_stock_level: Decimal,

@@ -12,6 +12,7 @@ pub const HISTORY: &str = include_str!("../sql/history.sql");
 pub const LEVELS: &str = include_str!("../sql/levels.sql");
 pub const VIEW_STATE: &str = include_str!("../sql/view_state.sql");
 pub const BRANDS: &str = include_str!("../sql/brands.sql");
+pub const BRAND_ALIKE: &str = include_str!("../sql/brand_alike.sql");
 pub const BRAND_ADD: &str = include_str!("../sql/brand_add.sql");
 pub const BRAND_MERGE: &str = include_str!("../sql/brand_merge.sql");
 pub const SUPPLIER_FIND: &str = include_str!("../sql/supplier_find.sql");

@@ -2,13 +2,19 @@
 
 mod backups;
 mod baseline;
+mod books;
+mod brand;
 mod demo;
 mod deploy;
 mod health;
 mod migrate;
 mod pg_backup;
+mod refresh;
+mod report;
 mod seed;
 mod status;
+mod stock;
+mod supplier;
 mod verify;
 
 use anyhow::Result;
@@ -23,6 +29,11 @@ pub async fn run(cli: Cli) -> Result<()> {
     let ctx = Context::new(&cli.global)?;
     if ctx.junit && !matches!(cli.command, Command::Verify { .. }) {
         return Err(Fail::usage("--format junit is only for `mantis verify`"));
+    }
+    if ctx.csv && !lists(&cli.command) {
+        return Err(Fail::usage(
+            "--format csv is for listings: report, stock history|levels, brand list",
+        ));
     }
     match cli.command {
         Command::Status => status::run(&ctx).await,
@@ -78,10 +89,30 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Verify { verify } => verify::run(&ctx, &verify).await,
         Command::Health => health::run(&ctx).await,
+        Command::Stock { command } => stock::run(&ctx, command).await,
+        Command::Report { report } => report::run(&ctx, report).await,
+        Command::Refresh { every } => refresh::run(&ctx, every).await,
+        Command::Brand { command } => brand::run(&ctx, command).await,
+        Command::Supplier { command } => supplier::run(&ctx, command).await,
         Command::Backup { file, tools } => pg_backup::backup(&ctx, file, &tools.tools()).await,
         Command::Restore { file, into, tools } => {
             pg_backup::restore(&ctx, &file, &into, &tools.tools()).await
         }
         Command::Demo { database, products } => demo::run(&ctx, &database, products).await,
     }
+}
+
+/// Commands that print a listing (and so may print CSV).
+fn lists(command: &Command) -> bool {
+    use crate::args::{BrandCommand, StockCommand};
+    matches!(
+        command,
+        Command::Report { .. }
+            | Command::Stock {
+                command: StockCommand::History { .. } | StockCommand::Levels { .. }
+            }
+            | Command::Brand {
+                command: BrandCommand::List
+            }
+    )
 }
