@@ -335,7 +335,7 @@ pub enum Command {
     },
     /// List the backup sets that `down` saved (schemas mantis_backup_*).
     Backups,
-    /// Run the checks of a migration's verify file (default: the newest that has one).
+    /// Run the checks of a migration's verify file (default: the newest applied one that has one).
     Verify {
         #[command(flatten)]
         verify: VerifyArgs,
@@ -426,7 +426,7 @@ pub enum Command {
 /// What `verify` checks and how strictly.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// The migration whose checks run (default: the newest with a verify file).
+    /// The migration whose checks run (default: the newest applied one with a verify file).
     #[arg(long, value_name = "V")]
     pub version: Option<u64>,
     /// Brand coverage (% of products with a brand) must exceed this.
