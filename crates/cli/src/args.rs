@@ -211,6 +211,17 @@ pub enum ReportKind {
     },
 }
 
+/// `--copy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CopyArg {
+    /// A template clone when the database is idle, else a dump.
+    Auto,
+    /// CREATE DATABASE … TEMPLATE (the database must have no other sessions).
+    Template,
+    /// pg_dump and pg_restore.
+    Dump,
+}
+
 /// `--severity`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SeverityArg {
@@ -384,6 +395,24 @@ pub enum Command {
         tools: ToolArgs,
         #[command(flatten)]
         verify: VerifyArgs,
+    },
+    /// Run the pending migrations on a copy of the database and report, per
+    /// statement, its duration, the locks it holds on existing tables and how
+    /// long a concurrent reader and writer of the busiest tables waited.
+    Rehearse {
+        #[command(flatten)]
+        target: Target,
+        /// How to copy the database: a file-level clone needs it idle; a dump works online.
+        #[arg(long, value_enum, default_value_t = CopyArg::Auto)]
+        copy: CopyArg,
+        /// Keep the copy afterwards (default: dropped).
+        #[arg(long)]
+        keep: bool,
+        /// A table to probe with a reader and a writer (repeatable; default: the 3 largest).
+        #[arg(long = "probe", value_name = "TABLE")]
+        probes: Vec<String>,
+        #[command(flatten)]
+        tools: ToolArgs,
     },
     /// Post stock movements and read the ledger (needs migration 004).
     Stock {

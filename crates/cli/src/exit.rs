@@ -47,6 +47,7 @@ impl ExitCode {
             | Error::ForeignDatabase { .. }
             | Error::Drift { .. } => ExitCode::Refused,
             Error::MigrationFailed(_) => ExitCode::MigrationFailed,
+            Error::UnknownProbeTable { .. } => ExitCode::Usage,
             Error::LockWaitTimeout { .. } | Error::LockLost { .. } => ExitCode::Lock,
             _ => ExitCode::Internal,
         }
@@ -138,6 +139,15 @@ impl Fail {
     pub fn refused(message: impl Into<String>) -> anyhow::Error {
         Fail {
             code: ExitCode::Refused,
+            message: message.into(),
+        }
+        .into()
+    }
+
+    /// A migration statement failed (exit code 6), e.g. on a rehearsal copy.
+    pub fn migration_failed(message: impl Into<String>) -> anyhow::Error {
+        Fail {
+            code: ExitCode::MigrationFailed,
             message: message.into(),
         }
         .into()

@@ -308,6 +308,12 @@ pub enum Error {
     /// A migration statement failed.
     #[error("{0}")]
     MigrationFailed(Box<StatementFailure>),
+    /// A table named for a rehearsal probe does not exist.
+    #[error("no table {table:?} to probe (give a table of the database, e.g. core.stock_on_hand)")]
+    UnknownProbeTable {
+        /// The name given.
+        table: String,
+    },
     /// A bookkeeping query of the engine failed.
     #[error("database error during {during}: {source}")]
     Database {
@@ -321,5 +327,13 @@ pub enum Error {
 impl Error {
     pub(crate) fn db(during: &'static str) -> impl FnOnce(tokio_postgres::Error) -> Error {
         move |source| Error::Database { during, source }
+    }
+
+    /// The SQLSTATE of a bookkeeping query that failed, if the server sent one.
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            Error::Database { source, .. } => source.code().map(|c| c.code()),
+            _ => None,
+        }
     }
 }

@@ -77,6 +77,24 @@ pub enum Event {
         /// HINT, if any.
         hint: Option<String>,
     },
+    /// A statement of a migration file starts.
+    StatementStarted {
+        /// Version.
+        version: u64,
+        /// Index of the statement in its file (0-based).
+        index: usize,
+        /// 1-based line where it starts.
+        line: usize,
+    },
+    /// A statement finished (successfully).
+    StatementFinished {
+        /// Version.
+        version: u64,
+        /// Index of the statement in its file (0-based).
+        index: usize,
+        /// How long it ran.
+        duration: Duration,
+    },
     /// A migration finished and was recorded.
     MigrationFinished {
         /// Version.

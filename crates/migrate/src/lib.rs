@@ -34,6 +34,7 @@ pub mod lock;
 mod pgpass;
 pub mod plan;
 pub mod preflight;
+pub mod rehearse;
 pub mod runner;
 pub mod scratch;
 pub mod script;

@@ -407,7 +407,7 @@ impl Migrator {
         started: Instant,
     ) -> Result<(), Error> {
         transaction(client, async {
-            run_statements(client, step).await?;
+            self.run_statements(client, step).await?;
             if step.undoes_partial {
                 history::clear_progress(client, step.version).await?;
             }
@@ -474,6 +474,37 @@ impl Migrator {
         Ok(started.elapsed())
     }
 
+    /// Every statement of a step's file, in order, in the caller's transaction.
+    async fn run_statements(&self, client: &Client, step: &Step) -> Result<(), Error> {
+        for (index, statement) in step.script.statements.iter().enumerate() {
+            let started = self.statement_started(step, statement, index);
+            if let Err(e) = client.batch_execute(&statement.sql).await {
+                return Err(Error::MigrationFailed(Box::new(failure(
+                    step, statement, index, &e,
+                ))));
+            }
+            self.statement_finished(step, index, started);
+        }
+        Ok(())
+    }
+
+    fn statement_started(&self, step: &Step, statement: &Statement, index: usize) -> Instant {
+        (self.events)(&Event::StatementStarted {
+            version: step.version,
+            index,
+            line: statement.line,
+        });
+        Instant::now()
+    }
+
+    fn statement_finished(&self, step: &Step, index: usize, started: Instant) {
+        (self.events)(&Event::StatementFinished {
+            version: step.version,
+            index,
+            duration: started.elapsed(),
+        });
+    }
+
     async fn run_one(
         &self,
         client: &Client,
@@ -482,11 +513,15 @@ impl Migrator {
         index: usize,
     ) -> Result<(), Error> {
         self.drop_invalid_index(client, step, statement).await?;
+        let started = self.statement_started(step, statement, index);
         let attempts = self.options.lock_retries + 1;
         let mut attempt = 1;
         loop {
             match client.batch_execute(&statement.sql).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => {
+                    self.statement_finished(step, index, started);
+                    return Ok(());
+                }
                 Err(e) => {
                     let f = failure(step, statement, index, &e);
                     if !is_lock_timeout(&f) || attempt >= attempts {
@@ -554,18 +589,6 @@ impl Migrator {
             mode,
         }
     }
-}
-
-/// Every statement of a step's file, in order, in the caller's transaction.
-async fn run_statements(client: &Client, step: &Step) -> Result<(), Error> {
-    for (index, statement) in step.script.statements.iter().enumerate() {
-        if let Err(e) = client.batch_execute(&statement.sql).await {
-            return Err(Error::MigrationFailed(Box::new(failure(
-                step, statement, index, &e,
-            ))));
-        }
-    }
-    Ok(())
 }
 
 /// Runs `body` between BEGIN and COMMIT; rolls back when it fails.

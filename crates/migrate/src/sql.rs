@@ -112,3 +112,25 @@ pub const DATABASE_EXISTS: &str = "SELECT EXISTS (SELECT FROM pg_database WHERE 
 
 /// Preflight facts (see sql/preflight.sql).
 pub const PREFLIGHT: &str = include_str!("../sql/preflight.sql");
+
+/// The table locks a backend holds, on the given tables: (table, mode).
+pub(crate) const REHEARSE_LOCKS: &str =
+    "SELECT l.relation::regclass::text, l.mode FROM pg_locks l \
+     WHERE l.pid = $1 AND l.locktype = 'relation' AND l.granted AND l.relation = ANY($2::oid[])";
+
+/// Existing user tables, largest first: (oid, name, estimated rows).
+pub(crate) const REHEARSE_TABLES: &str =
+    "SELECT c.oid, c.oid::regclass::text, c.reltuples::bigint \
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relkind IN ('r', 'p') \
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'mantis') \
+       AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname NOT LIKE 'mantis\\_backup\\_%' \
+     ORDER BY c.reltuples DESC, 2";
+
+/// The column a writer probe updates: the single-column primary key, else the first column.
+pub(crate) const REHEARSE_WRITER_COLUMN: &str = "SELECT a.attname::text FROM pg_index i \
+     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
+     WHERE i.indrelid = $1::text::regclass AND i.indisprimary AND i.indnatts = 1 \
+     UNION ALL \
+     SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = $1::text::regclass AND a.attnum = 1 \
+     LIMIT 1";

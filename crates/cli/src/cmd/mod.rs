@@ -10,6 +10,7 @@ mod health;
 mod migrate;
 mod pg_backup;
 mod refresh;
+mod rehearse;
 mod report;
 mod seed;
 mod status;
@@ -89,6 +90,29 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Verify { verify } => verify::run(&ctx, &verify).await,
         Command::Health => health::run(&ctx).await,
+        Command::Rehearse {
+            target,
+            copy,
+            keep,
+            probes,
+            tools,
+        } => {
+            let options = mantis_migrate::rehearse::Options {
+                to: target.to,
+                copy: match copy {
+                    crate::args::CopyArg::Auto => mantis_migrate::rehearse::CopyChoice::Auto,
+                    crate::args::CopyArg::Template => {
+                        mantis_migrate::rehearse::CopyChoice::Template
+                    }
+                    crate::args::CopyArg::Dump => mantis_migrate::rehearse::CopyChoice::Dump,
+                },
+                keep,
+                probes,
+                tools: tools.tools(),
+                ..Default::default()
+            };
+            rehearse::run(&ctx, &options).await
+        }
         Command::Stock { command } => stock::run(&ctx, command).await,
         Command::Report { report } => report::run(&ctx, report).await,
         Command::Refresh { every } => refresh::run(&ctx, every).await,

@@ -1,0 +1,138 @@
+#![allow(clippy::unwrap_used)] // a panic is how a test reports failure
+//! `mantis rehearse`: the pending migrations run on a copy, each statement
+//! measured; the target is never touched.
+
+mod common;
+
+use common::{count, run, scalar, small_spec};
+use mantis_testkit::TestDb;
+
+fn statements_of(version: u64) -> usize {
+    mantis_schema::migrations()
+        .unwrap()
+        .get(version)
+        .unwrap()
+        .up
+        .statements
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rehearse_reports_every_statement_and_leaves_the_target_alone() {
+    let db = TestDb::seeded("cli_rehearse", &small_spec(), 1).await;
+    let before = common::fingerprint(&db).await;
+    let json = run(
+        &db,
+        &[
+            "--format",
+            "json",
+            "rehearse",
+            "--probe",
+            "core.stock_on_hand",
+        ],
+    )
+    .expect_code(0)
+    .json();
+    assert_eq!(json["copy"]["method"], "template");
+    assert_eq!(json["kept"], false);
+    let statements = json["statements"].as_array().unwrap();
+    assert_eq!(
+        statements.len(),
+        statements_of(3) + statements_of(4),
+        "one line per statement of 003 and 004"
+    );
+    assert!(
+        statements.iter().all(|s| s["duration"].is_u64()),
+        "every statement finished"
+    );
+    let probes = json["probes"].as_array().unwrap();
+    assert_eq!(
+        probes.len(),
+        2,
+        "a reader and a writer of the table asked for"
+    );
+    assert!(
+        probes
+            .iter()
+            .all(|p| p["table"] == "core.stock_on_hand" && p["queries"].as_u64().unwrap() > 5),
+        "{probes:?}"
+    );
+    // The opening balances hold SHARE on stock_on_hand for their transaction,
+    // and 003 adds columns under ACCESS EXCLUSIVE: the sampler sees the strongest.
+    let strongest: Vec<&str> = statements
+        .iter()
+        .flat_map(|s| s["locks"].as_array().unwrap())
+        .filter(|l| l[0] == "core.stock_on_hand")
+        .map(|l| l[1].as_str().unwrap())
+        .collect();
+    assert!(!strongest.is_empty(), "locks on stock_on_hand were seen");
+
+    assert_eq!(
+        common::fingerprint(&db).await,
+        before,
+        "the target is untouched"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT max(version) FROM mantis.schema_migrations").await,
+        "1"
+    );
+    assert_eq!(
+        count(
+            &db,
+            &format!("pg_database WHERE datname LIKE '{}_rehearse_%'", db.name())
+        )
+        .await,
+        0,
+        "the copy is dropped"
+    );
+
+    let text = run(&db, &["rehearse", "--keep"]).expect_code(0);
+    assert!(
+        text.stdout.contains("template copy of") && text.stdout.contains(", kept"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("003 #1 (line ")
+            && text.stdout.contains("probes (a query every 20 ms"),
+        "{}",
+        text.stdout
+    );
+    let kept = scalar(
+        &db,
+        &format!(
+            "SELECT datname FROM pg_database WHERE datname LIKE '{}_rehearse_%'",
+            db.name()
+        ),
+    )
+    .await;
+    let admin = db.client().await;
+    admin
+        .batch_execute(&format!("DROP DATABASE \"{kept}\""))
+        .await
+        .unwrap();
+
+    run(&db, &["rehearse", "--probe", "core.nope"]).expect_code(2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_target_is_copied_with_pg_dump() {
+    let db = TestDb::seeded("cli_rehearse_busy", &small_spec(), 1).await;
+    let _app = db.client().await; // another session: a file copy is impossible
+    let json = run(&db, &["--format", "json", "rehearse"])
+        .expect_code(0)
+        .json();
+    assert_eq!(json["copy"]["method"], "dump");
+    assert!(json["copy"]["size_bytes"].as_i64().unwrap() > 1_000_000);
+    assert_eq!(
+        json["probes"].as_array().unwrap().len(),
+        6,
+        "reader and writer of the 3 largest tables"
+    );
+    let template = run(&db, &["rehearse", "--copy", "template"]).expect_code(1);
+    assert!(
+        template.stderr.contains("being accessed by other users"),
+        "{}",
+        template.stderr
+    );
+}

@@ -1,0 +1,258 @@
+//! Rehearsal: the pending migrations run on a copy of the target, with what
+//! each statement costs the people using the database measured, not guessed:
+//! its duration, the lock level it holds on each existing table, and the
+//! longest wait of a concurrent reader and a concurrent writer of the busiest
+//! tables while it ran.
+
+mod copy;
+mod report;
+mod watch;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+pub use copy::{Choice as CopyChoice, Copy, Method as CopyMethod};
+pub use report::{ProbeSummary, StatementReport};
+pub use watch::{strength, ProbeKind, MODES};
+
+use crate::backup::{BackupError, Tools};
+use crate::connect::ConnectOptions;
+use crate::error::Error;
+use crate::event::{Event, EventSink};
+use crate::plan::Direction;
+use crate::runner::{Migrator, RunReport};
+use crate::session::Session;
+
+/// How to rehearse.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Migrate up to this version (default: all pending).
+    pub to: Option<u64>,
+    /// How to copy the target.
+    pub copy: CopyChoice,
+    /// Keep the copy afterwards.
+    pub keep: bool,
+    /// Tables to probe (default: the 3 largest existing tables).
+    pub probes: Vec<String>,
+    /// Pause between two probe queries.
+    pub probe_every: Duration,
+    /// Pause between two lock samples.
+    pub sample_every: Duration,
+    /// pg_dump / pg_restore, for a dump copy.
+    pub tools: Tools,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            to: None,
+            copy: CopyChoice::Auto,
+            keep: false,
+            probes: Vec::new(),
+            probe_every: Duration::from_millis(20),
+            sample_every: Duration::from_millis(10),
+            tools: Tools::default(),
+        }
+    }
+}
+
+/// What a rehearsal found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rehearsal {
+    /// The copy it ran on.
+    pub copy: Copy,
+    /// Whether the copy was kept.
+    pub kept: bool,
+    /// The migrations that ran (or the error that stopped them).
+    pub run: Result<RunReport, String>,
+    /// One entry per statement executed.
+    pub statements: Vec<StatementReport>,
+    /// Each probe: its normal latency and its longest wait.
+    pub probes: Vec<ProbeSummary>,
+    /// Lock samples were taken this often.
+    #[serde(serialize_with = "millis")]
+    pub sample_every: Duration,
+}
+
+/// Rehearses the pending migrations of `migrator` against a copy of `target`.
+///
+/// # Errors
+/// When the copy cannot be made or connected to. A migration failing on the
+/// copy is not an error: the rehearsal reports it.
+pub async fn rehearse(
+    migrator_for: impl FnOnce(EventSink) -> Migrator,
+    target: &ConnectOptions,
+    options: &Options,
+    events: EventSink,
+) -> Result<Rehearsal, BackupError> {
+    let admin = Session::connect(&target.with_dbname(maintenance_db(target)), events.clone())
+        .await
+        .map_err(Error::from)?;
+    let name = copy_name(&target.dbname);
+    let server = (
+        admin.server_version().to_string(),
+        admin.server_version_num(),
+    );
+    let copy = copy::make(
+        admin.client(),
+        target,
+        &name,
+        options.copy,
+        &options.tools,
+        (&server.0, server.1),
+    )
+    .await?;
+    let result = on_copy(migrator_for, &target.with_dbname(&name), options, events).await;
+    if !options.keep {
+        copy::drop(admin.client(), &name, server.1).await?;
+    }
+    let (run, statements, probes) = result?;
+    Ok(Rehearsal {
+        copy,
+        kept: options.keep,
+        run,
+        statements,
+        probes,
+        sample_every: options.sample_every,
+    })
+}
+
+type Outcome = (
+    Result<RunReport, String>,
+    Vec<StatementReport>,
+    Vec<ProbeSummary>,
+);
+
+async fn on_copy(
+    migrator_for: impl FnOnce(EventSink) -> Migrator,
+    copy: &ConnectOptions,
+    options: &Options,
+    events: EventSink,
+) -> Result<Outcome, BackupError> {
+    let timeline: Arc<Mutex<Vec<(Instant, Event)>>> = Arc::default();
+    let recorder = {
+        let timeline = timeline.clone();
+        let events = events.clone();
+        Arc::new(move |e: &Event| {
+            if matches!(
+                e,
+                Event::StatementStarted { .. } | Event::StatementFinished { .. }
+            ) {
+                if let Ok(mut t) = timeline.lock() {
+                    t.push((Instant::now(), e.clone()));
+                }
+            }
+            events(e);
+        }) as EventSink
+    };
+    let migrator = migrator_for(recorder);
+    let session = Session::connect(copy, events.clone())
+        .await
+        .map_err(Error::from)?;
+    let watcher = Session::connect(copy, crate::event::ignore_events())
+        .await
+        .map_err(Error::from)?;
+    let pid: i32 = session
+        .client()
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .map_err(Error::db("reading the rehearsal session's pid"))?
+        .get(0);
+    let tables = watcher
+        .client()
+        .query(crate::sql::REHEARSE_TABLES, &[])
+        .await
+        .map_err(Error::db("listing existing tables"))?;
+    let existing: Vec<u32> = tables.iter().map(|r| r.get(0)).collect();
+    let probed = probe_tables(watcher.client(), options, &tables).await?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut probe_tasks = Vec::new();
+    for table in &probed {
+        for kind in [ProbeKind::Reader, ProbeKind::Writer] {
+            probe_tasks.push(tokio::spawn(watch::probe(
+                copy.clone(),
+                table.clone(),
+                kind,
+                options.probe_every,
+                stop.clone(),
+            )));
+        }
+    }
+    let lock_task = tokio::spawn(watch::locks(
+        watcher.into_client(),
+        pid,
+        existing,
+        options.sample_every,
+        stop.clone(),
+    ));
+    // A moment of normal traffic first: the probes' baseline latency.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = Instant::now();
+    let run = migrator
+        .run(&session, Direction::Up, options.to, false)
+        .await
+        .map_err(|e| e.to_string());
+    let finished = Instant::now();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.store(true, Ordering::Relaxed);
+    let locks = lock_task.await.unwrap_or_default();
+    let mut probes = Vec::new();
+    for task in probe_tasks {
+        if let Ok(p) = task.await {
+            probes.push(p);
+        }
+    }
+    let timeline = timeline.lock().map(|t| t.clone()).unwrap_or_default();
+    let statements = report::statements(migrator.set(), &timeline, &locks, &probes);
+    let summaries = report::probes(&probes, started, finished, &statements);
+    Ok((run, statements, summaries))
+}
+
+/// The tables to probe: those asked for (checked to exist), else the 3 largest.
+async fn probe_tables(
+    client: &tokio_postgres::Client,
+    options: &Options,
+    tables: &[tokio_postgres::Row],
+) -> Result<Vec<String>, Error> {
+    if options.probes.is_empty() {
+        return Ok(tables.iter().take(3).map(|r| r.get(1)).collect());
+    }
+    let mut out = Vec::new();
+    for table in &options.probes {
+        let row = client
+            .query_one("SELECT to_regclass($1)::text", &[table])
+            .await
+            .map_err(Error::db("looking up a probe table"))?;
+        let name: Option<String> = row.get(0);
+        out.push(name.ok_or_else(|| Error::UnknownProbeTable {
+            table: table.clone(),
+        })?);
+    }
+    Ok(out)
+}
+
+/// The database the admin session uses: never the target itself, which a
+/// template copy needs idle.
+fn maintenance_db(target: &ConnectOptions) -> &'static str {
+    if target.dbname == "postgres" {
+        "template1"
+    } else {
+        "postgres"
+    }
+}
+
+/// `<target>_rehearse_<UTC>`, within PostgreSQL's 63-byte names.
+fn copy_name(target: &str) -> String {
+    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
+    let base: String = target.chars().take(40).collect();
+    format!("{base}_rehearse_{stamp}")
+}
+
+/// Serializes a duration as whole milliseconds.
+pub(crate) fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}

@@ -1,0 +1,229 @@
+//! From the raw timeline (statement events, lock samples, probe queries) to
+//! one line per statement and one summary per probe.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::watch::{strength, LockSample, Probe, ProbeKind};
+use crate::event::Event;
+use crate::source::MigrationSet;
+
+/// What one statement did.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementReport {
+    /// Migration version.
+    pub version: u64,
+    /// Index of the statement in its file (0-based).
+    pub index: usize,
+    /// Line where it starts.
+    pub line: usize,
+    /// Its first line.
+    pub sql: String,
+    /// How long it ran (None when it failed).
+    #[serde(serialize_with = "opt_millis")]
+    pub duration: Option<Duration>,
+    /// The strongest lock seen per existing table while it ran: (table, mode).
+    pub locks: Vec<(String, String)>,
+    /// The longest a reader probe waited while it ran: (table, wait).
+    pub reader_wait: Option<(String, u64)>,
+    /// The longest a writer probe waited while it ran: (table, wait).
+    pub writer_wait: Option<(String, u64)>,
+    #[serde(skip)]
+    window: (Instant, Instant),
+}
+
+impl StatementReport {
+    /// `003 #12 (line 140)`.
+    pub fn label(&self) -> String {
+        format!(
+            "{:03} #{} (line {})",
+            self.version,
+            self.index + 1,
+            self.line
+        )
+    }
+}
+
+/// One probe, summed up.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeSummary {
+    /// Table.
+    pub table: String,
+    /// Reader or writer.
+    pub kind: ProbeKind,
+    /// Queries sent.
+    pub queries: usize,
+    /// Median latency before the migration started, in microseconds.
+    pub baseline_us: u64,
+    /// Longest latency while the migration ran, in milliseconds.
+    pub longest_ms: u64,
+    /// The statement it overlapped most, when it waited longest.
+    pub during: Option<String>,
+    /// Why the probe stopped early, if it did.
+    pub error: Option<String>,
+}
+
+/// One report per statement that started, in order.
+pub fn statements(
+    set: &MigrationSet,
+    timeline: &[(Instant, Event)],
+    locks: &[LockSample],
+    probes: &[Probe],
+) -> Vec<StatementReport> {
+    let end = timeline.last().map_or_else(Instant::now, |(t, _)| *t);
+    let mut out: Vec<StatementReport> = Vec::new();
+    for (at, event) in timeline {
+        match event {
+            Event::StatementStarted {
+                version,
+                index,
+                line,
+            } => out.push(StatementReport {
+                version: *version,
+                index: *index,
+                line: *line,
+                sql: first_line(set, *version, *index),
+                duration: None,
+                locks: Vec::new(),
+                reader_wait: None,
+                writer_wait: None,
+                window: (*at, end),
+            }),
+            Event::StatementFinished {
+                version,
+                index,
+                duration,
+            } => {
+                if let Some(s) = out
+                    .iter_mut()
+                    .rev()
+                    .find(|s| s.version == *version && s.index == *index)
+                {
+                    s.duration = Some(*duration);
+                    s.window.1 = *at;
+                }
+            }
+            _ => {}
+        }
+    }
+    for report in &mut out {
+        report.locks = strongest(locks, report.window);
+    }
+    for probe in probes {
+        for sample in &probe.samples {
+            let span = (sample.at, sample.at + sample.took);
+            let Some(best) = most_overlapped(&mut out, span) else {
+                continue;
+            };
+            let ms = millis(sample.took);
+            let slot = match probe.kind {
+                ProbeKind::Reader => &mut best.reader_wait,
+                ProbeKind::Writer => &mut best.writer_wait,
+            };
+            if slot.as_ref().is_none_or(|(_, m)| ms > *m) {
+                *slot = Some((probe.table.clone(), ms));
+            }
+        }
+    }
+    out
+}
+
+/// Each probe's baseline (before `started`) and longest wait (until `finished`).
+pub fn probes(
+    probes: &[Probe],
+    started: Instant,
+    finished: Instant,
+    statements: &[StatementReport],
+) -> Vec<ProbeSummary> {
+    probes
+        .iter()
+        .map(|p| {
+            let mut before: Vec<Duration> = p
+                .samples
+                .iter()
+                .filter(|s| s.at < started)
+                .map(|s| s.took)
+                .collect();
+            before.sort();
+            let baseline = before.get(before.len() / 2).copied().unwrap_or_default();
+            let longest = p
+                .samples
+                .iter()
+                .filter(|s| s.at + s.took >= started && s.at <= finished)
+                .max_by_key(|s| s.took);
+            let during = longest.and_then(|s| {
+                statements
+                    .iter()
+                    .max_by_key(|r| overlap(r.window, (s.at, s.at + s.took)))
+                    .filter(|r| overlap(r.window, (s.at, s.at + s.took)) > Duration::ZERO)
+                    .map(StatementReport::label)
+            });
+            ProbeSummary {
+                table: p.table.clone(),
+                kind: p.kind,
+                queries: p.samples.len(),
+                baseline_us: u64::try_from(baseline.as_micros()).unwrap_or(u64::MAX),
+                longest_ms: longest.map_or(0, |s| millis(s.took)),
+                during,
+                error: p.error.clone(),
+            }
+        })
+        .collect()
+}
+
+fn strongest(samples: &[LockSample], (from, to): (Instant, Instant)) -> Vec<(String, String)> {
+    let mut by_table: BTreeMap<String, String> = BTreeMap::new();
+    for sample in samples.iter().filter(|s| s.at >= from && s.at <= to) {
+        for (table, mode) in &sample.locks {
+            let entry = by_table
+                .entry(table.clone())
+                .or_insert_with(|| mode.clone());
+            if strength(mode) > strength(entry) {
+                *entry = mode.clone();
+            }
+        }
+    }
+    by_table.into_iter().collect()
+}
+
+fn most_overlapped(
+    reports: &mut [StatementReport],
+    span: (Instant, Instant),
+) -> Option<&mut StatementReport> {
+    reports
+        .iter_mut()
+        .filter(|r| overlap(r.window, span) > Duration::ZERO)
+        .max_by_key(|r| overlap(r.window, span))
+}
+
+fn overlap(a: (Instant, Instant), b: (Instant, Instant)) -> Duration {
+    let start = a.0.max(b.0);
+    let end = a.1.min(b.1);
+    end.saturating_duration_since(start)
+}
+
+fn first_line(set: &MigrationSet, version: u64, index: usize) -> String {
+    let line = set
+        .get(version)
+        .and_then(|m| m.up.statements.get(index))
+        .map(|s| s.sql.lines().next().unwrap_or_default().trim().to_string())
+        .unwrap_or_default();
+    if line.chars().count() > 72 {
+        format!("{}…", line.chars().take(71).collect::<String>())
+    } else {
+        line
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn opt_millis<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_some(&millis(*d)),
+        None => s.serialize_none(),
+    }
+}

@@ -1,0 +1,167 @@
+//! What happens around a rehearsed migration: which table locks its session
+//! holds (sampled from pg_locks), and how long a concurrent reader and a
+//! concurrent writer of the busiest tables wait.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio_postgres::Client;
+
+use crate::connect::ConnectOptions;
+use crate::error::Error;
+use crate::session::Session;
+
+/// Lock modes, weakest first (PostgreSQL's table-level lock modes).
+pub const MODES: [&str; 8] = [
+    "AccessShareLock",
+    "RowShareLock",
+    "RowExclusiveLock",
+    "ShareUpdateExclusiveLock",
+    "ShareLock",
+    "ShareRowExclusiveLock",
+    "ExclusiveLock",
+    "AccessExclusiveLock",
+];
+
+/// How strong a lock mode is (index in [`MODES`]).
+pub fn strength(mode: &str) -> usize {
+    MODES.iter().position(|m| *m == mode).unwrap_or(0)
+}
+
+/// The table locks the migration session held at one moment.
+#[derive(Debug, Clone)]
+pub struct LockSample {
+    /// When.
+    pub at: Instant,
+    /// (table, mode) pairs.
+    pub locks: Vec<(String, String)>,
+}
+
+/// What a probe does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeKind {
+    /// `SELECT … LIMIT 1`: waits only for ACCESS EXCLUSIVE.
+    Reader,
+    /// An UPDATE of one existing row: waits for SHARE and stronger, and for
+    /// row locks the migration holds.
+    Writer,
+}
+
+/// One probe query.
+#[derive(Debug, Clone, Copy)]
+pub struct ProbeSample {
+    /// When it was sent.
+    pub at: Instant,
+    /// How long it took.
+    pub took: Duration,
+}
+
+/// The samples of one probe.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// Table probed.
+    pub table: String,
+    /// Reader or writer.
+    pub kind: ProbeKind,
+    /// Its queries.
+    pub samples: Vec<ProbeSample>,
+    /// The probe's last error, if it stopped early.
+    pub error: Option<String>,
+}
+
+/// Samples the relation locks of backend `pid` on existing tables every
+/// `every` until `stop` is set.
+pub async fn locks(
+    client: Client,
+    pid: i32,
+    tables: Vec<u32>,
+    every: Duration,
+    stop: Arc<AtomicBool>,
+) -> Vec<LockSample> {
+    let mut samples = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        let at = Instant::now();
+        match client
+            .query(crate::sql::REHEARSE_LOCKS, &[&pid, &tables])
+            .await
+        {
+            Ok(rows) => {
+                let locks: Vec<(String, String)> =
+                    rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+                if !locks.is_empty() {
+                    samples.push(LockSample { at, locks });
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "lock sample failed"),
+        }
+        tokio::time::sleep(every).await;
+    }
+    samples
+}
+
+/// Runs a probe against `table` every `every` until `stop` is set, each
+/// query on its own connection's autocommit.
+pub async fn probe(
+    options: ConnectOptions,
+    table: String,
+    kind: ProbeKind,
+    every: Duration,
+    stop: Arc<AtomicBool>,
+) -> Probe {
+    let mut probe = Probe {
+        table: table.clone(),
+        kind,
+        samples: Vec::new(),
+        error: None,
+    };
+    let result = async {
+        let session = Session::connect(&options, crate::event::ignore_events()).await?;
+        let client = session.client();
+        let statement = match kind {
+            ProbeKind::Reader => format!("SELECT 1 FROM {table} LIMIT 1"),
+            ProbeKind::Writer => writer_statement(client, &table).await?,
+        };
+        while !stop.load(Ordering::Relaxed) {
+            let at = Instant::now();
+            client
+                .batch_execute(&statement)
+                .await
+                .map_err(Error::db("running a probe"))?;
+            probe.samples.push(ProbeSample {
+                at,
+                took: at.elapsed(),
+            });
+            tokio::time::sleep(every).await;
+        }
+        Ok::<(), Error>(())
+    }
+    .await;
+    probe.error = result.err().map(|e| e.to_string());
+    probe
+}
+
+/// `UPDATE table SET key = key WHERE key = <an existing key>`: a real row
+/// write that changes nothing and fires no column trigger.
+async fn writer_statement(client: &Client, table: &str) -> Result<String, Error> {
+    let column: String = client
+        .query_one(crate::sql::REHEARSE_WRITER_COLUMN, &[&table])
+        .await
+        .map_err(Error::db("choosing a column for the writer probe"))?
+        .get(0);
+    let column = crate::ident::quote_ident(&column);
+    let value: Option<String> = client
+        .query_opt(&format!("SELECT {column}::text FROM {table} LIMIT 1"), &[])
+        .await
+        .map_err(Error::db("choosing a row for the writer probe"))?
+        .and_then(|r| r.get(0));
+    Ok(match value {
+        Some(v) => format!(
+            "UPDATE {table} SET {column} = {column} WHERE {column} = {}",
+            crate::ident::quote_literal(&v)
+        ),
+        None => format!("UPDATE {table} SET {column} = {column} WHERE false"),
+    })
+}
