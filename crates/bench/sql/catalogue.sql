@@ -1,0 +1,5 @@
+-- (product id, sku, warehouse id, warehouse code) pairs to post to.
+SELECT p.id, p.sku, w.id, w.code
+FROM core.products p CROSS JOIN core.warehouses w
+ORDER BY p.sku, w.code
+LIMIT $1

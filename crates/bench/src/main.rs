@@ -1,0 +1,152 @@
+//! `mantis-bench`: measures mantis side by side with its baselines (psql,
+//! plain INSERTs, the base tables before 003) and writes docs/BENCHMARKS.md.
+//!
+//! Modes: `--quick` (10k products, under 3 minutes), `--full` (10k and 200k
+//! products), `--smoke` (tiny, for CI: it must run, not be fast).
+//! Run it through `scripts/bench`, which builds the release binaries first.
+
+mod db;
+mod ledger;
+mod machine;
+mod migration;
+mod process;
+mod render;
+mod reports;
+mod stats;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use clap::{Parser, ValueEnum};
+
+/// How much to measure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    /// A few hundred products, one repeat: proves the harness runs (CI).
+    Smoke,
+    /// 10,000 products × 5 warehouses, 3 repeats: under 3 minutes.
+    Quick,
+    /// 10,000 and 200,000 products × 5 warehouses, 3 repeats.
+    Full,
+}
+
+#[derive(Debug, Parser)]
+#[command(name = "mantis-bench", about = "Benchmarks mantis and writes docs/BENCHMARKS.md")]
+struct Args {
+    /// How much to measure.
+    #[arg(long, value_enum, default_value_t = Mode::Quick)]
+    mode: Mode,
+    /// The report to write.
+    #[arg(long, default_value = "docs/BENCHMARKS.md")]
+    out: PathBuf,
+    /// The server (its database is only used to create and drop the benchmark's own).
+    #[arg(long, env = "DATABASE_URL", default_value = "postgresql://postgres@127.0.0.1:5432/postgres")]
+    database_url: String,
+    /// The mantis binary to measure (default: the one beside this program).
+    #[arg(long)]
+    mantis: Option<PathBuf>,
+}
+
+/// What the run measures, by mode.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The mode.
+    pub mode: Mode,
+    /// The mantis binary.
+    pub mantis: PathBuf,
+    /// Repeats of each migration measurement.
+    pub repeats: usize,
+    /// Product counts.
+    pub scales: Vec<u64>,
+    /// Iterations of each report query.
+    pub report_iterations: usize,
+    /// Movements per posting configuration.
+    pub movements: usize,
+}
+
+impl Settings {
+    fn of(mode: Mode, mantis: PathBuf) -> Settings {
+        let (repeats, scales, report_iterations, movements) = match mode {
+            Mode::Smoke => (1, vec![300], 3, 200),
+            Mode::Quick => (3, vec![10_000], 20, 2_000),
+            Mode::Full => (3, vec![10_000, 200_000], 30, 10_000),
+        };
+        Settings {
+            mode,
+            mantis,
+            repeats,
+            scales,
+            report_iterations,
+            movements,
+        }
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 4)]
+async fn main() -> Result<()> {
+    let args = Args::parse();
+    let mantis = match args.mantis {
+        Some(path) => path,
+        None => std::env::current_exe()?
+            .parent()
+            .context("locating mantis beside mantis-bench")?
+            .join("mantis"),
+    };
+    let settings = Settings::of(args.mode, mantis);
+    let started = Instant::now();
+    let server = db::Server::connect(&args.database_url).await?;
+    let machine = machine::describe(&server.admin).await?;
+    let file_003 = write_003()?;
+
+    let mut scales = Vec::new();
+    for &products in &settings.scales {
+        eprintln!("mantis-bench: {products} products: seed, 003 (mantis and psql), 004, verify, down, rehearse");
+        scales.push(migration::measure(&server, &settings, products, file_003.path()).await?);
+    }
+    let largest = *settings.scales.last().context("no scale")?;
+    let base = migration::base(largest);
+    let after = format!("mantis_bench_{largest}_v4");
+    server.create(&after, Some(&base)).await?;
+    process::run(&settings.mantis, &["-q", "up"], &server.url(&after))?;
+
+    eprintln!("mantis-bench: reports before and after 003 at {largest} products");
+    let reports = reports::measure(
+        &server.client(&base).await?,
+        &server.client(&after).await?,
+        settings.report_iterations,
+    )
+    .await?;
+    let commands = render::command_memory(&settings, &server, &after)?;
+
+    eprintln!("mantis-bench: ledger posting, {} movements per configuration", settings.movements);
+    let posting = ledger::measure(&server, &after, settings.movements).await?;
+
+    for name in [base, after] {
+        server.drop(&name).await?;
+    }
+    let report = render::Report {
+        settings: &settings,
+        machine: &machine,
+        scales: &scales,
+        reports: &reports,
+        posting: &posting,
+        commands: &commands,
+        took: started.elapsed(),
+    };
+    std::fs::write(&args.out, render::markdown(&report))
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    eprintln!("mantis-bench: wrote {} in {:.0} s", args.out.display(), started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// 003's up file, as embedded in the binary, for psql.
+fn write_003() -> Result<tempfile::NamedTempFile> {
+    let (_, bytes) = mantis_schema::FILES
+        .iter()
+        .find(|(name, _)| *name == "003_critical_schema_fixes.up.sql")
+        .context("003's up file is embedded")?;
+    let mut file = tempfile::Builder::new().suffix(".sql").tempfile()?;
+    std::io::Write::write_all(&mut file, bytes)?;
+    Ok(file)
+}

@@ -1,0 +1,153 @@
+//! Seed, migration 003 (mantis vs psql on identical copies), 004, verify,
+//! down and rehearse, at one scale.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+
+use crate::db::Server;
+use crate::process::{run, run_env};
+use crate::stats::Samples;
+use crate::Settings;
+
+/// Warehouses at every scale (the "× 5 warehouses").
+pub const WAREHOUSES: usize = 5;
+
+/// What one scale measured.
+#[derive(Debug, Clone, Default)]
+pub struct Scale {
+    /// Products.
+    pub products: u64,
+    /// Rows the seed loads.
+    pub seed_rows: u64,
+    /// `mantis seed`.
+    pub seed: Samples,
+    /// `mantis up --to 3`.
+    pub up_mantis: Samples,
+    /// `psql -f 003….up.sql` on an identical copy.
+    pub up_psql: Samples,
+    /// `mantis up` from 003 to 004.
+    pub ledger_up: Samples,
+    /// `mantis verify --version 3` (the seed's 11 sections).
+    pub verify: Samples,
+    /// `mantis down --to 1` (004 then 003, each saving its data).
+    pub down: Samples,
+    /// Peak RSS per command, KiB.
+    pub rss: Vec<(&'static str, u64)>,
+    /// What rehearse measured for 003.
+    pub rehearse: Option<Rehearse>,
+}
+
+/// The longest waits `mantis rehearse --to 3` saw.
+#[derive(Debug, Clone, Default)]
+pub struct Rehearse {
+    /// (table, kind, longest ms, during which statement).
+    pub probes: Vec<(String, String, u64, String)>,
+    /// Copy method and milliseconds.
+    pub copy: (String, u64),
+}
+
+impl Scale {
+    fn peak(&mut self, command: &'static str, kib: u64) {
+        match self.rss.iter_mut().find(|(c, _)| *c == command) {
+            Some((_, k)) => *k = (*k).max(kib),
+            None => self.rss.push((command, kib)),
+        }
+    }
+}
+
+/// Name of the seeded version-1 database of a scale (kept for the other suites).
+pub fn base(products: u64) -> String {
+    format!("mantis_bench_{products}_v1")
+}
+
+/// Measures one scale; leaves [`base`] seeded at version 1.
+pub async fn measure(server: &Server, settings: &Settings, products: u64, file_003: &Path) -> Result<Scale> {
+    let mut scale = Scale {
+        products,
+        ..Scale::default()
+    };
+    let mantis = settings.mantis.as_path();
+    let count = products.to_string();
+    let warehouses = WAREHOUSES.to_string();
+    for r in 0..settings.repeats {
+        let name = if r == 0 { base(products) } else { format!("mantis_bench_{products}_seed") };
+        server.create(&name, None).await?;
+        let url = server.url(&name);
+        run(mantis, &["-q", "up", "--to", "1"], &url)?;
+        let ran = run(
+            mantis,
+            &["-q", "--format", "json", "seed", "--products", &count, "--warehouses", &warehouses],
+            &url,
+        )?;
+        let json: serde_json::Value = serde_json::from_str(&ran.stdout).context("seed output")?;
+        scale.seed_rows = json["rows"].as_u64().unwrap_or(0);
+        scale.seed.push(ran.wall);
+        scale.peak("seed", ran.peak_kib);
+        if r > 0 {
+            server.drop(&name).await?;
+        }
+    }
+    let file = file_003.display().to_string();
+    for r in 0..settings.repeats {
+        let (a, b) = (format!("mantis_bench_{products}_a"), format!("mantis_bench_{products}_b"));
+        server.create(&a, Some(&base(products))).await?;
+        server.create(&b, Some(&base(products))).await?;
+        let psql_env = server.options.with_dbname(&b).libpq_env();
+        let psql = || run_env(Path::new("psql"), &["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", &file], &psql_env);
+        let tool = || run(mantis, &["-q", "up", "--to", "3"], &server.url(&a));
+        // Alternate which goes first, so neither always gets the warmer cache.
+        let (ours, theirs) = if r % 2 == 0 {
+            let ours = tool()?;
+            (ours, psql()?)
+        } else {
+            let theirs = psql()?;
+            (tool()?, theirs)
+        };
+        scale.up_mantis.push(ours.wall);
+        scale.up_psql.push(theirs.wall);
+        scale.peak("up (003)", ours.peak_kib);
+        let url = server.url(&a);
+        let ledger = run(mantis, &["-q", "up"], &url)?;
+        scale.ledger_up.push(ledger.wall);
+        scale.peak("up (004)", ledger.peak_kib);
+        let verify = run(mantis, &["-q", "verify", "--version", "3"], &url)?;
+        scale.verify.push(verify.wall);
+        scale.peak("verify", verify.peak_kib);
+        let down = run(mantis, &["-q", "down", "--to", "1"], &url)?;
+        scale.down.push(down.wall);
+        scale.peak("down", down.peak_kib);
+        server.drop(&a).await?;
+        server.drop(&b).await?;
+    }
+    let ran = run(mantis, &["-q", "--format", "json", "rehearse", "--to", "3"], &server.url(&base(products)))?;
+    scale.peak("rehearse", ran.peak_kib);
+    scale.rehearse = Some(parse_rehearse(&ran.stdout)?);
+    Ok(scale)
+}
+
+fn parse_rehearse(stdout: &str) -> Result<Rehearse> {
+    let json: serde_json::Value = serde_json::from_str(stdout).context("rehearse output")?;
+    let probes = json["probes"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| {
+                    (
+                        p["table"].as_str().unwrap_or_default().to_string(),
+                        p["kind"].as_str().unwrap_or_default().to_string(),
+                        p["longest_ms"].as_u64().unwrap_or(0),
+                        p["during"].as_str().unwrap_or("-").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Rehearse {
+        probes,
+        copy: (
+            json["copy"]["method"].as_str().unwrap_or_default().to_string(),
+            json["copy"]["duration"].as_u64().unwrap_or(0),
+        ),
+    })
+}

@@ -1,0 +1,292 @@
+//! docs/BENCHMARKS.md, and the memory of the everyday commands.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::db::Server;
+use crate::ledger::Run;
+use crate::machine::Machine;
+use crate::migration::Scale;
+use crate::process;
+use crate::reports::Report as QueryReport;
+use crate::stats::{human, median_spread};
+use crate::{Mode, Settings};
+
+/// Everything one run measured.
+pub struct Report<'a> {
+    /// What was asked.
+    pub settings: &'a Settings,
+    /// Where.
+    pub machine: &'a Machine,
+    /// Per scale.
+    pub scales: &'a [Scale],
+    /// Report queries at the largest scale.
+    pub reports: &'a [QueryReport],
+    /// Posting throughput.
+    pub posting: &'a [Run],
+    /// Other commands: (command, peak KiB, wall).
+    pub commands: &'a [(String, u64, Duration)],
+    /// The whole run.
+    pub took: Duration,
+}
+
+/// Peak memory of the everyday commands on database `name` (at version 4).
+pub fn command_memory(settings: &Settings, server: &Server, name: &str) -> Result<Vec<(String, u64, Duration)>> {
+    let url = server.url(name);
+    let batch = tempfile::Builder::new().suffix(".csv").tempfile()?;
+    let mut csv = String::from("kind,sku,warehouse,quantity,unit_cost\n");
+    for i in 0..settings.movements {
+        let _ = writeln!(csv, "receipt,SKU-{:07},JHB-01,{},12.50", 1 + i % 100, 1 + i % 7);
+    }
+    std::fs::write(batch.path(), csv)?;
+    let file = batch.path().display().to_string();
+    let mut out = Vec::new();
+    let commands: [(&str, Vec<&str>); 6] = [
+        ("status", vec!["status"]),
+        ("health", vec!["health"]),
+        ("report valuation", vec!["report", "valuation"]),
+        ("report summary --limit 1000", vec!["report", "summary", "--limit", "1000"]),
+        ("stock post (batch file)", vec!["stock", "post", &file]),
+        ("refresh", vec!["refresh"]),
+    ];
+    for (label, args) in commands {
+        let mut full = vec!["-q"];
+        full.extend(args);
+        let ran = process::run(&settings.mantis, &full, &url)?;
+        out.push((label.to_string(), ran.peak_kib, ran.wall));
+    }
+    Ok(out)
+}
+
+/// The whole document.
+pub fn markdown(r: &Report) -> String {
+    let mut md = String::new();
+    let mode = match r.settings.mode {
+        Mode::Smoke => "smoke",
+        Mode::Quick => "quick",
+        Mode::Full => "full",
+    };
+    let _ = writeln!(md, "# Benchmarks\n");
+    let _ = writeln!(
+        md,
+        "Written by the benchmark harness (`crates/bench`, `mantis-bench --mode {mode}`) on {} at commit `{}`, in {:.0} s. \
+         Do not edit by hand: run it again. Every comparison below was measured side by side in the same run; \
+         durations are the median with the spread (min–max) of the repeats.\n",
+        chrono::Utc::now().format("%Y-%m-%d"),
+        r.machine.commit,
+        r.took.as_secs_f64()
+    );
+    let _ = writeln!(md, "## Reproduce\n\n```sh\nscripts/bench --quick\nscripts/bench --full\n```\n");
+    let _ = writeln!(md, "`--quick`: 10,000 products × 5 warehouses, 3 repeats (under 3 minutes). `--full`: also 200,000 products × 5 warehouses. \
+        `scripts/bench` makes PostgreSQL reachable, builds the release binaries and writes this file.\n");
+    machine(&mut md, r.machine);
+    targets(&mut md, r);
+    migrations(&mut md, r);
+    rehearsal(&mut md, r);
+    posting(&mut md, r);
+    queries(&mut md, r);
+    memory(&mut md, r);
+    md
+}
+
+fn machine(md: &mut String, m: &Machine) {
+    let _ = writeln!(md, "## Machine\n\n| | |\n|---|---|");
+    let _ = writeln!(md, "| CPU | {} ({} logical CPUs) |", m.cpu, m.cpus);
+    let _ = writeln!(md, "| memory | {:.1} GiB |", m.memory_gib);
+    let _ = writeln!(md, "| server | {} |", m.server);
+    for (name, value) in &m.settings {
+        let _ = writeln!(md, "| `{name}` | {value} |");
+    }
+    let _ = writeln!(md, "\nThe machine is shared and noisy: compare ratios within this file, not with other runs.\n");
+}
+
+fn ratio(a: Duration, b: Duration) -> f64 {
+    a.as_secs_f64() / b.as_secs_f64().max(1e-9)
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met {
+        "met"
+    } else {
+        "**missed**"
+    }
+}
+
+fn targets(md: &mut String, r: &Report) {
+    let _ = writeln!(md, "## Targets\n\n| target | measured | |\n|---|---|---|");
+    for s in r.scales {
+        let overhead = (ratio(s.up_mantis.median(), s.up_psql.median()) - 1.0) * 100.0;
+        let _ = writeln!(
+            md,
+            "| tool overhead ≤ 5% over psql (003, {} products) | {overhead:+.1}% | {} |",
+            s.products,
+            verdict(overhead <= 5.0)
+        );
+    }
+    for run in r.posting {
+        let share = run.rate(run.ledger) / run.rate(run.plain) * 100.0;
+        let _ = writeln!(
+            md,
+            "| posting ≥ 50% of plain INSERTs ({} connection(s), batch {}) | {share:.0}% | {} |",
+            run.connections,
+            run.batch,
+            verdict(share >= 50.0)
+        );
+    }
+    if let Some(v) = r.reports.iter().find(|q| q.name.starts_with("valuation")) {
+        let speedup = ratio(v.before.median(), v.after.median());
+        let products = r.scales.last().map_or(0, |s| s.products);
+        let _ = writeln!(
+            md,
+            "| valuation from the view ≥ 100× the base-table aggregate (at 200,000 products; measured at {products}) | {speedup:.0}× | {} |",
+            verdict(speedup >= 100.0)
+        );
+    }
+    for s in r.scales {
+        let rate = s.seed_rows as f64 / s.seed.median().as_secs_f64().max(1e-9);
+        let _ = writeln!(
+            md,
+            "| seed ≥ 200,000 rows/s ({} products) | {:.0} rows/s | {} |",
+            s.products,
+            rate,
+            verdict(rate >= 200_000.0)
+        );
+    }
+    let peak = r
+        .scales
+        .iter()
+        .flat_map(|s| s.rss.iter().map(|(_, k)| *k))
+        .chain(r.commands.iter().map(|(_, k, _)| *k))
+        .max()
+        .unwrap_or(0);
+    let _ = writeln!(
+        md,
+        "| peak RSS < 200 MB for every command at every scale | {:.1} MB at most | {} |\n",
+        peak as f64 / 1024.0,
+        verdict(peak < 200 * 1024)
+    );
+}
+
+fn migrations(md: &mut String, r: &Report) {
+    let _ = writeln!(
+        md,
+        "## Seed and migrations\n\n`mantis up --to 3` and `psql -X -v ON_ERROR_STOP=1 -f 003_critical_schema_fixes.up.sql` ran on two copies \
+         of the same seeded database, in alternating order. The seed's package claimed 5–10 minutes for 003.\n"
+    );
+    let _ = writeln!(md, "| products | rows seeded | `mantis seed` | rows/s | `mantis up --to 3` | psql | mantis / psql | `mantis up` (004) | `mantis verify --version 3` | `mantis down --to 1` |");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
+    for s in r.scales {
+        let rate = s.seed_rows as f64 / s.seed.median().as_secs_f64().max(1e-9);
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {rate:.0} | {} | {} | {:.3} | {} | {} | {} |",
+            s.products,
+            s.seed_rows,
+            median_spread(&s.seed),
+            median_spread(&s.up_mantis),
+            median_spread(&s.up_psql),
+            ratio(s.up_mantis.median(), s.up_psql.median()),
+            median_spread(&s.ledger_up),
+            median_spread(&s.verify),
+            median_spread(&s.down),
+        );
+    }
+    let _ = writeln!(md);
+}
+
+fn rehearsal(md: &mut String, r: &Report) {
+    let _ = writeln!(
+        md,
+        "## Readers and writers during 003 (`mantis rehearse --to 3`)\n\n\
+         A reader (`SELECT … LIMIT 1`) and a writer (an UPDATE of one row) of each of the three largest tables, \
+         each on its own connection, every 20 ms while 003 ran on a copy. The seed's script, patched to run, made a \
+         plain SELECT on stock_on_hand wait 16.8 s at 200k products.\n"
+    );
+    let _ = writeln!(md, "| products | table | probe | longest wait | during | copy of the database |\n|---|---|---|---|---|---|");
+    for s in r.scales {
+        if let Some(rh) = &s.rehearse {
+            for (table, kind, ms, during) in &rh.probes {
+                let _ = writeln!(
+                    md,
+                    "| {} | {table} | {kind} | {ms} ms | {during} | {} in {} ms |",
+                    s.products, rh.copy.0, rh.copy.1
+                );
+            }
+        }
+    }
+    let _ = writeln!(md);
+}
+
+fn posting(md: &mut String, r: &Report) {
+    let movements = r.posting.first().map_or(0, |p| p.movements);
+    let _ = writeln!(
+        md,
+        "## Ledger posting\n\n{movements} receipts on random (product, warehouse) pairs, per configuration. \
+         *ledger*: `mantis_inventory::post` (line checks, SKU and code lookups, row locks in key order, the database's rules, \
+         one transaction per batch); *rules only*: the same INSERT into `core.stock_movement` without the API; \
+         *plain*: that INSERT into a table of the same shape without triggers (the ceiling). The seed's package claimed \
+         about 1 ms of trigger overhead per movement.\n"
+    );
+    let _ = writeln!(md, "| connections | batch | ledger | rules only | plain | ledger / plain | overhead per movement (ledger, rules only) |");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+    for p in r.posting {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.0}/s | {:.0}/s | {:.0}/s | {:.0}% | {:.0} µs, {:.0} µs |",
+            p.connections,
+            p.batch,
+            p.rate(p.ledger),
+            p.rate(p.rules_only),
+            p.rate(p.plain),
+            p.rate(p.ledger) / p.rate(p.plain) * 100.0,
+            p.overhead_us(p.ledger),
+            p.overhead_us(p.rules_only),
+        );
+    }
+    let _ = writeln!(md);
+}
+
+fn queries(md: &mut String, r: &Report) {
+    let products = r.scales.last().map_or(0, |s| s.products);
+    let iterations = r.reports.first().map_or(0, |q| q.before.0.len());
+    let _ = writeln!(
+        md,
+        "## Reports at {products} products\n\n{iterations} runs of each, before and after in turn, on two databases with the same data: \
+         *before* at version 1 (base tables), *after* at version 4 (indexes and views). SQL: `crates/bench/sql/reports/`.\n"
+    );
+    let _ = writeln!(md, "| report | seed's claim | before p50 | before p95 | after p50 | after p95 | speed-up (p50) |");
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|");
+    for q in r.reports {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {:.1}× |",
+            q.name,
+            q.claim,
+            human(q.before.median()),
+            human(q.before.percentile(95.0)),
+            human(q.after.median()),
+            human(q.after.percentile(95.0)),
+            ratio(q.before.median(), q.after.median())
+        );
+    }
+    let _ = writeln!(md);
+}
+
+fn memory(md: &mut String, r: &Report) {
+    let _ = writeln!(
+        md,
+        "## Memory\n\nPeak resident set of the `mantis` process (VmHWM, sampled every 5 ms).\n\n| command | products | peak RSS | wall |\n|---|---|---|---|"
+    );
+    for s in r.scales {
+        for (command, kib) in &s.rss {
+            let _ = writeln!(md, "| {command} | {} | {:.1} MB | |", s.products, *kib as f64 / 1024.0);
+        }
+    }
+    let products = r.scales.last().map_or(0, |s| s.products);
+    for (command, kib, wall) in r.commands {
+        let _ = writeln!(md, "| {command} | {products} | {:.1} MB | {} |", *kib as f64 / 1024.0, human(*wall));
+    }
+    let _ = writeln!(md);
+}
