@@ -42,7 +42,10 @@ impl Server {
     /// Drops `name` if it exists.
     pub async fn drop(&self, name: &str) -> Result<()> {
         self.admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name)))
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                quote_ident(name)
+            ))
             .await
             .with_context(|| format!("dropping database {name}"))
     }
@@ -55,6 +58,7 @@ impl Server {
 
 /// A plain client (the connection runs on its own task).
 pub async fn connect(options: &ConnectOptions) -> Result<Client> {
-    let session = mantis_migrate::Session::connect(options, mantis_migrate::ignore_events()).await?;
+    let session =
+        mantis_migrate::Session::connect(options, mantis_migrate::ignore_events()).await?;
     Ok(session.into_client())
 }

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use mantis_inventory::{post, Kind, Posting};
+use mantis_inventory::{Kind, Poster, Posting};
 use rust_decimal::Decimal;
 use tokio_postgres::Client;
 use uuid::Uuid;
@@ -89,7 +89,9 @@ async fn lines(client: &Client, movements: usize) -> Result<Vec<Line>> {
     let keys = client.query(CATALOGUE, &[&2000_i64]).await?;
     let mut state: u64 = 0x5eed;
     let mut next = |n: u64| {
-        state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
         (state >> 33) % n
     };
     Ok((0..movements)
@@ -124,11 +126,12 @@ async fn timed(
     let tasks: Vec<_> = clients
         .into_iter()
         .zip(lines.chunks(share))
-        .map(|(mut client, part)| {
+        .map(|(client, part)| {
             let part = part.to_vec();
             tokio::spawn(async move {
+                let poster = Poster::prepare(&client).await?;
                 for chunk in part.chunks(batch) {
-                    send(&mut client, chunk, way).await?;
+                    send(&client, &poster, chunk, way).await?;
                 }
                 Ok::<(), anyhow::Error>(())
             })
@@ -140,22 +143,41 @@ async fn timed(
     Ok(started.elapsed())
 }
 
-async fn send(client: &mut Client, chunk: &[Line], way: Way) -> Result<()> {
+async fn send(client: &Client, poster: &Poster, chunk: &[Line], way: Way) -> Result<()> {
     match way {
         Way::Ledger => {
             let postings: Vec<Posting> = chunk
                 .iter()
                 .map(|l| Posting::new(Kind::Receipt, &l.sku, &l.code, l.quantity).at(l.cost))
                 .collect();
-            post(client, &postings).await?;
+            poster
+                .post(client, &postings)
+                .await
+                .map_err(|e| anyhow::anyhow!("posting: {e}"))?;
         }
         Way::RulesOnly | Way::Plain => {
-            let sql = if matches!(way, Way::Plain) { PLAIN_INSERT } else { TRIGGER_INSERT };
+            // In key order, as a careful SQL client would: rows locked in
+            // different orders by concurrent batches deadlock.
+            let mut chunk = chunk.to_vec();
+            chunk.sort_by_key(|l| (l.product, l.warehouse));
+            let sql = if matches!(way, Way::Plain) {
+                PLAIN_INSERT
+            } else {
+                TRIGGER_INSERT
+            };
             let products: Vec<Uuid> = chunk.iter().map(|l| l.product).collect();
             let warehouses: Vec<Uuid> = chunk.iter().map(|l| l.warehouse).collect();
             let quantities: Vec<Decimal> = chunk.iter().map(|l| l.quantity).collect();
             let costs: Vec<Decimal> = chunk.iter().map(|l| l.cost).collect();
-            client.execute(sql, &[&products, &warehouses, &quantities, &costs]).await?;
+            client
+                .execute(sql, &[&products, &warehouses, &quantities, &costs])
+                .await
+                .map_err(|e| {
+                    let message = e
+                        .as_db_error()
+                        .map_or(e.to_string(), |d| d.message().to_string());
+                    anyhow::anyhow!("{message}")
+                })?;
         }
     }
     Ok(())

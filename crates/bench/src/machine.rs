@@ -37,7 +37,13 @@ pub async fn describe(client: &Client) -> Result<Machine> {
         .unwrap_or(0.0);
     let server: String = client.query_one("SELECT version()", &[]).await?.get(0);
     let mut settings = Vec::new();
-    for name in ["shared_buffers", "work_mem", "maintenance_work_mem", "max_wal_size", "synchronous_commit"] {
+    for name in [
+        "shared_buffers",
+        "work_mem",
+        "maintenance_work_mem",
+        "max_wal_size",
+        "synchronous_commit",
+    ] {
         let value: String = client
             .query_one("SELECT current_setting($1)", &[&name])
             .await?

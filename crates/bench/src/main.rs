@@ -32,7 +32,10 @@ pub enum Mode {
 }
 
 #[derive(Debug, Parser)]
-#[command(name = "mantis-bench", about = "Benchmarks mantis and writes docs/BENCHMARKS.md")]
+#[command(
+    name = "mantis-bench",
+    about = "Benchmarks mantis and writes docs/BENCHMARKS.md"
+)]
 struct Args {
     /// How much to measure.
     #[arg(long, value_enum, default_value_t = Mode::Quick)]
@@ -41,7 +44,11 @@ struct Args {
     #[arg(long, default_value = "docs/BENCHMARKS.md")]
     out: PathBuf,
     /// The server (its database is only used to create and drop the benchmark's own).
-    #[arg(long, env = "DATABASE_URL", default_value = "postgresql://postgres@127.0.0.1:5432/postgres")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgresql://postgres@127.0.0.1:5432/postgres"
+    )]
     database_url: String,
     /// The mantis binary to measure (default: the one beside this program).
     #[arg(long)]
@@ -119,7 +126,10 @@ async fn main() -> Result<()> {
     .await?;
     let commands = render::command_memory(&settings, &server, &after)?;
 
-    eprintln!("mantis-bench: ledger posting, {} movements per configuration", settings.movements);
+    eprintln!(
+        "mantis-bench: ledger posting, {} movements per configuration",
+        settings.movements
+    );
     let posting = ledger::measure(&server, &after, settings.movements).await?;
 
     for name in [base, after] {
@@ -136,7 +146,11 @@ async fn main() -> Result<()> {
     };
     std::fs::write(&args.out, render::markdown(&report))
         .with_context(|| format!("writing {}", args.out.display()))?;
-    eprintln!("mantis-bench: wrote {} in {:.0} s", args.out.display(), started.elapsed().as_secs_f64());
+    eprintln!(
+        "mantis-bench: wrote {} in {:.0} s",
+        args.out.display(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -62,7 +62,12 @@ pub fn base(products: u64) -> String {
 }
 
 /// Measures one scale; leaves [`base`] seeded at version 1.
-pub async fn measure(server: &Server, settings: &Settings, products: u64, file_003: &Path) -> Result<Scale> {
+pub async fn measure(
+    server: &Server,
+    settings: &Settings,
+    products: u64,
+    file_003: &Path,
+) -> Result<Scale> {
     let mut scale = Scale {
         products,
         ..Scale::default()
@@ -71,13 +76,26 @@ pub async fn measure(server: &Server, settings: &Settings, products: u64, file_0
     let count = products.to_string();
     let warehouses = WAREHOUSES.to_string();
     for r in 0..settings.repeats {
-        let name = if r == 0 { base(products) } else { format!("mantis_bench_{products}_seed") };
+        let name = if r == 0 {
+            base(products)
+        } else {
+            format!("mantis_bench_{products}_seed")
+        };
         server.create(&name, None).await?;
         let url = server.url(&name);
         run(mantis, &["-q", "up", "--to", "1"], &url)?;
         let ran = run(
             mantis,
-            &["-q", "--format", "json", "seed", "--products", &count, "--warehouses", &warehouses],
+            &[
+                "-q",
+                "--format",
+                "json",
+                "seed",
+                "--products",
+                &count,
+                "--warehouses",
+                &warehouses,
+            ],
             &url,
         )?;
         let json: serde_json::Value = serde_json::from_str(&ran.stdout).context("seed output")?;
@@ -90,11 +108,20 @@ pub async fn measure(server: &Server, settings: &Settings, products: u64, file_0
     }
     let file = file_003.display().to_string();
     for r in 0..settings.repeats {
-        let (a, b) = (format!("mantis_bench_{products}_a"), format!("mantis_bench_{products}_b"));
+        let (a, b) = (
+            format!("mantis_bench_{products}_a"),
+            format!("mantis_bench_{products}_b"),
+        );
         server.create(&a, Some(&base(products))).await?;
         server.create(&b, Some(&base(products))).await?;
         let psql_env = server.options.with_dbname(&b).libpq_env();
-        let psql = || run_env(Path::new("psql"), &["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", &file], &psql_env);
+        let psql = || {
+            run_env(
+                Path::new("psql"),
+                &["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", &file],
+                &psql_env,
+            )
+        };
         let tool = || run(mantis, &["-q", "up", "--to", "3"], &server.url(&a));
         // Alternate which goes first, so neither always gets the warmer cache.
         let (ours, theirs) = if r % 2 == 0 {
@@ -120,7 +147,11 @@ pub async fn measure(server: &Server, settings: &Settings, products: u64, file_0
         server.drop(&a).await?;
         server.drop(&b).await?;
     }
-    let ran = run(mantis, &["-q", "--format", "json", "rehearse", "--to", "3"], &server.url(&base(products)))?;
+    let ran = run(
+        mantis,
+        &["-q", "--format", "json", "rehearse", "--to", "3"],
+        &server.url(&base(products)),
+    )?;
     scale.peak("rehearse", ran.peak_kib);
     scale.rehearse = Some(parse_rehearse(&ran.stdout)?);
     Ok(scale)
@@ -146,7 +177,10 @@ fn parse_rehearse(stdout: &str) -> Result<Rehearse> {
     Ok(Rehearse {
         probes,
         copy: (
-            json["copy"]["method"].as_str().unwrap_or_default().to_string(),
+            json["copy"]["method"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
             json["copy"]["duration"].as_u64().unwrap_or(0),
         ),
     })

@@ -61,7 +61,11 @@ pub fn run_env(program: &Path, args: &[&str], env: &[(&str, String)]) -> Result<
         if let Some(mut e) = child.stderr.take() {
             let _ = std::io::Read::read_to_string(&mut e, &mut err);
         }
-        bail!("{} {} failed ({status}):\n{err}", program.display(), args.join(" "));
+        bail!(
+            "{} {} failed ({status}):\n{err}",
+            program.display(),
+            args.join(" ")
+        );
     }
     Ok(Ran {
         wall,
@@ -82,7 +86,10 @@ fn vm_hwm(status: &str) -> u64 {
 mod tests {
     #[test]
     fn reads_the_high_water_mark() {
-        assert_eq!(super::vm_hwm("Name:\tx\nVmHWM:\t   12345 kB\nVmRSS:\t1 kB\n"), 12345);
+        assert_eq!(
+            super::vm_hwm("Name:\tx\nVmHWM:\t   12345 kB\nVmRSS:\t1 kB\n"),
+            12345
+        );
         assert_eq!(super::vm_hwm("Name:\tx\n"), 0);
     }
 }

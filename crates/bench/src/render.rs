@@ -33,12 +33,21 @@ pub struct Report<'a> {
 }
 
 /// Peak memory of the everyday commands on database `name` (at version 4).
-pub fn command_memory(settings: &Settings, server: &Server, name: &str) -> Result<Vec<(String, u64, Duration)>> {
+pub fn command_memory(
+    settings: &Settings,
+    server: &Server,
+    name: &str,
+) -> Result<Vec<(String, u64, Duration)>> {
     let url = server.url(name);
     let batch = tempfile::Builder::new().suffix(".csv").tempfile()?;
     let mut csv = String::from("kind,sku,warehouse,quantity,unit_cost\n");
     for i in 0..settings.movements {
-        let _ = writeln!(csv, "receipt,SKU-{:07},JHB-01,{},12.50", 1 + i % 100, 1 + i % 7);
+        let _ = writeln!(
+            csv,
+            "receipt,SKU-{:07},JHB-01,{},12.50",
+            1 + i % 100,
+            1 + i % 7
+        );
     }
     std::fs::write(batch.path(), csv)?;
     let file = batch.path().display().to_string();
@@ -47,7 +56,10 @@ pub fn command_memory(settings: &Settings, server: &Server, name: &str) -> Resul
         ("status", vec!["status"]),
         ("health", vec!["health"]),
         ("report valuation", vec!["report", "valuation"]),
-        ("report summary --limit 1000", vec!["report", "summary", "--limit", "1000"]),
+        (
+            "report summary --limit 1000",
+            vec!["report", "summary", "--limit", "1000"],
+        ),
         ("stock post (batch file)", vec!["stock", "post", &file]),
         ("refresh", vec!["refresh"]),
     ];
@@ -78,7 +90,10 @@ pub fn markdown(r: &Report) -> String {
         r.machine.commit,
         r.took.as_secs_f64()
     );
-    let _ = writeln!(md, "## Reproduce\n\n```sh\nscripts/bench --quick\nscripts/bench --full\n```\n");
+    let _ = writeln!(
+        md,
+        "## Reproduce\n\n```sh\nscripts/bench --quick\nscripts/bench --full\n```\n"
+    );
     let _ = writeln!(md, "`--quick`: 10,000 products × 5 warehouses, 3 repeats (under 3 minutes). `--full`: also 200,000 products × 5 warehouses. \
         `scripts/bench` makes PostgreSQL reachable, builds the release binaries and writes this file.\n");
     machine(&mut md, r.machine);
@@ -281,12 +296,22 @@ fn memory(md: &mut String, r: &Report) {
     );
     for s in r.scales {
         for (command, kib) in &s.rss {
-            let _ = writeln!(md, "| {command} | {} | {:.1} MB | |", s.products, *kib as f64 / 1024.0);
+            let _ = writeln!(
+                md,
+                "| {command} | {} | {:.1} MB | |",
+                s.products,
+                *kib as f64 / 1024.0
+            );
         }
     }
     let products = r.scales.last().map_or(0, |s| s.products);
     for (command, kib, wall) in r.commands {
-        let _ = writeln!(md, "| {command} | {products} | {:.1} MB | {} |", *kib as f64 / 1024.0, human(*wall));
+        let _ = writeln!(
+            md,
+            "| {command} | {products} | {:.1} MB | {} |",
+            *kib as f64 / 1024.0,
+            human(*wall)
+        );
     }
     let _ = writeln!(md);
 }

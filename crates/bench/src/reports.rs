@@ -71,8 +71,14 @@ pub async fn measure(before: &Client, after: &Client, iterations: usize) -> Resu
             after: Samples::default(),
         };
         // One untimed run each: plans cached and pages read once.
-        before.batch_execute(sql_before).await.with_context(|| format!("{name}, before"))?;
-        after.batch_execute(sql_after).await.with_context(|| format!("{name}, after"))?;
+        before
+            .batch_execute(sql_before)
+            .await
+            .with_context(|| format!("{name}, before"))?;
+        after
+            .batch_execute(sql_after)
+            .await
+            .with_context(|| format!("{name}, after"))?;
         for _ in 0..iterations {
             let t = Instant::now();
             before.batch_execute(sql_before).await?;

@@ -70,7 +70,10 @@ mod tests {
         let s = Samples((1..=10).map(Duration::from_millis).collect());
         assert_eq!(s.median(), Duration::from_millis(5));
         assert_eq!(s.percentile(95.0), Duration::from_millis(10));
-        assert_eq!(s.spread(), (Duration::from_millis(1), Duration::from_millis(10)));
+        assert_eq!(
+            s.spread(),
+            (Duration::from_millis(1), Duration::from_millis(10))
+        );
         assert_eq!(Samples::default().median(), Duration::ZERO);
         assert_eq!(human(Duration::from_micros(1500)), "1.5 ms");
     }

@@ -27,4 +27,4 @@ pub mod reports;
 mod sql;
 
 pub use error::{CatalogError, PostingError};
-pub use posting::{post, Kind, Posted, Posting};
+pub use posting::{post, Kind, Posted, Poster, Posting};

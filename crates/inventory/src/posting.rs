@@ -3,16 +3,19 @@
 //!
 //! The rules themselves live in the database (migration 004), so every client
 //! gets them; this module is the typed way in. It checks each line before
-//! anything is sent (clear errors, nothing posted), resolves SKUs and
-//! warehouse codes, locks the stock rows the batch touches in one canonical
-//! order (no deadlock between batches), inserts the movements in the order
-//! given and commits. A deadlock or serialization failure is retried.
+//! anything is sent (clear errors, nothing posted); then, in one transaction
+//! and one round trip, it creates and locks the stock rows the batch touches
+//! in one canonical order (no deadlock between batches), inserts the
+//! movements in the order given and commits. A deadlock or serialization
+//! failure is retried. (See [`Poster`].)
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
+use futures_util::future::{join, join4, try_join4};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use tokio_postgres::{Client, Transaction};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Statement};
 use uuid::Uuid;
 
 use crate::decimal::{self, COST_SCALE, QUANTITY_SCALE};
@@ -246,15 +249,13 @@ pub struct Posted {
     pub applied: bool,
 }
 
-/// A movement row ready to insert.
+/// A movement row ready to insert, naming its product and warehouse.
 #[derive(Debug, Clone)]
 struct Row {
     line: usize,
     id: Uuid,
     sku: String,
     warehouse: String,
-    product_id: Uuid,
-    warehouse_id: Uuid,
     movement_type: &'static str,
     quantity: Decimal,
     unit_cost: Option<Decimal>,
@@ -268,11 +269,18 @@ struct Row {
 /// Attempts of a batch that failed with a deadlock or serialization failure.
 const ATTEMPTS: u32 = 3;
 
-/// Posts a batch in one transaction: all lines or none.
+/// Posts a batch in one transaction: all lines or none. Prepares its
+/// statements first; to post many batches on one connection, prepare once
+/// with [`Poster::prepare`].
 ///
 /// # Errors
 /// [`PostingError`]; nothing was posted.
-pub async fn post(client: &mut Client, postings: &[Posting]) -> Result<Vec<Posted>, PostingError> {
+pub async fn post(client: &Client, postings: &[Posting]) -> Result<Vec<Posted>, PostingError> {
+    check(postings)?;
+    Poster::prepare(client).await?.post(client, postings).await
+}
+
+fn check(postings: &[Posting]) -> Result<(), PostingError> {
     if postings.is_empty() {
         return Err(PostingError::Empty);
     }
@@ -284,15 +292,127 @@ pub async fn post(client: &mut Client, postings: &[Posting]) -> Result<Vec<Poste
             });
         }
     }
-    let mut attempt = 1;
-    loop {
-        match post_once(client, postings).await {
-            Err(PostingError::Database(e)) if attempt < ATTEMPTS && retryable(&e) => {
-                attempt += 1;
+    Ok(())
+}
+
+/// The posting statements, prepared on one connection. A batch is then one
+/// round trip: for one stock row, a single INSERT (atomic by itself); for
+/// several, BEGIN, the row locks in key order, the INSERT and COMMIT, sent
+/// together (pipelined) and answered in order. SKUs and codes are looked up
+/// only to name an unknown one after the INSERT refused it.
+pub struct Poster {
+    resolve: Statement,
+    lock_keys: Statement,
+    lock_rows: Statement,
+    insert: Statement,
+}
+
+impl Poster {
+    /// Prepares the statements on `client` (one round trip).
+    ///
+    /// # Errors
+    /// The driver error (e.g. the database is not at migration 004).
+    pub async fn prepare(client: &Client) -> Result<Poster, PostingError> {
+        let (resolve, lock_keys, lock_rows, insert) = try_join4(
+            client.prepare(sql::RESOLVE),
+            client.prepare(sql::LOCK_KEYS),
+            client.prepare(sql::LOCK_ROWS),
+            client.prepare(sql::POST_MOVEMENTS),
+        )
+        .await
+        .map_err(from_db)?;
+        Ok(Poster {
+            resolve,
+            lock_keys,
+            lock_rows,
+            insert,
+        })
+    }
+
+    /// Posts a batch in one transaction: all lines or none.
+    ///
+    /// # Errors
+    /// [`PostingError`]; nothing was posted.
+    pub async fn post(
+        &self,
+        client: &Client,
+        postings: &[Posting],
+    ) -> Result<Vec<Posted>, PostingError> {
+        check(postings)?;
+        let rows = expand(postings);
+        let mut attempt = 1;
+        loop {
+            match self.post_once(client, &rows).await {
+                Err(PostingError::Database(e)) if attempt < ATTEMPTS && retryable(&e) => {
+                    attempt += 1;
+                }
+                other => return other,
             }
-            other => return other,
         }
     }
+
+    async fn post_once(&self, client: &Client, rows: &[Row]) -> Result<Vec<Posted>, PostingError> {
+        let skus: Vec<&str> = rows.iter().map(|r| r.sku.as_str()).collect();
+        let codes: Vec<&str> = rows.iter().map(|r| r.warehouse.as_str()).collect();
+        let c = Columns::of(rows);
+        let params: [&(dyn ToSql + Sync); 11] = [
+            &c.ids,
+            &skus,
+            &codes,
+            &c.types,
+            &c.quantities,
+            &c.costs,
+            &c.ref_types,
+            &c.ref_ids,
+            &c.numbers,
+            &c.notes,
+            &c.keys,
+        ];
+        let keys: HashSet<(&str, &str)> = skus.iter().copied().zip(codes.iter().copied()).collect();
+        let inserted = if keys.len() == 1 {
+            // One stock row: the insert alone is atomic and locks only that row.
+            client.query(&self.insert, &params).await
+        } else {
+            // Sent in this order, answered in this order: one round trip.
+            let ((begin, created, locked, inserted), commit) = join(
+                join4(
+                    client.batch_execute("BEGIN"),
+                    client.execute(&self.lock_keys, &[&skus, &codes]),
+                    client.query(&self.lock_rows, &[&skus, &codes]),
+                    client.query(&self.insert, &params),
+                ),
+                client.batch_execute("COMMIT"),
+            )
+            .await;
+            begin
+                .and(created)
+                .and(locked)
+                .and(inserted)
+                .and_then(|rows| commit.map(|()| rows))
+        };
+        match inserted {
+            Ok(returned) => Ok(posted(rows, &returned)),
+            Err(e) if names_missing(&e) => {
+                // An unknown SKU or warehouse code (the insert found no id): name it.
+                let found = client
+                    .query(&self.resolve, &[&skus, &codes])
+                    .await
+                    .map_err(from_db)?;
+                unknown(rows, &found)?;
+                Err(from_db(e))
+            }
+            Err(e) => Err(from_db(e)),
+        }
+    }
+}
+
+/// The insert found no id for a product or warehouse: the posting trigger
+/// refuses it (23503), or the NOT NULL constraint does (23502).
+fn names_missing(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    e.code().is_some_and(|c| {
+        *c == SqlState::NOT_NULL_VIOLATION || *c == SqlState::FOREIGN_KEY_VIOLATION
+    })
 }
 
 fn retryable(e: &tokio_postgres::Error) -> bool {
@@ -302,50 +422,37 @@ fn retryable(e: &tokio_postgres::Error) -> bool {
     })
 }
 
-async fn post_once(client: &mut Client, postings: &[Posting]) -> Result<Vec<Posted>, PostingError> {
-    let tx = client.transaction().await.map_err(PostingError::Database)?;
-    let rows = expand(&tx, postings).await?;
-    lock(&tx, &rows).await?;
-    let posted = insert(&tx, &rows).await?;
-    tx.commit().await.map_err(from_db)?;
-    Ok(posted)
+/// The first line naming a product or warehouse that does not exist.
+fn unknown(rows: &[Row], found: &[tokio_postgres::Row]) -> Result<(), PostingError> {
+    let known: HashSet<(String, String)> = found.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let has = |kind: &str, name: &str| known.contains(&(kind.to_string(), name.to_string()));
+    for r in rows {
+        if !has("product", &r.sku) {
+            return Err(PostingError::UnknownProduct {
+                line: r.line,
+                sku: r.sku.clone(),
+            });
+        }
+        if !has("warehouse", &r.warehouse) {
+            return Err(PostingError::UnknownWarehouse {
+                line: r.line,
+                code: r.warehouse.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
-/// Resolves SKUs and codes, and turns lines into movement rows (two for a transfer).
-async fn expand(tx: &Transaction<'_>, postings: &[Posting]) -> Result<Vec<Row>, PostingError> {
-    let skus: Vec<&str> = postings.iter().map(|p| p.sku.as_str()).collect();
-    let codes: Vec<&str> = postings
-        .iter()
-        .flat_map(|p| std::iter::once(p.warehouse.as_str()).chain(p.to_warehouse.as_deref()))
-        .collect();
-    let products = ids(tx, sql::RESOLVE_PRODUCTS, &skus).await?;
-    let warehouses = ids(tx, sql::RESOLVE_WAREHOUSES, &codes).await?;
+/// Lines turned into movement rows (two for a transfer).
+fn expand(postings: &[Posting]) -> Vec<Row> {
     let mut rows = Vec::with_capacity(postings.len() + 1);
     for (i, p) in postings.iter().enumerate() {
-        let line = i + 1;
-        let product_id = *products
-            .get(&p.sku)
-            .ok_or_else(|| PostingError::UnknownProduct {
-                line,
-                sku: p.sku.clone(),
-            })?;
-        let warehouse = |code: &String| {
-            warehouses
-                .get(code)
-                .copied()
-                .ok_or_else(|| PostingError::UnknownWarehouse {
-                    line,
-                    code: code.clone(),
-                })
-        };
         let (movement_type, reference_type) = p.kind.labels();
         let base = Row {
-            line,
+            line: i + 1,
             id: Uuid::new_v4(),
             sku: p.sku.clone(),
             warehouse: p.warehouse.clone(),
-            product_id,
-            warehouse_id: warehouse(&p.warehouse)?,
             movement_type,
             quantity: if p.kind.is_outbound() {
                 -p.quantity
@@ -365,7 +472,6 @@ async fn expand(tx: &Transaction<'_>, postings: &[Posting]) -> Result<Vec<Row>, 
                 let receiving = Row {
                     id: Uuid::new_v4(),
                     warehouse: to.clone(),
-                    warehouse_id: warehouse(to)?,
                     quantity: p.quantity,
                     reference_type: Some(reference_type),
                     reference_id,
@@ -383,68 +489,42 @@ async fn expand(tx: &Transaction<'_>, postings: &[Posting]) -> Result<Vec<Row>, 
             _ => rows.push(base),
         }
     }
-    Ok(rows)
+    rows
 }
 
-async fn ids(
-    tx: &Transaction<'_>,
-    query: &str,
-    keys: &[&str],
-) -> Result<HashMap<String, Uuid>, PostingError> {
-    let found = tx.query(query, &[&keys]).await.map_err(from_db)?;
-    Ok(found.iter().map(|r| (r.get(0), r.get(1))).collect())
+/// The rows as the insert's column arrays.
+struct Columns {
+    ids: Vec<Uuid>,
+    types: Vec<&'static str>,
+    quantities: Vec<Decimal>,
+    costs: Vec<Option<Decimal>>,
+    ref_types: Vec<Option<&'static str>>,
+    ref_ids: Vec<Option<Uuid>>,
+    numbers: Vec<Option<String>>,
+    notes: Vec<Option<String>>,
+    keys: Vec<Option<String>>,
 }
 
-async fn lock(tx: &Transaction<'_>, rows: &[Row]) -> Result<(), PostingError> {
-    let products: Vec<Uuid> = rows.iter().map(|r| r.product_id).collect();
-    let warehouses: Vec<Uuid> = rows.iter().map(|r| r.warehouse_id).collect();
-    tx.query_one(sql::LOCK_KEYS, &[&products, &warehouses])
-        .await
-        .map_err(from_db)?;
-    tx.query(sql::LOCK_ROWS, &[&products, &warehouses])
-        .await
-        .map_err(from_db)?;
-    Ok(())
+impl Columns {
+    fn of(rows: &[Row]) -> Columns {
+        Columns {
+            ids: rows.iter().map(|r| r.id).collect(),
+            types: rows.iter().map(|r| r.movement_type).collect(),
+            quantities: rows.iter().map(|r| r.quantity).collect(),
+            costs: rows.iter().map(|r| r.unit_cost).collect(),
+            ref_types: rows.iter().map(|r| r.reference_type).collect(),
+            ref_ids: rows.iter().map(|r| r.reference_id).collect(),
+            numbers: rows.iter().map(|r| r.reference_number.clone()).collect(),
+            notes: rows.iter().map(|r| r.notes.clone()).collect(),
+            keys: rows.iter().map(|r| r.idempotency_key.clone()).collect(),
+        }
+    }
 }
 
-async fn insert(tx: &Transaction<'_>, rows: &[Row]) -> Result<Vec<Posted>, PostingError> {
-    let col = |f: &dyn Fn(&Row) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let products: Vec<Uuid> = rows.iter().map(|r| r.product_id).collect();
-    let warehouses: Vec<Uuid> = rows.iter().map(|r| r.warehouse_id).collect();
-    let types = col(&|r| Some(r.movement_type.to_string()));
-    let quantities: Vec<Decimal> = rows.iter().map(|r| r.quantity).collect();
-    let costs: Vec<Option<Decimal>> = rows.iter().map(|r| r.unit_cost).collect();
-    let ref_types = col(&|r| r.reference_type.map(str::to_string));
-    let ref_ids: Vec<Option<Uuid>> = rows.iter().map(|r| r.reference_id).collect();
-    let numbers = col(&|r| r.reference_number.clone());
-    let notes = col(&|r| r.notes.clone());
-    let keys = col(&|r| r.idempotency_key.clone());
-    let reverses: Vec<Option<Uuid>> = vec![None; rows.len()];
-    let returned = tx
-        .query(
-            sql::POST_MOVEMENTS,
-            &[
-                &ids,
-                &products,
-                &warehouses,
-                &types,
-                &quantities,
-                &costs,
-                &ref_types,
-                &ref_ids,
-                &numbers,
-                &notes,
-                &keys,
-                &reverses,
-            ],
-        )
-        .await
-        .map_err(from_db)?;
+fn posted(rows: &[Row], returned: &[tokio_postgres::Row]) -> Vec<Posted> {
     let by_id: HashMap<Uuid, &tokio_postgres::Row> =
         returned.iter().map(|r| (r.get::<_, Uuid>(0), r)).collect();
-    Ok(rows
-        .iter()
+    rows.iter()
         .map(|r| {
             let stored = by_id.get(&r.id);
             Posted {
@@ -460,7 +540,7 @@ async fn insert(tx: &Transaction<'_>, rows: &[Row]) -> Result<Vec<Posted>, Posti
                 applied: stored.is_some(),
             }
         })
-        .collect())
+        .collect()
 }
 
 #[cfg(test)]

@@ -3,8 +3,7 @@
 pub const POST_MOVEMENTS: &str = include_str!("../sql/post_movements.sql");
 pub const LOCK_KEYS: &str = include_str!("../sql/lock_keys.sql");
 pub const LOCK_ROWS: &str = include_str!("../sql/lock_rows.sql");
-pub const RESOLVE_PRODUCTS: &str = include_str!("../sql/resolve_products.sql");
-pub const RESOLVE_WAREHOUSES: &str = include_str!("../sql/resolve_warehouses.sql");
+pub const RESOLVE: &str = include_str!("../sql/resolve.sql");
 pub const VALUATION: &str = include_str!("../sql/valuation.sql");
 pub const SUMMARY: &str = include_str!("../sql/summary.sql");
 pub const LOW_STOCK: &str = include_str!("../sql/low_stock.sql");

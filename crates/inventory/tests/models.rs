@@ -66,7 +66,7 @@ async fn every_model_matches_its_table_column_by_column() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enum_labels_match_and_rows_read_into_models() {
     let db = support::books("models_rows", 2).await;
-    let mut client = db.client().await;
+    let client = db.client().await;
     for (name, labels) in LABELS {
         let live: Vec<String> = client
             .query(
@@ -87,9 +87,7 @@ async fn enum_labels_match_and_rows_read_into_models() {
         "2.5".parse().unwrap(),
     )
     .at("3.25".parse().unwrap());
-    mantis_inventory::post(&mut client, &[posting])
-        .await
-        .unwrap();
+    mantis_inventory::post(&client, &[posting]).await.unwrap();
     // Every model reads every row of its table (types, enums, decimals).
     macro_rules! read_all {
         ($($m:ty),*) => {$(

@@ -19,9 +19,9 @@ fn line(kind: Kind, sku: &str, warehouse: &str, quantity: &str) -> Posting {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_of_movement_follows_the_average_cost_rule() {
     let db = books("posting_kinds", 2).await;
-    let mut c = db.client().await;
+    let c = db.client().await;
     let posted = post(
-        &mut c,
+        &c,
         &[
             line(Kind::Receipt, "SKU-1", "JHB", "10").at(d("4")),
             line(Kind::Receipt, "SKU-1", "CPT", "10").at(d("8")),
@@ -92,15 +92,12 @@ async fn every_kind_of_movement_follows_the_average_cost_rule() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn negative_stock_is_refused_with_a_clear_error_unless_the_warehouse_allows_it() {
     let db = books("posting_negative", 1).await;
-    let mut c = db.client().await;
-    post(
-        &mut c,
-        &[line(Kind::Receipt, "SKU-1", "JHB", "3").at(d("2"))],
-    )
-    .await
-    .unwrap();
+    let c = db.client().await;
+    post(&c, &[line(Kind::Receipt, "SKU-1", "JHB", "3").at(d("2"))])
+        .await
+        .unwrap();
     let err = post(
-        &mut c,
+        &c,
         &[
             line(Kind::Receipt, "SKU-1", "JHB", "1").at(d("2")),
             line(Kind::Shipment, "SKU-1", "JHB", "5"),
@@ -122,16 +119,13 @@ async fn negative_stock_is_refused_with_a_clear_error_unless_the_warehouse_allow
     );
     assert_eq!(count(&c, "core.stock_movement").await, 1);
 
-    let posted = post(&mut c, &[line(Kind::Shipment, "SKU-1", "NEG", "2")])
+    let posted = post(&c, &[line(Kind::Shipment, "SKU-1", "NEG", "2")])
         .await
         .unwrap();
     assert_eq!(posted[0].quantity, d("-2"));
-    post(
-        &mut c,
-        &[line(Kind::Receipt, "SKU-1", "NEG", "5").at(d("3"))],
-    )
-    .await
-    .unwrap();
+    post(&c, &[line(Kind::Receipt, "SKU-1", "NEG", "5").at(d("3"))])
+        .await
+        .unwrap();
     assert_eq!(
         stock(&c, "SKU-1", "NEG").await.unwrap(),
         (d("3"), Some(d("3")), Some(d("9"))),
@@ -143,7 +137,7 @@ async fn negative_stock_is_refused_with_a_clear_error_unless_the_warehouse_allow
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_source_line_posted_twice_is_applied_once() {
     let db = books("posting_idempotent", 1).await;
-    let mut c = db.client().await;
+    let c = db.client().await;
     let batch = [
         line(Kind::Receipt, "SKU-1", "JHB", "10")
             .at(d("5"))
@@ -152,16 +146,16 @@ async fn a_source_line_posted_twice_is_applied_once() {
             .to("CPT")
             .reference("TO-9", Some(1)),
     ];
-    let first = post(&mut c, &batch).await.unwrap();
+    let first = post(&c, &batch).await.unwrap();
     assert!(first.iter().all(|p| p.applied));
-    let again = post(&mut c, &batch).await.unwrap();
+    let again = post(&c, &batch).await.unwrap();
     assert!(again.iter().all(|p| !p.applied), "{again:?}");
     assert_eq!(count(&c, "core.stock_movement").await, 3);
     assert_eq!(stock(&c, "SKU-1", "JHB").await.unwrap().0, d("6"));
     assert_eq!(stock(&c, "SKU-1", "CPT").await.unwrap().0, d("4"));
 
     let other = post(
-        &mut c,
+        &c,
         &[line(Kind::Receipt, "SKU-1", "JHB", "11")
             .at(d("5"))
             .reference("PO-9", Some(1))],
@@ -182,13 +176,10 @@ async fn a_source_line_posted_twice_is_applied_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn movements_are_append_only_and_the_audit_trail_cannot_be_deleted() {
     let db = books("posting_append_only", 1).await;
-    let mut c = db.client().await;
-    post(
-        &mut c,
-        &[line(Kind::Receipt, "SKU-1", "JHB", "1").at(d("1"))],
-    )
-    .await
-    .unwrap();
+    let c = db.client().await;
+    post(&c, &[line(Kind::Receipt, "SKU-1", "JHB", "1").at(d("1"))])
+        .await
+        .unwrap();
     for statement in [
         "UPDATE core.stock_movement SET quantity = 2",
         "DELETE FROM core.stock_movement",
@@ -210,13 +201,10 @@ async fn movements_are_append_only_and_the_audit_trail_cannot_be_deleted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn direct_writes_to_stock_are_recorded_and_direct_cost_changes_refused() {
     let db = books("posting_direct", 2).await;
-    let mut c = db.client().await;
-    post(
-        &mut c,
-        &[line(Kind::Receipt, "SKU-1", "JHB", "10").at(d("2"))],
-    )
-    .await
-    .unwrap();
+    let c = db.client().await;
+    post(&c, &[line(Kind::Receipt, "SKU-1", "JHB", "10").at(d("2"))])
+        .await
+        .unwrap();
     // Legacy code writing quantities straight into stock_on_hand.
     c.batch_execute(
         "UPDATE core.stock_on_hand SET quantity = 7 WHERE quantity = 10;
@@ -279,7 +267,7 @@ async fn direct_writes_to_stock_are_recorded_and_direct_cost_changes_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_clear_error_and_posts_nothing() {
     let db = books("posting_bad_input", 1).await;
-    let mut c = db.client().await;
+    let c = db.client().await;
     let good = line(Kind::Receipt, "SKU-1", "JHB", "1").at(d("1"));
     let cases: Vec<(Posting, &str)> = vec![
         (
@@ -320,12 +308,9 @@ async fn bad_input_gets_a_clear_error_and_posts_nothing() {
         ),
     ];
     for (bad, expected) in cases {
-        let err = post(
-            &mut c,
-            &[good.clone(), bad.clone(), good.clone(), good.clone()],
-        )
-        .await
-        .unwrap_err();
+        let err = post(&c, &[good.clone(), bad.clone(), good.clone(), good.clone()])
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains(expected), "{bad:?}: {err}");
         assert_eq!(
             count(&c, "core.stock_movement").await,
@@ -334,7 +319,7 @@ async fn bad_input_gets_a_clear_error_and_posts_nothing() {
         );
         assert_eq!(count(&c, "core.stock_on_hand WHERE quantity <> 0").await, 0);
     }
-    assert!(matches!(post(&mut c, &[]).await, Err(PostingError::Empty)));
+    assert!(matches!(post(&c, &[]).await, Err(PostingError::Empty)));
 
     // The same rules for plain SQL clients.
     for (statement, expected) in [

@@ -144,7 +144,7 @@ fn random_movements_agree_with_the_reference_and_keep_the_books() {
         .build()
         .unwrap();
     let db = rt.block_on(books("ledger_properties", 0));
-    let client = tokio::sync::Mutex::new(rt.block_on(db.client()));
+    let client = rt.block_on(db.client());
     let mut runner = TestRunner::new(Config {
         cases: 40,
         failure_persistence: None,
@@ -152,7 +152,6 @@ fn random_movements_agree_with_the_reference_and_keep_the_books() {
     });
     let result = runner.run(&proptest::collection::vec(op(), 1..30), |ops| {
         rt.block_on(async {
-            let mut client = client.lock().await;
             let sku = format!("PROP-{}", PRODUCT.fetch_add(1, Ordering::Relaxed));
             client
                 .execute(
@@ -164,7 +163,7 @@ fn random_movements_agree_with_the_reference_and_keep_the_books() {
             let mut reference: HashMap<usize, Stock> = HashMap::new();
             for op in &ops {
                 let expected = fold(&mut reference, op);
-                let posted = post(&mut client, &[op.posting(&sku)]).await;
+                let posted = post(&client, &[op.posting(&sku)]).await;
                 match (expected, posted) {
                     (None, Err(e)) => {
                         prop_assert_eq!(e.rule(), Some("stock_not_negative"), "{:?}", op)
@@ -260,7 +259,7 @@ fn random_posting(rng: &mut Lcg) -> Posting {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_connections_posting_at_once_end_where_a_serial_replay_ends() {
     let db = books("ledger_concurrent", 2).await;
-    let mut c = db.client().await;
+    let c = db.client().await;
     let opening: Vec<Posting> = ["SKU-1", "SKU-2"]
         .iter()
         .flat_map(|sku| {
@@ -268,17 +267,17 @@ async fn eight_connections_posting_at_once_end_where_a_serial_replay_ends() {
                 .map(|wh| Posting::new(Kind::Receipt, sku, wh, Decimal::from(200)).at(Decimal::TEN))
         })
         .collect();
-    post(&mut c, &opening).await.unwrap();
+    post(&c, &opening).await.unwrap();
 
     let tasks: Vec<_> = (0..8_u64)
         .map(|task| {
             let db_url = db.options();
             tokio::spawn(async move {
-                let mut client = mantis_testkit::connect(&db_url).await;
+                let client = mantis_testkit::connect(&db_url).await;
                 let mut rng = Lcg(task + 1);
                 let (mut accepted, mut refused) = (0, 0);
                 for _ in 0..40 {
-                    match post(&mut client, &[random_posting(&mut rng)]).await {
+                    match post(&client, &[random_posting(&mut rng)]).await {
                         Ok(_) => accepted += 1,
                         Err(e) if e.rule() == Some("stock_not_negative") => refused += 1,
                         Err(e) => panic!("task {task}: {e}"),
@@ -338,7 +337,7 @@ async fn eight_connections_posting_at_once_end_where_a_serial_replay_ends() {
     // Serial replay through the database: one connection, the same movements
     // in commit order, into a fresh copy of the catalogue.
     let replay = books("ledger_replay", 2).await;
-    let mut r = replay.client().await;
+    let r = replay.client().await;
     let skus = names_of(&c, "SELECT id, sku FROM core.products").await;
     let codes = names_of(&c, "SELECT id, code FROM core.warehouses").await;
     let serial: Vec<Posting> = movements
@@ -356,7 +355,7 @@ async fn eight_connections_posting_at_once_end_where_a_serial_replay_ends() {
             }
         })
         .collect();
-    post(&mut r, &serial).await.unwrap();
+    post(&r, &serial).await.unwrap();
     let by_name =
         |rows: Vec<StockOnHand>, skus: &HashMap<Uuid, String>, codes: &HashMap<Uuid, String>| {
             let mut out: Vec<_> = rows

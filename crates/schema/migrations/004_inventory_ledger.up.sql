@@ -196,9 +196,11 @@ BEGIN
     IF current_setting('mantis.ledger_replay', true) = 'on' THEN
         RETURN NEW;
     END IF;
-    NEW.seq := nextval('core.stock_movement_seq');
     IF current_setting('mantis.ledger_capture', true) = 'on' THEN
-        RETURN NEW; -- a direct stock change, already applied (core.capture_stock_change)
+        -- A direct stock change, already applied (core.capture_stock_change),
+        -- whose UPDATE holds the stock row's lock.
+        NEW.seq := nextval('core.stock_movement_seq');
+        RETURN NEW;
     END IF;
 
     problem := core.movement_direction_error(NEW.movement_type, NEW.quantity);
@@ -231,6 +233,10 @@ BEGIN
         WHERE product_id = NEW.product_id AND warehouse_id = NEW.warehouse_id
         FOR UPDATE;
     END IF;
+
+    -- The order of application: taken under the lock, so for one stock row
+    -- it is the order in which the postings' transactions committed.
+    NEW.seq := nextval('core.stock_movement_seq');
 
     -- Idempotency, under the lock: a concurrent duplicate waits above, then
     -- sees the first one committed.
@@ -434,9 +440,11 @@ BEGIN
             DEFERRABLE INITIALLY DEFERRED
             FOR EACH ROW WHEN (NEW.movement_type = 'TRANSFER')
             EXECUTE FUNCTION core.check_transfer_balanced();
+        -- The WHEN clause skips the ledger's own updates without a function call.
         CREATE TRIGGER trg_stock_on_hand_capture
             AFTER INSERT OR UPDATE OF quantity, cost_price OR DELETE ON core.stock_on_hand
-            FOR EACH ROW EXECUTE FUNCTION core.capture_stock_change();
+            FOR EACH ROW WHEN (current_setting('mantis.ledger_posting', true) IS DISTINCT FROM 'on')
+            EXECUTE FUNCTION core.capture_stock_change();
     END IF;
 END
 $$;

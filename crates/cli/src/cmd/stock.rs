@@ -56,8 +56,8 @@ pub async fn run(ctx: &Context, command: StockCommand) -> Result<()> {
             return output::rows(Listing::of(ctx), &rows, "no stock rows");
         }
     };
-    let mut client = books::client(ctx, books::LEDGER, "posting stock").await?;
-    let posted = post(&mut client, &postings).await?;
+    let client = books::client(ctx, books::LEDGER, "posting stock").await?;
+    let posted = post(&client, &postings).await?;
     match ctx.format {
         crate::args::Format::Json => output::json(&posted),
         crate::args::Format::Text => {

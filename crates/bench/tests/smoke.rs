@@ -1,0 +1,61 @@
+#![allow(clippy::unwrap_used)] // a panic is how a test reports failure
+//! The harness's smoke mode runs end to end and writes every section. It
+//! must run, not be fast: speed is judged from docs/BENCHMARKS.md.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+#[test]
+fn the_smoke_mode_writes_every_section_of_the_report() {
+    let bench = PathBuf::from(env!("CARGO_BIN_EXE_mantis-bench"));
+    let mantis = bench.with_file_name("mantis");
+    assert!(
+        mantis.exists(),
+        "{} is missing: build the workspace first (cargo build --workspace)",
+        mantis.display()
+    );
+    let out = tempfile::tempdir().unwrap();
+    let report = out.path().join("BENCHMARKS.md");
+    let ran = Command::new(&bench)
+        .args(["--mode", "smoke", "--out"])
+        .arg(&report)
+        .arg("--mantis")
+        .arg(&mantis)
+        .env(
+            "DATABASE_URL",
+            mantis_testkit::server().to_url_with_password(),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let text = std::fs::read_to_string(&report).unwrap();
+    for section in [
+        "## Reproduce",
+        "## Machine",
+        "## Targets",
+        "## Seed and migrations",
+        "## Readers and writers during 003",
+        "## Ledger posting",
+        "## Reports at 300 products",
+        "## Memory",
+    ] {
+        assert!(text.contains(section), "{section} missing:\n{text}");
+    }
+    assert!(
+        text.contains("| tool overhead ≤ 5% over psql (003, 300 products) |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("| dashboard (valuation + low stock + summary) | 800 ms → 200 ms |"),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("| posting ≥ 50% of plain INSERTs").count(),
+        4,
+        "{text}"
+    );
+}
