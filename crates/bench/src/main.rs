@@ -113,7 +113,7 @@ async fn main() -> Result<()> {
     }
     let largest = *settings.scales.last().context("no scale")?;
     let base = migration::base(largest);
-    let after = format!("mantis_bench_{largest}_v4");
+    let after = migration::database(largest, "v4");
     server.create(&after, Some(&base)).await?;
     process::run(&settings.mantis, &["-q", "up"], &server.url(&after))?;
 

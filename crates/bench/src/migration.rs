@@ -56,9 +56,15 @@ impl Scale {
     }
 }
 
+/// Name of one of this run's databases: unique per process, so two runs on
+/// one server (the smoke test beside the docs test) never meet.
+pub fn database(products: u64, what: &str) -> String {
+    format!("mantis_bench_{}_{products}_{what}", std::process::id())
+}
+
 /// Name of the seeded version-1 database of a scale (kept for the other suites).
 pub fn base(products: u64) -> String {
-    format!("mantis_bench_{products}_v1")
+    database(products, "v1")
 }
 
 /// Measures one scale; leaves [`base`] seeded at version 1.
@@ -79,7 +85,7 @@ pub async fn measure(
         let name = if r == 0 {
             base(products)
         } else {
-            format!("mantis_bench_{products}_seed")
+            database(products, "seed")
         };
         server.create(&name, None).await?;
         let url = server.url(&name);
@@ -108,10 +114,7 @@ pub async fn measure(
     }
     let file = file_003.display().to_string();
     for r in 0..settings.repeats {
-        let (a, b) = (
-            format!("mantis_bench_{products}_a"),
-            format!("mantis_bench_{products}_b"),
-        );
+        let (a, b) = (database(products, "a"), database(products, "b"));
         server.create(&a, Some(&base(products))).await?;
         server.create(&b, Some(&base(products))).await?;
         let psql_env = server.options.with_dbname(&b).libpq_env();
