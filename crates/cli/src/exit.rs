@@ -63,9 +63,9 @@ impl ExitCode {
     fn of_backup(error: &BackupError) -> ExitCode {
         match error {
             BackupError::ToolMissing { .. } | BackupError::ToolTooOld { .. } => ExitCode::Usage,
-            BackupError::FileExists { .. } | BackupError::DatabaseExists { .. } => {
-                ExitCode::Refused
-            }
+            BackupError::FileExists { .. }
+            | BackupError::DatabaseExists { .. }
+            | BackupError::SourceInUse { .. } => ExitCode::Refused,
             BackupError::Engine(e) => ExitCode::of(e),
             _ => ExitCode::Internal,
         }

@@ -87,6 +87,12 @@ pub enum BackupError {
         /// The database.
         name: String,
     },
+    /// A file-level copy needs the source database idle, and it is not.
+    #[error("cannot copy database \"{name}\" with CREATE DATABASE … TEMPLATE: other sessions are connected to it\n  hint: use --copy dump (pg_dump and pg_restore work while it is in use), or --copy auto")]
+    SourceInUse {
+        /// The database.
+        name: String,
+    },
     /// Reading the backup file failed.
     #[error("cannot read {}: {source}", path.display())]
     Io {

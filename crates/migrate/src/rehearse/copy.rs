@@ -64,9 +64,15 @@ pub async fn make(
     let started = Instant::now();
     let method = match choice {
         Choice::Dump => dump(admin, target, name, tools, server).await?,
-        Choice::Template => template(admin, target, name)
-            .await
-            .map_err(BackupError::Engine)?,
+        Choice::Template => match template(admin, target, name).await {
+            Ok(method) => method,
+            Err(e) if in_use(&e) => {
+                return Err(BackupError::SourceInUse {
+                    name: target.dbname.clone(),
+                })
+            }
+            Err(e) => return Err(BackupError::Engine(e)),
+        },
         Choice::Auto => match template(admin, target, name).await {
             Ok(method) => method,
             Err(e) if in_use(&e) => dump(admin, target, name, tools, server).await?,

@@ -245,11 +245,12 @@ fn maintenance_db(target: &ConnectOptions) -> &'static str {
     }
 }
 
-/// `<target>_rehearse_<UTC>`, within PostgreSQL's 63-byte names.
+/// `<target>_rehearse_<UTC>_<pid>` (two rehearsals started in the same second
+/// get different copies), within PostgreSQL's 63-byte names.
 fn copy_name(target: &str) -> String {
     let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
-    let base: String = target.chars().take(40).collect();
-    format!("{base}_rehearse_{stamp}")
+    let base: String = target.chars().take(30).collect();
+    format!("{base}_rehearse_{stamp}_{}", std::process::id())
 }
 
 /// Serializes a duration as whole milliseconds.
