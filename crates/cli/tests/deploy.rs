@@ -55,7 +55,9 @@ async fn deploy_runs_the_whole_story_and_ends_with_the_success_line() {
     assert_eq!(logs.len(), 1, "one log file");
     let log = std::fs::read_to_string(&logs[0]).unwrap();
     assert!(
-        log.contains("[6/6] summary") && log.contains("NOTICE: 003: cost coverage"),
+        log.contains("[6/6] summary")
+            && log.contains("NOTICE: 003: cost coverage")
+            && log.contains("core.mv_low_stock_alerts refreshed concurrently in"),
         "{log}"
     );
     let dumps = files(dir.path(), ".dump");

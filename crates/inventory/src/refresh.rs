@@ -30,6 +30,41 @@ pub struct Refreshed {
     pub error: Option<String>,
 }
 
+impl Refreshed {
+    /// `core.view refreshed concurrently in 12 ms`, or what failed.
+    pub fn describe(&self) -> String {
+        match &self.error {
+            None => format!(
+                "core.{} refreshed{} in {} ms",
+                self.view,
+                if self.concurrently {
+                    " concurrently"
+                } else {
+                    ""
+                },
+                self.duration.as_millis()
+            ),
+            Some(e) => format!(
+                "core.{} FAILED after {} ms: {e}",
+                self.view,
+                self.duration.as_millis()
+            ),
+        }
+    }
+}
+
+/// Whether the three views exist (migration 003 is applied).
+///
+/// # Errors
+/// The driver error.
+pub async fn present(client: &Client) -> Result<bool, tokio_postgres::Error> {
+    let views: Vec<&str> = VIEWS.to_vec();
+    Ok(client
+        .query_one(sql::VIEWS_PRESENT, &[&views])
+        .await?
+        .get(0))
+}
+
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }

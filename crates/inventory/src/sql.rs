@@ -9,6 +9,7 @@ pub const SUMMARY: &str = include_str!("../sql/summary.sql");
 pub const LOW_STOCK: &str = include_str!("../sql/low_stock.sql");
 pub const HISTORY: &str = include_str!("../sql/history.sql");
 pub const LEVELS: &str = include_str!("../sql/levels.sql");
+pub const VIEWS_PRESENT: &str = include_str!("../sql/views_present.sql");
 pub const VIEW_STATE: &str = include_str!("../sql/view_state.sql");
 pub const BRANDS: &str = include_str!("../sql/brands.sql");
 pub const BRAND_ALIKE: &str = include_str!("../sql/brand_alike.sql");

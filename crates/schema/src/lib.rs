@@ -9,7 +9,6 @@ pub mod backups;
 pub mod health;
 mod sql;
 pub mod summary;
-pub mod views;
 
 use mantis_migrate::{MigrationSet, SourceError};
 

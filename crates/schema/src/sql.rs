@@ -18,11 +18,3 @@ pub const HEALTH_TABLES: &str =
 
 /// The seed's quick health check (needs 003's tables).
 pub const HEALTH: &str = include_str!("../sql/health.sql");
-
-/// Whether 003's refresh function exists.
-pub const HAS_REFRESH: &str =
-    "SELECT to_regprocedure('core.refresh_all_inventory_views()') IS NOT NULL";
-
-/// Refreshes the three views: (view, concurrently, milliseconds).
-pub const REFRESH_ALL: &str = "SELECT view_name, refreshed_concurrently, \
-     (extract(epoch FROM duration) * 1000)::bigint FROM core.refresh_all_inventory_views()";

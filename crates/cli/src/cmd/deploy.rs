@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
+use mantis_inventory::refresh::{self, Refreshed};
 use mantis_migrate::backup::Tools;
 use mantis_migrate::preflight::{self, Finding, PreflightOptions};
 use mantis_migrate::{Direction, Error, EventSink, Migrator, RunReport, Session};
-use mantis_schema::{summary, views};
+use mantis_schema::summary;
 
 use crate::args::{Format, VerifyArgs};
 use crate::cmd::{demo, migrate, pg_backup, verify};
@@ -181,17 +182,7 @@ async fn deploy(ctx: &Context, options: &Options, log: &Arc<Log>) -> Result<()> 
     log.line(&format!("  {}", verify::SUCCESS_LINE));
 
     log.line("[5/6] refresh views");
-    let refreshed = views::refresh_all(session.client())
-        .await
-        .context("refreshing the views")?;
-    for r in refreshed.iter().flatten() {
-        log.line(&format!(
-            "  {} refreshed{} in {} ms",
-            r.view,
-            if r.concurrently { " concurrently" } else { "" },
-            r.duration_ms
-        ));
-    }
+    let refreshed = refresh_views(session.client(), log).await?;
 
     log.line("[6/6] summary");
     let summary = summary::read(session.client()).await.ok();
@@ -257,6 +248,29 @@ async fn check_before(
         )));
     }
     Ok(plan)
+}
+
+/// Refreshes the views one at a time (none when the set has no 003); the
+/// deploy fails when one of them cannot be refreshed.
+async fn refresh_views(
+    client: &tokio_postgres::Client,
+    log: &Log,
+) -> Result<Option<Vec<Refreshed>>> {
+    if !refresh::present(client)
+        .await
+        .context("looking for the inventory views")?
+    {
+        log.line("  no inventory views to refresh");
+        return Ok(None);
+    }
+    let done = refresh::refresh_all(client).await;
+    for r in &done {
+        log.line(&format!("  {}", r.describe()));
+    }
+    if let Some(failed) = done.iter().find(|r| r.error.is_some()) {
+        anyhow::bail!("refreshing the views: {}", failed.describe());
+    }
+    Ok(Some(done))
 }
 
 /// Returns the database to `before`: undoes a half-done migration, then

@@ -45,19 +45,12 @@ fn report(ctx: &Context, done: &[Refreshed]) -> Result<()> {
     }
     let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
     for r in done {
-        match &r.error {
-            None => println!(
-                "{now} core.{} refreshed{} in {} ms",
-                r.view,
-                if r.concurrently { " concurrently" } else { "" },
-                r.duration.as_millis()
-            ),
-            Some(e) => println!(
-                "{now} core.{} FAILED after {} ms: {e} (the others went on; it is retried at the next refresh)",
-                r.view,
-                r.duration.as_millis()
-            ),
-        }
+        let retry = if r.error.is_some() {
+            " (the others went on; it is retried at the next refresh)"
+        } else {
+            ""
+        };
+        println!("{now} {}{retry}", r.describe());
     }
     Ok(())
 }
