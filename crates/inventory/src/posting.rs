@@ -276,11 +276,15 @@ const ATTEMPTS: u32 = 3;
 /// # Errors
 /// [`PostingError`]; nothing was posted.
 pub async fn post(client: &Client, postings: &[Posting]) -> Result<Vec<Posted>, PostingError> {
-    check(postings)?;
-    Poster::prepare(client).await?.post(client, postings).await
+    let rows = checked(postings)?;
+    Poster::prepare(client)
+        .await?
+        .post_rows(client, &rows)
+        .await
 }
 
-fn check(postings: &[Posting]) -> Result<(), PostingError> {
+/// The batch's movement rows, once every line is known to be valid.
+fn checked(postings: &[Posting]) -> Result<Vec<Row>, PostingError> {
     if postings.is_empty() {
         return Err(PostingError::Empty);
     }
@@ -292,7 +296,7 @@ fn check(postings: &[Posting]) -> Result<(), PostingError> {
             });
         }
     }
-    Ok(())
+    Ok(expand(postings))
 }
 
 /// The posting statements, prepared on one connection. A batch is then one
@@ -338,11 +342,13 @@ impl Poster {
         client: &Client,
         postings: &[Posting],
     ) -> Result<Vec<Posted>, PostingError> {
-        check(postings)?;
-        let rows = expand(postings);
+        self.post_rows(client, &checked(postings)?).await
+    }
+
+    async fn post_rows(&self, client: &Client, rows: &[Row]) -> Result<Vec<Posted>, PostingError> {
         let mut attempt = 1;
         loop {
-            match self.post_once(client, &rows).await {
+            match self.post_once(client, rows).await {
                 Err(PostingError::Database(e)) if attempt < ATTEMPTS && retryable(&e) => {
                     attempt += 1;
                 }
