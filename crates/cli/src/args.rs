@@ -222,6 +222,18 @@ pub enum CopyArg {
     Dump,
 }
 
+impl CopyArg {
+    /// The library's view.
+    pub fn choice(self) -> mantis_migrate::rehearse::CopyChoice {
+        use mantis_migrate::rehearse::CopyChoice;
+        match self {
+            CopyArg::Auto => CopyChoice::Auto,
+            CopyArg::Template => CopyChoice::Template,
+            CopyArg::Dump => CopyChoice::Dump,
+        }
+    }
+}
+
 /// `--severity`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SeverityArg {

@@ -99,13 +99,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => {
             let options = mantis_migrate::rehearse::Options {
                 to: target.to,
-                copy: match copy {
-                    crate::args::CopyArg::Auto => mantis_migrate::rehearse::CopyChoice::Auto,
-                    crate::args::CopyArg::Template => {
-                        mantis_migrate::rehearse::CopyChoice::Template
-                    }
-                    crate::args::CopyArg::Dump => mantis_migrate::rehearse::CopyChoice::Dump,
-                },
+                copy: copy.choice(),
                 keep,
                 probes,
                 tools: tools.tools(),

@@ -62,22 +62,21 @@ pub async fn make(
     server: (&str, i32),
 ) -> Result<Copy, BackupError> {
     let started = Instant::now();
-    let method = match choice {
-        Choice::Dump => dump(admin, target, name, tools, server).await?,
-        Choice::Template => match template(admin, target, name).await {
+    let method = if choice == Choice::Dump {
+        dump(admin, target, name, tools, server).await?
+    } else {
+        match template(admin, target, name).await {
             Ok(method) => method,
+            Err(e) if in_use(&e) && choice == Choice::Auto => {
+                dump(admin, target, name, tools, server).await?
+            }
             Err(e) if in_use(&e) => {
                 return Err(BackupError::SourceInUse {
                     name: target.dbname.clone(),
                 })
             }
             Err(e) => return Err(BackupError::Engine(e)),
-        },
-        Choice::Auto => match template(admin, target, name).await {
-            Ok(method) => method,
-            Err(e) if in_use(&e) => dump(admin, target, name, tools, server).await?,
-            Err(e) => return Err(BackupError::Engine(e)),
-        },
+        }
     };
     let size_bytes: i64 = admin
         .query_one("SELECT pg_database_size($1)", &[&name])
