@@ -5,6 +5,7 @@
 //! products), `--smoke` (tiny, for CI: it must run, not be fast).
 //! Run it through `scripts/bench`, which builds the release binaries first.
 
+mod commands;
 mod db;
 mod ledger;
 mod machine;
@@ -124,7 +125,7 @@ async fn main() -> Result<()> {
         settings.report_iterations,
     )
     .await?;
-    let commands = render::command_memory(&settings, &server, &after)?;
+    let commands = commands::measure(&settings, &server, &after)?;
 
     eprintln!(
         "mantis-bench: ledger posting, {} movements per configuration",

@@ -3,13 +3,9 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use anyhow::Result;
-
-use crate::db::Server;
 use crate::ledger::Run;
 use crate::machine::Machine;
 use crate::migration::Scale;
-use crate::process;
 use crate::reports::Report as QueryReport;
 use crate::stats::{human, median_spread};
 use crate::{Mode, Settings};
@@ -30,46 +26,6 @@ pub struct Report<'a> {
     pub commands: &'a [(String, u64, Duration)],
     /// The whole run.
     pub took: Duration,
-}
-
-/// Peak memory of the everyday commands on database `name` (at version 4).
-pub fn command_memory(
-    settings: &Settings,
-    server: &Server,
-    name: &str,
-) -> Result<Vec<(String, u64, Duration)>> {
-    let url = server.url(name);
-    let batch = tempfile::Builder::new().suffix(".csv").tempfile()?;
-    let mut csv = String::from("kind,sku,warehouse,quantity,unit_cost\n");
-    for i in 0..settings.movements {
-        let _ = writeln!(
-            csv,
-            "receipt,SKU-{:07},JHB-01,{},12.50",
-            1 + i % 100,
-            1 + i % 7
-        );
-    }
-    std::fs::write(batch.path(), csv)?;
-    let file = batch.path().display().to_string();
-    let mut out = Vec::new();
-    let commands: [(&str, Vec<&str>); 6] = [
-        ("status", vec!["status"]),
-        ("health", vec!["health"]),
-        ("report valuation", vec!["report", "valuation"]),
-        (
-            "report summary --limit 1000",
-            vec!["report", "summary", "--limit", "1000"],
-        ),
-        ("stock post (batch file)", vec!["stock", "post", &file]),
-        ("refresh", vec!["refresh"]),
-    ];
-    for (label, args) in commands {
-        let mut full = vec!["-q"];
-        full.extend(args);
-        let ran = process::run(&settings.mantis, &full, &url)?;
-        out.push((label.to_string(), ran.peak_kib, ran.wall));
-    }
-    Ok(out)
 }
 
 /// The whole document.
