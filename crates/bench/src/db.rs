@@ -41,11 +41,7 @@ impl Server {
 
     /// Drops `name` if it exists.
     pub async fn drop(&self, name: &str) -> Result<()> {
-        self.admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                quote_ident(name)
-            ))
+        mantis_migrate::scratch::drop_database(&self.admin, name)
             .await
             .with_context(|| format!("dropping database {name}"))
     }

@@ -246,8 +246,7 @@ async fn backup_and_restore_round_trip_into_a_new_database() {
         exists_already.stderr
     );
     drop(restored);
-    original
-        .batch_execute(&format!("DROP DATABASE \"{target}\" WITH (FORCE)"))
+    mantis_migrate::scratch::drop_database(&original, &target)
         .await
         .unwrap();
 }

@@ -272,6 +272,31 @@ async fn demo_tells_the_seeds_story_with_the_numbers() {
         "{}",
         out.stderr
     );
+    assert!(
+        out.stdout.contains("README.md") && out.stdout.contains("docs/ledger.md"),
+        "{}",
+        out.stdout
+    );
+    // The next: lines run as printed, in a shell that has no DATABASE_URL.
+    let next: Vec<&str> = out
+        .stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("next"))
+        .filter(|l| l.contains(" --database-url "))
+        .collect();
+    assert_eq!(next.len(), 3, "{}", out.stdout);
+    for line in next {
+        let ran = common::Run::from(
+            std::process::Command::new("bash")
+                .args(["-c", line.trim()])
+                .env_remove("DATABASE_URL")
+                .env("PGPASSWORD", db.options().password.unwrap_or_default())
+                .output()
+                .unwrap(),
+        )
+        .expect_code(0);
+        assert!(!ran.stdout.is_empty(), "{line}");
+    }
     let json = run(
         &db,
         &[
@@ -303,8 +328,7 @@ async fn demo_tells_the_seeds_story_with_the_numbers() {
             > 70.0
     );
     let admin = db.client().await;
-    admin
-        .batch_execute(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+    mantis_migrate::scratch::drop_database(&admin, &name)
         .await
         .unwrap();
 }

@@ -56,7 +56,7 @@ pub enum BackupError {
         reason: String,
     },
     /// pg_dump cannot dump a server newer than itself.
-    #[error("{tool} is version {tool_major}, older than the server (PostgreSQL {server_major}): it cannot dump it\n  hint: install postgresql-client-{server_major} and name it with --pg-dump")]
+    #[error("{tool} is version {tool_major}, older than the server (PostgreSQL {server_major}): it cannot dump it\n  hint: install postgresql-client-{server_major} (Debian and Ubuntu: from the PostgreSQL apt repository, apt.postgresql.org) and name it with --pg-dump /usr/lib/postgresql/{server_major}/bin/pg_dump, or deploy with --no-backup after a backup of your own (e.g. a Neon branch)")]
     ToolTooOld {
         /// The tool.
         tool: String,

@@ -7,13 +7,11 @@
 //! then from `~/.pgpass`, then from libpq's defaults. The password never leaves
 //! this module unmasked except towards the server.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::time::Duration;
 
-use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
-
+use crate::conninfo::{self, Params, UriParts};
 use crate::error::ConnectError;
 use crate::pgpass;
 
@@ -60,7 +58,7 @@ impl SslMode {
 }
 
 /// Fully resolved connection settings.
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConnectOptions {
     /// Host name, IP address, or Unix socket directory (starts with `/`).
     pub host: String,
@@ -86,27 +84,10 @@ pub struct ConnectOptions {
     pub options: Option<String>,
 }
 
-/// Everything but RFC 3986 unreserved characters is percent-encoded in URLs.
-const URL_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// The parameters a connection string or the environment may set.
-const KNOWN_PARAMS: &[&str] = &[
-    "host",
-    "port",
-    "user",
-    "password",
-    "dbname",
-    "sslmode",
-    "sslrootcert",
-    "channel_binding",
-    "application_name",
-    "connect_timeout",
-    "options",
-];
+/// `application_name` when nothing sets one.
+const DEFAULT_APPLICATION_NAME: &str = "mantis";
+/// How long to wait for a server when nothing says.
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// libpq environment variable for each parameter.
 const ENV_PARAMS: &[(&str, &str)] = &[
@@ -146,20 +127,21 @@ impl ConnectOptions {
         let from_var = || URL_VARIABLES.iter().find_map(|v| env(v));
         let text = explicit.map(str::to_string).or_else(from_var);
         let mut params = match text.as_deref().map(str::trim) {
-            Some(t) if !t.is_empty() => parse_connection_string(t)?,
-            _ => BTreeMap::new(),
+            Some(t) if !t.is_empty() => conninfo::parse(t)?,
+            _ => Params::new(),
         };
         for (var, key) in ENV_PARAMS {
             if let Some(value) = env(var).filter(|v| !v.is_empty()) {
                 params.entry((*key).to_string()).or_insert(value);
             }
         }
+        conninfo::refuse_multiple_hosts(&params)?;
         Self::from_params(params, &env)
     }
 
     /// Builds options from libpq parameters, applying libpq's defaults.
     fn from_params(
-        mut params: BTreeMap<String, String>,
+        mut params: Params,
         env: &impl Fn(&str) -> Option<String>,
     ) -> Result<ConnectOptions, ConnectError> {
         let mut take = |key: &str| params.remove(key).filter(|v| !v.is_empty());
@@ -175,7 +157,8 @@ impl ConnectOptions {
             password: take("password"),
             sslrootcert: take("sslrootcert"),
             channel_binding: take("channel_binding"),
-            application_name: take("application_name").unwrap_or_else(|| "mantis".into()),
+            application_name: take("application_name")
+                .unwrap_or_else(|| DEFAULT_APPLICATION_NAME.into()),
             options: take("options"),
             host,
             port,
@@ -244,27 +227,32 @@ impl ConnectOptions {
     }
 
     fn to_url(&self, mask: bool) -> String {
-        let enc = |s: &str| utf8_percent_encode(s, URL_ENCODE).to_string();
-        let password = match (&self.password, mask) {
-            (None, _) => String::new(),
-            (Some(_), true) => ":****".to_string(),
-            (Some(p), false) => format!(":{}", enc(p)),
+        let mut query = vec![("sslmode", self.sslmode.as_str().to_string())];
+        let optional = [
+            ("sslrootcert", self.sslrootcert.clone()),
+            ("channel_binding", self.channel_binding.clone()),
+            (
+                "application_name",
+                Some(self.application_name.clone()).filter(|a| a != DEFAULT_APPLICATION_NAME),
+            ),
+            (
+                "connect_timeout",
+                Some(self.connect_timeout)
+                    .filter(|t| *t != DEFAULT_CONNECT_TIMEOUT)
+                    .map(|t| t.as_secs().to_string()),
+            ),
+            ("options", self.options.clone()),
+        ];
+        query.extend(optional.into_iter().filter_map(|(k, v)| v.map(|v| (k, v))));
+        let parts = UriParts {
+            user: &self.user,
+            password: self.password.as_deref(),
+            host: &self.host,
+            port: self.port,
+            dbname: &self.dbname,
+            query,
         };
-        let mut query = vec![format!("sslmode={}", self.sslmode.as_str())];
-        let authority = if self.is_socket() {
-            query.insert(0, format!("host={}", enc(&self.host)));
-            format!("{}{password}@", enc(&self.user))
-        } else {
-            format!("{}{password}@{}:{}", enc(&self.user), self.host, self.port)
-        };
-        if self.is_socket() && self.port != 5432 {
-            query.push(format!("port={}", self.port));
-        }
-        format!(
-            "postgresql://{authority}/{}?{}",
-            enc(&self.dbname),
-            query.join("&")
-        )
+        conninfo::render_uri(&parts, mask)
     }
 }
 
@@ -300,7 +288,7 @@ fn parse_port(value: Option<String>) -> Result<u16, ConnectError> {
 
 fn parse_timeout(value: Option<String>) -> Result<Duration, ConnectError> {
     match value {
-        None => Ok(Duration::from_secs(10)),
+        None => Ok(DEFAULT_CONNECT_TIMEOUT),
         Some(v) => v
             .parse::<u64>()
             .map(|s| Duration::from_secs(s.max(2)))
@@ -310,102 +298,10 @@ fn parse_timeout(value: Option<String>) -> Result<Duration, ConnectError> {
     }
 }
 
-/// Parses a URL (`postgresql://…`) or a keyword string (`host=… dbname=…`).
-fn parse_connection_string(text: &str) -> Result<BTreeMap<String, String>, ConnectError> {
-    let params = if text.starts_with("postgres://") || text.starts_with("postgresql://") {
-        parse_url(text)?
-    } else if text.contains('=') {
-        parse_keywords(text)?
-    } else {
-        return Err(ConnectError::InvalidSettings(
-            "the connection string is neither a postgresql:// URL nor `key=value` pairs".into(),
-        ));
-    };
-    if let Some(unknown) = params.keys().find(|k| !KNOWN_PARAMS.contains(&k.as_str())) {
-        return Err(ConnectError::InvalidSettings(format!(
-            "unknown connection parameter `{unknown}` (known: {})",
-            KNOWN_PARAMS.join(", ")
-        )));
-    }
-    Ok(params)
-}
-
-fn parse_url(text: &str) -> Result<BTreeMap<String, String>, ConnectError> {
-    // The url crate's messages never echo the input, so the password stays hidden.
-    let url = url::Url::parse(text)
-        .map_err(|e| ConnectError::InvalidSettings(format!("malformed connection URL ({e})")))?;
-    let decode = |s: &str| {
-        percent_encoding::percent_decode_str(s)
-            .decode_utf8_lossy()
-            .into_owned()
-    };
-    let mut params = BTreeMap::new();
-    let mut set = |k: &str, v: String| {
-        if !v.is_empty() {
-            params.insert(k.to_string(), v);
-        }
-    };
-    set("user", decode(url.username()));
-    set("password", url.password().map(decode).unwrap_or_default());
-    set("host", url.host_str().map(decode).unwrap_or_default());
-    set(
-        "port",
-        url.port().map(|p| p.to_string()).unwrap_or_default(),
-    );
-    set("dbname", decode(url.path().trim_start_matches('/')));
-    for (key, value) in url.query_pairs() {
-        params.insert(key.into_owned(), value.into_owned());
-    }
-    Ok(params)
-}
-
-fn parse_keywords(text: &str) -> Result<BTreeMap<String, String>, ConnectError> {
-    let mut params = BTreeMap::new();
-    let mut chars = text.chars().peekable();
-    loop {
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        if chars.peek().is_none() {
-            return Ok(params);
-        }
-        let key: String =
-            std::iter::from_fn(|| chars.next_if(|c| *c != '=' && !c.is_whitespace())).collect();
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        if chars.next() != Some('=') {
-            return Err(ConnectError::InvalidSettings(format!(
-                "missing `=` after `{key}` in the connection string"
-            )));
-        }
-        while chars.next_if(|c| c.is_whitespace()).is_some() {}
-        let value = keyword_value(&mut chars, &key)?;
-        params.insert(key, value);
-    }
-}
-
-fn keyword_value(
-    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
-    key: &str,
-) -> Result<String, ConnectError> {
-    let quoted = chars.next_if_eq(&'\'').is_some();
-    let mut value = String::new();
-    while let Some(c) = chars.next() {
-        match c {
-            '\\' => value.extend(chars.next()),
-            '\'' if quoted => return Ok(value),
-            c if c.is_whitespace() && !quoted => return Ok(value),
-            c => value.push(c),
-        }
-    }
-    if quoted {
-        return Err(ConnectError::InvalidSettings(format!(
-            "unterminated quoted value for `{key}` in the connection string"
-        )));
-    }
-    Ok(value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn resolve(
         explicit: Option<&str>,
@@ -509,10 +405,77 @@ mod tests {
         assert!(o.is_socket());
         assert_eq!(
             o.masked(),
-            "postgresql://u@/inv?host=%2Fvar%2Frun%2Fpostgresql&sslmode=prefer"
+            "postgresql://u@/inv?host=/var/run/postgresql&port=5432&sslmode=prefer"
         );
         let o = resolve(Some("postgresql://u@%2Ftmp%2Fsock/inv"), &[]).unwrap();
         assert_eq!(o.host, "/tmp/sock");
+        // What mantis prints for a socket connection, it reads back.
+        let printed = "postgresql://root@/db?host=%2Fvar%2Frun%2Fpostgresql&sslmode=prefer";
+        let o = resolve(Some(printed), &[]).unwrap();
+        assert_eq!(
+            (o.user.as_str(), o.host.as_str()),
+            ("root", "/var/run/postgresql")
+        );
+        assert_eq!(resolve(Some(&o.to_url_with_password()), &[]).unwrap(), o);
+    }
+
+    #[test]
+    fn several_hosts_from_the_environment_are_refused() {
+        let err = resolve(None, &[("PGHOST", "a,b")]).unwrap_err().to_string();
+        assert!(err.contains("several hosts"), "{err}");
+    }
+
+    fn any_host() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z][a-z0-9.-]{0,20}",
+            "(25[0-5]|1?[0-9]{1,2})(\\.(25[0-5]|1?[0-9]{1,2})){3}",
+            "[0-9a-f]{0,4}(:[0-9a-f]{0,4}){2,7}(%[a-z0-9]{1,5})?",
+            "/[^,\\x00]{0,30}",
+        ]
+    }
+
+    fn any_text() -> impl Strategy<Value = String> {
+        "[^\\x00]{1,24}"
+    }
+
+    prop_compose! {
+        fn any_options()(
+            host in any_host(),
+            port in 1u16..,
+            user in any_text(),
+            password in proptest::option::of(any_text()),
+            dbname in any_text(),
+            sslmode in prop_oneof![
+                Just(SslMode::Disable), Just(SslMode::Prefer), Just(SslMode::Require),
+                Just(SslMode::VerifyCa), Just(SslMode::VerifyFull),
+            ],
+            sslrootcert in proptest::option::of(any_text()),
+            channel_binding in proptest::option::of(prop_oneof![Just("disable"), Just("prefer"), Just("require")]),
+            application_name in any_text(),
+            connect_timeout in 2u64..1000,
+            options in proptest::option::of(any_text()),
+        ) -> ConnectOptions {
+            ConnectOptions {
+                host, port, user, password, dbname, sslmode, sslrootcert,
+                channel_binding: channel_binding.map(str::to_string),
+                application_name,
+                connect_timeout: Duration::from_secs(connect_timeout),
+                options,
+            }
+        }
+    }
+
+    proptest! {
+        /// Whatever mantis renders (for a child process, or masked for a
+        /// message) parses back to the same settings.
+        #[test]
+        fn rendered_settings_parse_back_to_the_same(o in any_options()) {
+            let back = resolve(Some(&o.to_url_with_password()), &[]).unwrap();
+            prop_assert_eq!(&back, &o);
+            let shown = resolve(Some(&o.masked()), &[]).unwrap();
+            let expect_password = o.password.as_ref().map(|_| "****".to_string());
+            prop_assert_eq!(&shown, &ConnectOptions { password: expect_password, ..o.clone() });
+        }
     }
 
     #[test]

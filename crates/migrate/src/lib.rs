@@ -26,6 +26,7 @@
 
 pub mod backup;
 pub mod connect;
+mod conninfo;
 pub mod error;
 pub mod event;
 pub mod history;

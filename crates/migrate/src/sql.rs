@@ -82,6 +82,14 @@ pub(crate) const LOCK_HELD: &str = "SELECT pg_backend_pid(), EXISTS ( \
           AND objid::bigint = $2 AND objsubid = 2)";
 
 /// The comment of a database, if it exists (NULL comment = exists, no comment).
+/// The server's version as a number (e.g. 150004).
+pub(crate) const SERVER_VERSION_NUM: &str = "SELECT current_setting('server_version_num')::int";
+
+/// Ends every other session on database $1 (before a DROP on PostgreSQL 12).
+pub(crate) const TERMINATE_DATABASE_SESSIONS: &str =
+    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+     WHERE datname = $1 AND pid <> pg_backend_pid()";
+
 pub(crate) const DATABASE_COMMENT: &str =
     "SELECT coalesce(shobj_description(oid, 'pg_database'), '') \
      FROM pg_database WHERE datname = $1";

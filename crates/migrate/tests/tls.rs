@@ -1,10 +1,11 @@
-//! sslmode semantics against the real server. The local Debian cluster serves a
-//! self-signed "snakeoil" certificate whose name is the machine's host name.
+//! sslmode semantics against real servers of the test's own, with and without
+//! TLS (a self-signed certificate whose name is not 127.0.0.1), whatever
+//! server and authentication the rest of the suite runs on.
 
 #![allow(clippy::unwrap_used)] // a panic is how a test reports failure
 
 use mantis_migrate::{ignore_events, ConnectError, ConnectOptions, Session, SslMode};
-use mantis_testkit::TestDb;
+use mantis_testkit::{PrivateServer, CERTIFICATE_NAME};
 
 async fn connect(options: &ConnectOptions) -> Result<Session, ConnectError> {
     Session::connect(options, ignore_events()).await
@@ -22,44 +23,23 @@ async fn uses_tls(session: &Session) -> bool {
         .get(0)
 }
 
-fn tcp(db: &TestDb, mode: SslMode) -> ConnectOptions {
-    let mut o = db.options();
-    if o.is_socket() {
-        o.host = "127.0.0.1".into();
-    }
-    o.sslmode = mode;
+const PASSWORD: &str = "tls-test-horse";
+
+fn tcp(server: &PrivateServer, mode: SslMode) -> ConnectOptions {
+    let mut o =
+        ConnectOptions::resolve_with(Some(&server.url(PASSWORD, mode.as_str())), |_| None).unwrap();
     o.sslrootcert = None;
     o
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_sslmode_does_what_libpq_does() {
-    let db = TestDb::empty("tls_modes").await;
-    let plain = connect(&tcp(&db, SslMode::Disable)).await.unwrap();
+    let server = PrivateServer::start_tls(PASSWORD);
+    let plain = connect(&tcp(&server, SslMode::Disable)).await.unwrap();
     assert!(!uses_tls(&plain).await, "disable must not encrypt");
-    let ssl_on: String = plain
-        .client()
-        .query_one("SHOW ssl", &[])
-        .await
-        .unwrap()
-        .get(0);
-    if ssl_on != "on" {
-        let err = connect(&tcp(&db, SslMode::Require))
-            .await
-            .err()
-            .expect("require without server TLS must fail");
-        assert!(matches!(err, ConnectError::Tls { .. }), "{err}");
-        return;
-    }
-    let cert_file: String = plain
-        .client()
-        .query_one("SHOW ssl_cert_file", &[])
-        .await
-        .unwrap()
-        .get(0);
 
     for mode in [SslMode::Prefer, SslMode::Require] {
-        let s = connect(&tcp(&db, mode))
+        let s = connect(&tcp(&server, mode))
             .await
             .unwrap_or_else(|e| panic!("{mode:?}: {e}"));
         assert!(
@@ -69,27 +49,41 @@ async fn each_sslmode_does_what_libpq_does() {
     }
 
     // verify-full against the system store: a self-signed certificate is refused.
-    let err = connect(&tcp(&db, SslMode::VerifyFull))
+    let err = connect(&tcp(&server, SslMode::VerifyFull))
         .await
         .err()
         .expect("self-signed must be refused");
     assert!(matches!(err, ConnectError::Tls { .. }), "{err}");
     assert!(err.to_string().contains("TLS with postgresql://"), "{err}");
+    assert!(!err.to_string().contains(PASSWORD), "{err}");
 
     // Trusting the server's own certificate: the chain now verifies (verify-ca)
     // but the name 127.0.0.1 is not in it (verify-full still refuses).
-    let mut ca = tcp(&db, SslMode::VerifyCa);
-    ca.sslrootcert = Some(cert_file.clone());
+    let cert = server.certificate().display().to_string();
+    let mut ca = tcp(&server, SslMode::VerifyCa);
+    ca.sslrootcert = Some(cert.clone());
     let s = connect(&ca)
         .await
         .unwrap_or_else(|e| panic!("verify-ca with the server's root: {e}"));
     assert!(uses_tls(&s).await);
-    let mut full = tcp(&db, SslMode::VerifyFull);
-    full.sslrootcert = Some(cert_file);
+    let mut full = tcp(&server, SslMode::VerifyFull);
+    full.sslrootcert = Some(cert);
     let err = connect(&full)
         .await
         .err()
-        .expect("127.0.0.1 is not the certificate's name");
+        .unwrap_or_else(|| panic!("127.0.0.1 is not {CERTIFICATE_NAME}"));
+    assert!(matches!(err, ConnectError::Tls { .. }), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn require_is_refused_by_a_server_without_tls() {
+    let server = PrivateServer::start(PASSWORD);
+    let plain = connect(&tcp(&server, SslMode::Prefer)).await.unwrap();
+    assert!(!uses_tls(&plain).await, "prefer falls back to plain");
+    let err = connect(&tcp(&server, SslMode::Require))
+        .await
+        .err()
+        .expect("require without server TLS must fail");
     assert!(matches!(err, ConnectError::Tls { .. }), "{err}");
 }
 

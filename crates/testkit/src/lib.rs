@@ -7,7 +7,10 @@
 //!   advisory lock, so parallel test processes never build one twice.
 //!
 //! The database is dropped when the [`TestDb`] is dropped, unless the test is
-//! panicking: then it is kept and its name printed, for inspection.
+//! panicking: then it is kept, marked with the run that kept it, and its name
+//! printed, for inspection. The next run drops what earlier runs kept, so
+//! failed runs never pile up; `cargo run -p mantis-testkit --bin
+//! test-databases` lists what is left (`-- drop` drops it all).
 //!
 //! The server comes from `MANTIS_TEST_DATABASE_URL`, else `DATABASE_URL`, else
 //! `postgresql://postgres@127.0.0.1:5432/postgres` (`scripts/ensure-postgres`
@@ -15,6 +18,7 @@
 
 #![deny(clippy::print_stdout)]
 
+pub mod kept;
 mod private_server;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -25,7 +29,7 @@ use mantis_migrate::{ignore_events, ConnectOptions, Direction, Migrator, RunOpti
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
-pub use private_server::PrivateServer;
+pub use private_server::{PrivateServer, CERTIFICATE_NAME};
 
 /// Default server for tests.
 const DEFAULT_URL: &str = "postgresql://postgres@127.0.0.1:5432/postgres?sslmode=disable";
@@ -46,8 +50,12 @@ pub fn server() -> ConnectOptions {
 /// A database that lives as long as this value.
 pub struct TestDb {
     name: String,
+    label: String,
     options: ConnectOptions,
 }
+
+/// Set once this process has dropped what earlier runs kept.
+static EARLIER_RUNS_CLEANED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
 impl TestDb {
     /// A new empty database for the test called `label`.
@@ -72,6 +80,20 @@ impl TestDb {
         let server = server();
         let name = unique_name(label);
         let admin = connect(&server).await;
+        EARLIER_RUNS_CLEANED
+            .get_or_init(|| async {
+                match kept::drop_earlier_runs(&admin).await {
+                    Ok(dropped) if !dropped.is_empty() => {
+                        eprintln!(
+                            "dropped {} test databases kept by earlier runs",
+                            dropped.len()
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(e) => eprintln!("could not list the databases earlier runs kept: {e}"),
+                }
+            })
+            .await;
         let sql = format!(
             "CREATE DATABASE {} TEMPLATE {}",
             quote_ident(&name),
@@ -84,6 +106,7 @@ impl TestDb {
         TestDb {
             options: server.with_dbname(&name),
             name,
+            label: label.to_string(),
         }
     }
 
@@ -117,32 +140,32 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            eprintln!(
-                "test database kept for inspection: {} ({})",
-                self.name,
-                self.options.masked()
-            );
-            return;
-        }
-        let server = server();
-        let name = self.name.clone();
-        let dropper = std::thread::spawn(move || {
+        let keep = std::thread::panicking();
+        let (server, name, label) = (server(), self.name.clone(), self.label.clone());
+        // Drop runs inside the test's runtime: do the async work on a thread of its own.
+        let worker = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .expect("runtime");
             runtime.block_on(async {
                 let admin = connect(&server).await;
-                let sql = format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    quote_ident(&name)
-                );
-                admin.batch_execute(&sql).await
+                if keep {
+                    kept::mark(&admin, &name, &label).await
+                } else {
+                    mantis_migrate::scratch::drop_database(&admin, &name).await
+                }
             })
         });
-        if let Ok(Err(e)) = dropper.join() {
-            eprintln!("could not drop test database {}: {e}", self.name);
+        match (keep, worker.join()) {
+            (true, Ok(Ok(()))) => eprintln!(
+                "test database kept for inspection (the next test run drops it): {} ({})",
+                self.name,
+                self.options.masked()
+            ),
+            (_, Ok(Ok(()))) => {}
+            (_, Ok(Err(e))) => eprintln!("could not drop or mark test database {}: {e}", self.name),
+            (_, Err(_)) => eprintln!("could not drop or mark test database {}", self.name),
         }
     }
 }
@@ -229,12 +252,7 @@ async fn ensure_template(version: u64, spec: Option<&Spec>) -> String {
 /// template is never cloned.
 async fn build_template(admin: &Client, name: &str, version: u64, spec: Option<&Spec>) {
     let building = format!("{name}_building");
-    let drop = format!(
-        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-        quote_ident(&building)
-    );
-    admin
-        .batch_execute(&drop)
+    mantis_migrate::scratch::drop_database(admin, &building)
         .await
         .expect("drop stale template");
     let create = format!(
@@ -282,7 +300,7 @@ async fn build_template(admin: &Client, name: &str, version: u64, spec: Option<&
     let comment = format!(
         "COMMENT ON DATABASE {} IS {}",
         quote_ident(name),
-        quote_literal("mantis test template; safe to drop")
+        quote_literal(&format!("{}; safe to drop", kept::TEMPLATE_MARK))
     );
     admin
         .batch_execute(&comment)

@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used)] // a panic is how a test reports failure
 
-use mantis_testkit::{connect, server, TestDb};
+use mantis_testkit::{connect, kept, server, TestDb};
 
 async fn database_exists(name: &str) -> bool {
     let admin = connect(&server()).await;
@@ -43,37 +43,52 @@ async fn a_database_is_kept_when_the_test_panics() {
         "a failed test's database must be kept"
     );
     let admin = connect(&server()).await;
-    admin
-        .batch_execute(&format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+    let this_run = kept::list(&admin)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.name == name)
+        .expect("a kept database is listed");
+    assert!(
+        this_run
+            .comment
+            .contains(&format!("run {};", kept::run_id()))
+            && this_run.comment.contains("test kept"),
+        "{}",
+        this_run.comment
+    );
+    assert!(
+        !kept::drop_earlier_runs(&admin)
+            .await
+            .unwrap()
+            .contains(&name),
+        "this run's kept databases stay"
+    );
+    mantis_migrate::scratch::drop_database(&admin, &name)
         .await
         .unwrap();
     std::fs::remove_file(marker).unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clones_of_the_template_are_migrated_and_independent() {
-    let a = TestDb::at_version("clone_a", 1).await;
-    let b = TestDb::at_version("clone_b", 1).await;
-    assert_ne!(a.name(), b.name());
-    let version: i64 = a
-        .client()
-        .await
-        .query_one("SELECT max(version) FROM mantis.schema_migrations", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(version, 1);
-    a.client()
-        .await
-        .batch_execute("INSERT INTO core.warehouses (code, name) VALUES ('A', 'only in a')")
+async fn the_next_run_drops_what_earlier_runs_kept() {
+    let admin = connect(&server()).await;
+    let name = format!("mt_kept_by_earlier_run_{}", std::process::id());
+    mantis_migrate::scratch::drop_database(&admin, &name)
         .await
         .unwrap();
-    let in_b: i64 = b
-        .client()
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
         .await
-        .query_one("SELECT count(*) FROM core.warehouses", &[])
+        .unwrap();
+    admin
+        .batch_execute(&format!(
+            "COMMENT ON DATABASE {name} IS \
+             'mantis test database kept for inspection; run an-earlier-run; test x'"
+        ))
         .await
-        .unwrap()
-        .get(0);
-    assert_eq!(in_b, 0, "clones must not share data");
+        .unwrap();
+    let dropped = kept::drop_earlier_runs(&admin).await.unwrap();
+    assert!(dropped.contains(&name), "{dropped:?}");
+    assert!(!database_exists(&name).await);
 }

@@ -87,13 +87,49 @@ pub async fn run(ctx: &Context, database: &str, products: u64) -> Result<()> {
             );
             print!("{}", render_summary(&summary));
             print!("{}", render_checks(&checked));
-            println!(
-                "\nnext: mantis --database-url '{}' report valuation",
-                options.masked()
-            );
+            print!("{}", render_next(&options));
         }
     }
     verify::verdict_all(&checked)
+}
+
+/// Commands to try next, runnable as printed: the binary by the name the
+/// shell finds it under (else its full path), the URL of the demo database
+/// without its password (which then comes from PGPASSWORD or ~/.pgpass).
+fn render_next(options: &mantis_migrate::ConnectOptions) -> String {
+    let url = mantis_migrate::ConnectOptions {
+        password: None,
+        ..options.clone()
+    }
+    .masked();
+    let exe = invocation();
+    let mut out = String::from("\nnext, on the demo database:\n");
+    for command in ["report valuation", "report low-stock", "stock levels"] {
+        out.push_str(&format!("  {exe} --database-url '{url}' {command}\n"));
+    }
+    if options.password.is_some() {
+        out.push_str("  (the password: set PGPASSWORD, or put it in ~/.pgpass)\n");
+    }
+    out.push_str("every command: README.md, \"Commands\"; the inventory books: docs/ledger.md\n");
+    out
+}
+
+/// `mantis` when that name on PATH is this binary, else this binary's path.
+fn invocation() -> String {
+    let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else {
+        return "mantis".into();
+    };
+    let on_path = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path)
+            .filter_map(|dir| std::fs::canonicalize(dir.join("mantis")).ok())
+            .next()
+            .is_some_and(|found| found == me)
+    });
+    if on_path {
+        "mantis".into()
+    } else {
+        me.display().to_string()
+    }
 }
 
 /// The verdict of the checks of 003 and 004: the success line, or what failed.

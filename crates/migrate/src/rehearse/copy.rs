@@ -133,21 +133,12 @@ fn in_use(e: &Error) -> bool {
     e.sqlstate().is_some_and(|code| code == "55006")
 }
 
-/// Drops the copy (FORCE from PostgreSQL 13: a probe may still be connected).
+/// Drops the copy (a probe may still be connected to it).
 ///
 /// # Errors
 /// The database error.
-pub async fn drop(admin: &Client, name: &str, server_version_num: i32) -> Result<(), Error> {
-    let force = if server_version_num >= 130_000 {
-        " WITH (FORCE)"
-    } else {
-        ""
-    };
-    admin
-        .batch_execute(&format!(
-            "DROP DATABASE IF EXISTS {}{force}",
-            quote_ident(name)
-        ))
+pub async fn drop(admin: &Client, name: &str) -> Result<(), Error> {
+    crate::scratch::drop_database(admin, name)
         .await
         .map_err(Error::db("dropping the rehearsal copy"))
 }

@@ -107,7 +107,7 @@ pub async fn rehearse(
     .await?;
     let result = on_copy(migrator_for, &target.with_dbname(&name), options, events).await;
     if !options.keep {
-        copy::drop(admin.client(), &name, server.1).await?;
+        copy::drop(admin.client(), &name).await?;
     }
     let (run, statements, probes) = result?;
     Ok(Rehearsal {
