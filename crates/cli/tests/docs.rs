@@ -110,10 +110,17 @@ async fn every_documented_command_runs() {
 }
 
 /// A documented line as the test runs it: `scripts/bench` (minutes, and it
-/// rewrites docs/BENCHMARKS.md) runs in its smoke mode into a scratch file.
+/// rewrites docs/BENCHMARKS.md) runs in its smoke mode into a scratch file;
+/// `cargo install` installs a debug build (from the tests' own build) into a
+/// scratch directory, whose `mantis` must then run.
 fn as_run(line: &str) -> String {
     if line.starts_with("scripts/bench") {
         format!("{line} --smoke --out \"$(mktemp -u /tmp/mantis-bench-XXXXXX.md)\"")
+    } else if line.starts_with("cargo install") {
+        format!(
+            "root=\"$(mktemp -d)\" && CARGO_TARGET_DIR=target {line} --debug --root \"$root\" \
+             && \"$root/bin/mantis\" --version && rm -rf \"$root\""
+        )
     } else {
         line.to_string()
     }

@@ -56,7 +56,12 @@ async fn deploy(db: &TestDb, dir: &std::path::Path) {
             "nothing applied: {}",
             status.stdout
         );
-        run(db, &["deploy", "--no-backup", "--log", log]).expect_code(0);
+        let log = dir.join("deploy-without-backup.log");
+        let out = run(
+            db,
+            &["deploy", "--no-backup", "--log", log.to_str().unwrap()],
+        );
+        assert!(out.expect_code(0).stdout.contains(SUCCESS_LINE));
     } else {
         let out = run(db, &["deploy", "--backup-file", file, "--log", log]).expect_code(0);
         assert!(out.stdout.contains(SUCCESS_LINE), "{}", out.stdout);
