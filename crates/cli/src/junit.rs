@@ -1,26 +1,45 @@
-//! JUnit XML for `verify --format junit`: one testsuite per section, one
-//! testcase per check (reports are not checks and are left out).
+//! JUnit XML for `verify --format junit`: one testsuite per section of each
+//! migration's checks, one testcase per check (reports are not checks and are
+//! left out; a skipped check is a skipped testcase).
 
 use anyhow::Result;
-use mantis_migrate::verify::CheckResult;
+use mantis_migrate::verify::{CheckResult, Outcome};
 use mantis_migrate::VerifyRun;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
-/// The whole document.
-pub fn render(outcome: &VerifyRun) -> Result<String> {
+/// The whole document, for one migration's checks or several.
+pub fn render(runs: &[VerifyRun]) -> Result<String> {
     let mut writer = Writer::new_with_indent(Vec::new(), b' ', 2);
     writer.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    let checks: Vec<&CheckResult> = outcome.report.checks().collect();
-    let suite_name = format!("{:03}_{}", outcome.version, outcome.name);
+    let tests: usize = runs.iter().map(|r| r.report.checks().count()).sum();
+    let failures: usize = runs.iter().map(|r| r.report.failures().count()).sum();
+    let name = match runs {
+        [one] => suite_name(one),
+        _ => "schema".to_string(),
+    };
     let mut root = BytesStart::new("testsuites");
-    root.push_attribute(("name", suite_name.as_str()));
-    root.push_attribute(("tests", checks.len().to_string().as_str()));
-    root.push_attribute((
-        "failures",
-        outcome.report.failures().count().to_string().as_str(),
-    ));
+    root.push_attribute(("name", name.as_str()));
+    root.push_attribute(("tests", tests.to_string().as_str()));
+    root.push_attribute(("failures", failures.to_string().as_str()));
     writer.write_event(Event::Start(root))?;
+    for run in runs {
+        sections(&mut writer, run)?;
+    }
+    writer.write_event(Event::End(BytesEnd::new("testsuites")))?;
+    let mut text = String::from_utf8(writer.into_inner())?;
+    text.push('\n');
+    Ok(text)
+}
+
+fn suite_name(run: &VerifyRun) -> String {
+    format!("{:03}_{}", run.version, run.name)
+}
+
+/// One testsuite per section of `run`'s checks.
+fn sections(writer: &mut Writer<Vec<u8>>, run: &VerifyRun) -> Result<()> {
+    let suite_name = suite_name(run);
+    let checks: Vec<&CheckResult> = run.report.checks().collect();
     let mut sections: Vec<&str> = Vec::new();
     for c in &checks {
         if !sections.contains(&c.check.section.as_str()) {
@@ -33,20 +52,18 @@ pub fn render(outcome: &VerifyRun) -> Result<String> {
             .filter(|c| c.check.section == section)
             .collect();
         let mut suite = BytesStart::new("testsuite");
-        suite.push_attribute(("name", section));
+        let name = format!("{suite_name} {section}");
+        suite.push_attribute(("name", name.as_str()));
         suite.push_attribute(("tests", members.len().to_string().as_str()));
         let failures = members.iter().filter(|c| c.fails_suite()).count();
         suite.push_attribute(("failures", failures.to_string().as_str()));
         writer.write_event(Event::Start(suite))?;
         for check in members {
-            testcase(&mut writer, &suite_name, check)?;
+            testcase(writer, &suite_name, check)?;
         }
         writer.write_event(Event::End(BytesEnd::new("testsuite")))?;
     }
-    writer.write_event(Event::End(BytesEnd::new("testsuites")))?;
-    let mut text = String::from_utf8(writer.into_inner())?;
-    text.push('\n');
-    Ok(text)
+    Ok(())
 }
 
 fn testcase(writer: &mut Writer<Vec<u8>>, suite: &str, result: &CheckResult) -> Result<()> {
@@ -56,6 +73,14 @@ fn testcase(writer: &mut Writer<Vec<u8>>, suite: &str, result: &CheckResult) -> 
     case.push_attribute(("name", result.check.name.as_str()));
     let time = format!("{:.3}", result.duration_ms as f64 / 1000.0);
     case.push_attribute(("time", time.as_str()));
+    if let Outcome::Skipped { reason } = &result.outcome {
+        writer.write_event(Event::Start(case))?;
+        let mut skipped = BytesStart::new("skipped");
+        skipped.push_attribute(("message", reason.as_str()));
+        writer.write_event(Event::Empty(skipped))?;
+        writer.write_event(Event::End(BytesEnd::new("testcase")))?;
+        return Ok(());
+    }
     let finding = result.finding();
     let Some(finding) = finding else {
         writer.write_event(Event::Empty(case))?;

@@ -201,10 +201,12 @@ async fn junit_output_is_xml_with_one_testcase_per_check() {
     let json = run(&db, &["verify", "--format", "json"])
         .expect_code(8)
         .json();
-    let checks: Vec<&serde_json::Value> = json["report"]["results"]
+    assert_eq!(json["passed"], false);
+    let checks: Vec<&serde_json::Value> = json["migrations"]
         .as_array()
         .unwrap()
         .iter()
+        .flat_map(|m| m["report"]["results"].as_array().unwrap())
         .filter(|r| r["kind"] != "report")
         .collect();
     let xml = run(&db, &["verify", "--format", "junit"])
@@ -230,7 +232,10 @@ async fn junit_output_is_xml_with_one_testcase_per_check() {
         }
     }
     assert_eq!(cases, checks.len());
-    assert!(cases >= 30, "{cases} test cases");
+    assert!(
+        cases >= 37,
+        "{cases} test cases: the checks of 001 and of 003"
+    );
     assert_eq!(failures, 1, "exactly the index check fails:\n{xml}");
     for check in checks {
         assert!(names.contains(&check["name"].as_str().unwrap().to_string()));
@@ -274,6 +279,83 @@ async fn verify_passes_on_a_migrated_database_without_data() {
     let out = run(&db, &["verify"]).expect_code(0);
     assert!(
         out.stdout.trim_end().ends_with(SUCCESS_LINE),
+        "{}",
+        out.stdout
+    );
+}
+
+/// Plain `mantis verify` checks the whole schema: every applied migration's
+/// suite, so an object any of them created is missed when it is gone — the
+/// newest suite alone (004's) would pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_verify_checks_what_every_applied_migration_created() {
+    let cases: &[(&str, &str, &str)] = &[
+        ("DROP MATERIALIZED VIEW core.mv_inventory_valuation", "003 [7 Materialized views]", "mv_inventory_valuation"),
+        ("DROP INDEX core.products_sku_lower_idx", "003 [3 Indexes]", "products_sku_lower_idx"),
+        ("ALTER TABLE core.stock_on_hand DROP CONSTRAINT stock_on_hand_product_id_warehouse_id_key", "001 [2 Constraints]", "is not unique"),
+        ("DROP INDEX core.stock_movement_idempotency_key", "004 [1 Ledger schema]", "stock_movement_idempotency_key"),
+    ];
+    for (i, (breakage, expect, detail)) in cases.iter().enumerate() {
+        let db = TestDb::seeded(&format!("verify_whole_{i}"), &small_spec(), 4).await;
+        run(&db, &["verify"]).expect_code(0);
+        db.client().await.batch_execute(breakage).await.unwrap();
+        let out = run(&db, &["verify"]).expect_code(8);
+        let failures = out
+            .stdout
+            .split("VALIDATION FAILED")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{breakage}: no failure list in\n{}", out.stdout));
+        assert!(
+            failures
+                .lines()
+                .any(|l| l.contains(expect) && l.contains(detail)),
+            "{breakage}: expected a line with {expect} and {detail} in\n{failures}"
+        );
+        for version in ["001", "003", "004"] {
+            assert!(
+                out.stdout.contains(&format!("checks of {version}_")),
+                "{}",
+                out.stdout
+            );
+        }
+    }
+}
+
+/// `mantis refresh` running beside `mantis verify`: verify's own concurrent
+/// refresh check collides with it and is skipped (with the reason), not
+/// failed, and the rest of verify passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_tolerates_a_refresh_running_at_the_same_time() {
+    let db = TestDb::seeded("verify_refreshing", &small_spec(), 4).await;
+    let other = db.client().await;
+    other
+        .batch_execute("BEGIN; REFRESH MATERIALIZED VIEW CONCURRENTLY core.mv_inventory_valuation")
+        .await
+        .unwrap();
+    let verify = common::spawn(&db, &["--lock-timeout", "30s", "verify"]);
+    // Commit ours once verify (its snapshot taken) waits for our lock.
+    let watcher = db.client().await;
+    let waits = "SELECT count(*) FROM pg_locks \
+                 WHERE NOT granted AND relation = 'core.mv_inventory_valuation'::regclass";
+    for _ in 0..300 {
+        let waiting: i64 = watcher.query_one(waits, &[]).await.unwrap().get(0);
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    other.batch_execute("COMMIT").await.unwrap();
+    let out = common::finish(verify).expect_code(0);
+    assert!(out.stdout.contains(SUCCESS_LINE), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("skip  a concurrent refresh of every view works"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("another session was doing the same (40001"),
         "{}",
         out.stdout
     );

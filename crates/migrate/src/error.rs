@@ -289,7 +289,8 @@ pub enum Error {
         name: String,
     },
     /// The live schema is not what the applied migrations define: checked with
-    /// the verify file of the newest applied migration before building on it.
+    /// the drift checks of every applied migration's verify file, in order,
+    /// before building on it; the first that finds drift is named.
     #[error(
         "refusing to migrate: the database does not match migration {version:03}, which its history says is applied\n  \
          checked with {file}; what differs:\n{}\n  \

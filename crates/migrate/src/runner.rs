@@ -235,6 +235,60 @@ impl Migrator {
         })
     }
 
+    /// The checks of the whole schema: every applied migration's verify file,
+    /// in order, each without the checks a later applied one supersedes —
+    /// what the database should be now. Before anything is applied: the
+    /// newest migration's checks, reported as not applied.
+    ///
+    /// # Errors
+    /// [`Error::NoVerifyScript`] when no migration has checks, and database
+    /// errors of the verify transactions themselves.
+    pub async fn verify_schema(
+        &self,
+        session: &Session,
+        options: &verify::VerifyOptions,
+    ) -> Result<Vec<VerifyRun>, Error> {
+        let state = history::read(session).await?;
+        let suites = self.applied_suites(&state);
+        if suites.is_empty() {
+            return Ok(vec![self.verify(session, None, options).await?]);
+        }
+        let mut runs = Vec::with_capacity(suites.len());
+        for (migration, suite) in suites {
+            runs.push(VerifyRun {
+                version: migration.version,
+                name: migration.name.clone(),
+                applied: true,
+                current: state.current(),
+                report: verify::run(session.client(), &suite, options).await?,
+            });
+        }
+        Ok(runs)
+    }
+
+    /// Every applied migration that has checks, in order, with its suite
+    /// minus what later applied suites supersede.
+    fn applied_suites(&self, state: &DbState) -> Vec<(&crate::Migration, verify::Suite)> {
+        let applied: Vec<(&crate::Migration, verify::Suite)> = self
+            .set
+            .migrations()
+            .iter()
+            .filter(|m| state.applied(m.version).is_some())
+            .filter_map(|m| m.verify_suite().map(|s| (m, s)))
+            .collect();
+        applied
+            .iter()
+            .enumerate()
+            .map(|(i, (migration, suite))| {
+                let later: Vec<&verify::Suite> = applied[i + 1..].iter().map(|(_, s)| s).collect();
+                (
+                    *migration,
+                    suite.without_superseded(migration.version, &later),
+                )
+            })
+            .collect()
+    }
+
     /// The migration `verify` checks by default: the newest applied one that
     /// has a verify file (what the database should be now), or, before any is
     /// applied, the newest in the set.
@@ -255,8 +309,11 @@ impl Migrator {
             })
     }
 
-    /// Refuses to build on a schema that is not what the newest applied
-    /// migration left (the drift that broke the seed's package in production).
+    /// Refuses to build on a schema that is not what the applied migrations
+    /// left (the drift that broke the seed's package in production): the
+    /// drift checks of every applied suite, in order (read-only checks of the
+    /// schema; checks of data, and checks that write or take locks routine
+    /// work waits for, opt out); the first suite that finds drift is named.
     /// Skipped when nothing is pending, going down, or resuming a half-done
     /// migration (its schema is mid-change by definition).
     async fn check_drift(
@@ -272,24 +329,19 @@ impl Migrator {
         {
             return Ok(());
         }
-        let Some(current) = state.current() else {
-            return Ok(());
-        };
-        let Some(suite) = self.set.get(current).and_then(|m| m.verify_suite()) else {
-            return Ok(());
-        };
-        let suite = suite.drift_checks();
-        let report =
-            verify::run(session.client(), &suite, &verify::VerifyOptions::default()).await?;
-        if report.passed() {
-            return Ok(());
+        for (migration, suite) in self.applied_suites(state) {
+            let suite = suite.drift_checks();
+            let report =
+                verify::run(session.client(), &suite, &verify::VerifyOptions::default()).await?;
+            if !report.passed() {
+                return Err(Error::Drift {
+                    version: migration.version,
+                    file: suite.file,
+                    findings: report.failures().map(|r| r.describe()).collect(),
+                });
+            }
         }
-        let findings = report.failures().map(|r| r.describe()).collect();
-        Err(Error::Drift {
-            version: current,
-            file: suite.file,
-            findings,
-        })
+        Ok(())
     }
 
     /// Records every migration up to `version` as applied without running it,

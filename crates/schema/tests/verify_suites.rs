@@ -206,3 +206,77 @@ async fn every_check_of_004_fails_on_the_database_it_is_meant_to_catch() {
     let missed = missed(4, CASES_004).await;
     assert!(missed.is_empty(), "these checks did not fail: {missed:#?}");
 }
+
+/// The drift check runs before every `up`, on a live database: only checks
+/// that read. A check that writes (a constraint or trigger test) or refreshes
+/// a view would wait for, or make wait, the application's own work.
+#[test]
+fn drift_checks_only_read() {
+    const WRITES: &[&str] = &[
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "TRUNCATE",
+        "MERGE",
+        "REFRESH",
+        "DO",
+        "ALTER",
+        "CREATE",
+        "DROP",
+        "LOCK",
+        "CALL",
+        "REFRESH_ALL_INVENTORY_VIEWS",
+    ];
+    for migration in mantis_schema::migrations().unwrap().migrations() {
+        let Some(suite) = migration.verify_suite() else {
+            continue;
+        };
+        for check in suite.drift_checks().checks {
+            let sql = without_literals(&check.sql).to_uppercase();
+            let words: BTreeSet<&str> = sql
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .collect();
+            for word in WRITES {
+                assert!(
+                    !words.contains(word),
+                    "{} check {:?} is in the drift check but contains {word}",
+                    suite.file,
+                    check.name
+                );
+            }
+        }
+    }
+}
+
+/// The SQL with its '…' literals removed (a name in a string is not a statement).
+fn without_literals(sql: &str) -> String {
+    sql.split('\'').step_by(2).collect::<Vec<_>>().join("''")
+}
+
+/// A `supersedes:` line names a check that exists in the earlier suite: a
+/// typo would silently keep the old check (or, renamed, drop nothing).
+#[test]
+fn every_superseded_check_exists() {
+    let set = mantis_schema::migrations().unwrap();
+    let mut named = 0;
+    for migration in set.migrations() {
+        let Some(suite) = migration.verify_suite() else {
+            continue;
+        };
+        for check in &suite.checks {
+            for old in &check.supersedes {
+                let earlier = set.get(old.version).and_then(|m| m.verify_suite());
+                assert!(
+                    earlier.is_some_and(|e| e.checks.iter().any(|c| c.name == old.check)),
+                    "{}: {:?} supersedes {:03} {:?}, which does not exist",
+                    suite.file,
+                    check.name,
+                    old.version,
+                    old.check
+                );
+                named += 1;
+            }
+        }
+    }
+    assert!(named > 0, "004 supersedes 003's posting test");
+}

@@ -19,21 +19,41 @@ const COVERAGE_CHECKS: &[&str] = &[
     "cost coverage is above the minimum",
 ];
 
+/// With `--version`: that migration's checks. Without: the whole schema,
+/// every applied migration's checks in order (what the database should be
+/// now).
 pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<()> {
     let migrator = ctx.migrator()?;
     let session = ctx.session().await?;
-    let outcome = migrator
-        .verify(&session, args.version, &options(args))
-        .await?;
+    let options = options(args);
+    if let Some(version) = args.version {
+        let outcome = migrator.verify(&session, Some(version), &options).await?;
+        show(ctx, std::slice::from_ref(&outcome), || {
+            output::json(&outcome)
+        })?;
+        return verdict(&outcome);
+    }
+    let runs = migrator.verify_schema(&session, &options).await?;
+    let passed = runs.iter().all(|r| r.report.passed());
+    show(ctx, &runs, || {
+        output::json(&serde_json::json!({ "passed": passed, "migrations": runs }))
+    })?;
+    verdict_all(&runs)
+}
+
+/// Prints the runs as the output format asks (`json` renders itself).
+fn show(ctx: &Context, runs: &[VerifyRun], json: impl FnOnce() -> Result<()>) -> Result<()> {
     if ctx.junit {
-        print!("{}", junit::render(&outcome)?);
-    } else {
-        match ctx.format {
-            Format::Json => output::json(&outcome)?,
-            Format::Text => print!("{}", render(&outcome)),
+        print!("{}", junit::render(runs)?);
+        return Ok(());
+    }
+    match ctx.format {
+        Format::Json => json(),
+        Format::Text => {
+            print!("{}", render_all(runs));
+            Ok(())
         }
     }
-    verdict(&outcome)
 }
 
 /// Library options from the command line: thresholds and severities.
@@ -112,6 +132,39 @@ pub fn verdict_all(outcomes: &[VerifyRun]) -> Result<()> {
 
 /// The text report: sections, one line per check, then the verdict.
 pub fn render(outcome: &VerifyRun) -> String {
+    render_all(std::slice::from_ref(outcome))
+}
+
+/// The text report of several suites (the whole schema): each with its
+/// sections and warnings, then one verdict over all of them.
+pub fn render_all(runs: &[VerifyRun]) -> String {
+    let mut out: String = runs.iter().map(render_suite).collect::<Vec<_>>().join("\n");
+    let failures: Vec<&CheckResult> = runs.iter().flat_map(|r| r.report.failures()).collect();
+    if failures.is_empty() {
+        out.push_str(SUCCESS_LINE);
+        out.push('\n');
+        return out;
+    }
+    let checks: usize = runs.iter().map(|r| r.report.checks().count()).sum();
+    out.push_str(&format!(
+        "VALIDATION FAILED - {} of {checks} check(s) failed:\n",
+        failures.len()
+    ));
+    for run in runs {
+        for f in run.report.failures() {
+            let prefix = if runs.len() > 1 {
+                format!("{:03} ", run.version)
+            } else {
+                String::new()
+            };
+            out.push_str(&format!("  {prefix}{}\n", f.describe()));
+        }
+    }
+    out
+}
+
+/// One suite: its header, sections with one line per check, its warnings.
+fn render_suite(outcome: &VerifyRun) -> String {
     let report = &outcome.report;
     let mut out = format!(
         "checks of {:03}_{} ({}){}\n",
@@ -144,20 +197,6 @@ pub fn render(outcome: &VerifyRun) -> String {
             out.push_str(&format!("  {}\n", w.describe()));
         }
     }
-    let failures: Vec<&CheckResult> = report.failures().collect();
-    if failures.is_empty() {
-        out.push_str(SUCCESS_LINE);
-        out.push('\n');
-    } else {
-        out.push_str(&format!(
-            "VALIDATION FAILED - {} of {} check(s) failed:\n",
-            failures.len(),
-            report.checks().count()
-        ));
-        for f in failures {
-            out.push_str(&format!("  {}\n", f.describe()));
-        }
-    }
     out
 }
 
@@ -174,6 +213,7 @@ fn line(result: &CheckResult) -> String {
             })
             .collect(),
         Outcome::Passed => format!("  ok    {name}\n"),
+        Outcome::Skipped { reason } => format!("  skip  {name}\n        {reason}\n"),
         _ => {
             let mark = if result.fails_suite() { "FAIL" } else { "WARN" };
             format!(

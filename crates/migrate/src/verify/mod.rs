@@ -7,7 +7,9 @@
 //! | line | meaning |
 //! |---|---|
 //! | `-- section: NAME` | the section of the checks that follow (until the next one) |
-//! | `-- drift-check: skip` | (under a section line) leave the section out of the drift check |
+//! | `-- drift-check: skip` | under a section line: leave the section out of the drift check; under a check line: that check |
+//! | `-- on-conflict: skip` | the check collides with routine work (e.g. it refreshes a view): a serialization failure, deadlock or lock timeout skips it, with the reason |
+//! | `-- supersedes: 003 NAME` | this check replaces check NAME of migration 003: once both are applied, NAME is left out |
 //! | `-- check: NAME` | the statement is a check: its rows are offending rows |
 //! | `-- uses: a, b` | the check is a query plan check: EXPLAIN of the statement (sequential scans discouraged) must use these indexes or relations |
 //! | `-- severity: warning` | a failure of this check is a warning, not a failure |
@@ -25,4 +27,4 @@ mod suite;
 
 pub use report::{render_row, CheckResult, Outcome, VerifyReport};
 pub use run::{run, VerifyOptions};
-pub use suite::{Check, CheckKind, Severity, Suite};
+pub use suite::{Check, CheckKind, Severity, Suite, Superseded};

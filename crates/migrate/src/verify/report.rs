@@ -25,6 +25,11 @@ pub enum Outcome {
         /// The server's message.
         message: String,
     },
+    /// Skipped: an `on-conflict: skip` check collided with other sessions.
+    Skipped {
+        /// Why, with the SQLSTATE.
+        reason: String,
+    },
     /// A report: its rows, shown and not judged.
     Info {
         /// Column names.
@@ -51,7 +56,10 @@ pub struct CheckResult {
 impl CheckResult {
     /// True when the check passed (reports always pass).
     pub fn passed(&self) -> bool {
-        matches!(self.outcome, Outcome::Passed | Outcome::Info { .. })
+        matches!(
+            self.outcome,
+            Outcome::Passed | Outcome::Info { .. } | Outcome::Skipped { .. }
+        )
     }
 
     /// True when this result makes the suite fail.
@@ -77,7 +85,7 @@ impl CheckResult {
     /// One line saying what was found, for a failed or errored check.
     pub fn finding(&self) -> Option<String> {
         match &self.outcome {
-            Outcome::Passed | Outcome::Info { .. } => None,
+            Outcome::Passed | Outcome::Info { .. } | Outcome::Skipped { .. } => None,
             Outcome::Errored { sqlstate, message } => Some(format!(
                 "error {}: {message}",
                 sqlstate.as_deref().unwrap_or("-----")

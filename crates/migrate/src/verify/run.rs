@@ -93,6 +93,7 @@ async fn run_check(
         CheckKind::Plan { uses } => plan_outcome(client, &check.sql, uses).await,
         CheckKind::Rows | CheckKind::Report => match client.simple_query(&check.sql).await {
             Ok(messages) => rows_outcome(&messages, check.kind == CheckKind::Report),
+            Err(e) if check.skip_on_conflict && is_conflict(&e) => skipped(&e),
             Err(e) => errored(&e),
         },
     };
@@ -109,14 +110,42 @@ async fn run_check(
     })
 }
 
+/// A collision with other sessions: serialization failure, deadlock, or a
+/// lock timeout.
+fn is_conflict(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    e.code().is_some_and(|c| {
+        [
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+            SqlState::LOCK_NOT_AVAILABLE,
+        ]
+        .contains(c)
+    })
+}
+
+fn skipped(e: &tokio_postgres::Error) -> Outcome {
+    let (sqlstate, message) = code_and_message(e);
+    Outcome::Skipped {
+        reason: format!(
+            "another session was doing the same ({} {message})",
+            sqlstate.unwrap_or_default()
+        ),
+    }
+}
+
 /// The outcome of a check the server refused to run (or that raised).
 pub(super) fn errored(e: &tokio_postgres::Error) -> Outcome {
-    Outcome::Errored {
-        sqlstate: e.code().map(|c| c.code().to_string()),
-        message: e
-            .as_db_error()
+    let (sqlstate, message) = code_and_message(e);
+    Outcome::Errored { sqlstate, message }
+}
+
+fn code_and_message(e: &tokio_postgres::Error) -> (Option<String>, String) {
+    (
+        e.code().map(|c| c.code().to_string()),
+        e.as_db_error()
             .map_or_else(|| e.to_string(), |d| d.message().to_string()),
-    }
+    )
 }
 
 /// Rows of the last result set count (a check may set things up first).

@@ -42,12 +42,32 @@ pub struct Check {
     /// How bad a failure is.
     pub severity: Severity,
     /// Part of the drift check run before migrating up. Checks of the data
-    /// rather than the schema opt out with `-- drift-check: skip` under
-    /// their section line (data legitimately changes after a migration).
+    /// rather than the schema (data legitimately changes after a migration),
+    /// and checks that write or take locks routine work would wait for, opt
+    /// out with `-- drift-check: skip`: under a section line for the whole
+    /// section, under a check line for that check.
     pub drift: bool,
+    /// `-- on-conflict: skip`: the check does what other sessions also do
+    /// (e.g. refresh a view); when it collides with them (serialization
+    /// failure, deadlock, lock timeout) it is skipped, with the reason, rather
+    /// than failed.
+    pub skip_on_conflict: bool,
+    /// Checks of earlier migrations this one replaces (`-- supersedes: 003
+    /// check name`): when both migrations are applied, the earlier check is
+    /// left out of verify and of the drift check.
+    pub supersedes: Vec<Superseded>,
     /// The statement.
     #[serde(skip)]
     pub sql: String,
+}
+
+/// A check of an earlier migration that a later one replaces.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Superseded {
+    /// The earlier migration's version.
+    pub version: u64,
+    /// The name of its check.
+    pub check: String,
 }
 
 /// The checks of one verify file, in file order.
@@ -66,6 +86,9 @@ struct Tags {
     report: bool,
     uses: Vec<String>,
     warning: bool,
+    drift_skip: bool,
+    skip_on_conflict: bool,
+    supersedes: Vec<Superseded>,
 }
 
 impl Suite {
@@ -86,7 +109,11 @@ impl Suite {
                     section = s.to_string();
                     drift = true;
                 } else if tagged(line, "drift-check:") == Some("skip") {
-                    drift = false;
+                    // Under a check line: that check; else: the section.
+                    match tags.name {
+                        Some(_) => tags.drift_skip = true,
+                        None => drift = false,
+                    }
                 } else {
                     read_tag(line, &mut tags);
                 }
@@ -102,9 +129,26 @@ impl Suite {
 
     /// The checks that belong to the drift check.
     pub fn drift_checks(&self) -> Suite {
+        self.only(|c| c.drift)
+    }
+
+    /// The suite of migration `version` without the checks that any of
+    /// `later` (suites of migrations applied after it) supersedes.
+    pub fn without_superseded(&self, version: u64, later: &[&Suite]) -> Suite {
+        let replaced = |c: &Check| {
+            later.iter().flat_map(|s| &s.checks).any(|l| {
+                l.supersedes
+                    .iter()
+                    .any(|s| s.version == version && s.check == c.name)
+            })
+        };
+        self.only(|c| !replaced(c))
+    }
+
+    fn only(&self, keep: impl Fn(&Check) -> bool) -> Suite {
         Suite {
             file: self.file.clone(),
-            checks: self.checks.iter().filter(|c| c.drift).cloned().collect(),
+            checks: self.checks.iter().filter(|c| keep(c)).cloned().collect(),
         }
     }
 }
@@ -124,6 +168,14 @@ fn read_tag(line: &str, tags: &mut Tags) {
             .collect();
     } else if tagged(line, "severity:") == Some("warning") {
         tags.warning = true;
+    } else if tagged(line, "on-conflict:") == Some("skip") {
+        tags.skip_on_conflict = true;
+    } else if let Some(rest) = tagged(line, "supersedes:") {
+        let (version, check) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+        if let Ok(version) = version.parse() {
+            let check = check.trim().to_string();
+            tags.supersedes.push(Superseded { version, check });
+        }
     }
 }
 
@@ -142,8 +194,10 @@ fn check(statement: &crate::split::Statement, tags: Tags, section: &str, drift: 
             .unwrap_or_else(|| format!("statement at line {}", statement.line)),
         line: statement.line,
         // Reports are information, never drift.
-        drift: drift && kind != CheckKind::Report,
+        drift: drift && !tags.drift_skip && kind != CheckKind::Report,
         kind,
+        skip_on_conflict: tags.skip_on_conflict,
+        supersedes: tags.supersedes,
         severity: if tags.warning {
             Severity::Warning
         } else {
@@ -187,6 +241,42 @@ mod tests {
         let drift_suite = suite.drift_checks();
         let drift: Vec<&str> = drift_suite.checks.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(drift, ["tables exist", "second"]);
+    }
+
+    #[test]
+    fn a_check_can_leave_the_drift_check_supersede_and_skip_on_conflict() {
+        let text = "-- section: 1 S\n-- check: a\nSELECT 1;\n\
+                    -- check: refresh\n-- drift-check: skip\n-- on-conflict: skip\nSELECT 2;\n\
+                    -- check: c\nSELECT 3;\n";
+        let script = Script::parse("v.verify.sql", text, ScriptKind::Verify).unwrap();
+        let suite = Suite::from_script(&script);
+        let drift_suite = suite.drift_checks();
+        let drift: Vec<&str> = drift_suite.checks.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            drift,
+            ["a", "c"],
+            "check-level skip leaves the rest of the section"
+        );
+        assert!(suite.checks[1].skip_on_conflict && !suite.checks[0].skip_on_conflict);
+        let later_text =
+            "-- check: new rule\n-- supersedes: 3 refresh\n-- supersedes: 3 c\nSELECT 4;\n";
+        let later = Script::parse("w.verify.sql", later_text, ScriptKind::Verify).unwrap();
+        let later = Suite::from_script(&later);
+        assert_eq!(
+            later.checks[0].supersedes[0],
+            Superseded {
+                version: 3,
+                check: "refresh".into()
+            }
+        );
+        let kept: Vec<String> = suite
+            .without_superseded(3, &[&later])
+            .checks
+            .into_iter()
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(kept, ["a"]);
+        assert_eq!(suite.without_superseded(2, &[&later]).checks.len(), 3);
     }
 
     #[test]
