@@ -360,3 +360,26 @@ async fn verify_tolerates_a_refresh_running_at_the_same_time() {
         out.stdout
     );
 }
+
+/// A refresh in progress (as `mantis refresh --every 1s` keeps one) does not
+/// make `up` see drift: the drift check no longer refreshes the views itself
+/// (it used to wait for the refresh's lock, then fail). `--dry-run` runs the
+/// drift check and stops before 004's own statements.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn up_is_not_refused_while_a_refresh_holds_the_views() {
+    let db = TestDb::seeded("up_beside_refresh", &small_spec(), 3).await;
+    let other = db.client().await;
+    other
+        .batch_execute(
+            "BEGIN; REFRESH MATERIALIZED VIEW CONCURRENTLY core.mv_inventory_valuation; \
+             REFRESH MATERIALIZED VIEW CONCURRENTLY core.mv_product_stock_summary; \
+             REFRESH MATERIALIZED VIEW CONCURRENTLY core.mv_low_stock_alerts",
+        )
+        .await
+        .unwrap();
+    let mut options = db.options();
+    options.options = Some("-c lock_timeout=2000".into());
+    let out = common::run_url(&options.to_url_with_password(), &["up", "--dry-run"]).expect_code(0);
+    assert!(out.stdout.contains("004"), "{}", out.stdout);
+    other.batch_execute("COMMIT").await.unwrap();
+}
