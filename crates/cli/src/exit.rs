@@ -45,7 +45,8 @@ impl ExitCode {
             | Error::Partial { .. }
             | Error::AlreadyManaged { .. }
             | Error::ForeignDatabase { .. }
-            | Error::Drift { .. } => ExitCode::Refused,
+            | Error::Drift { .. }
+            | Error::Conflicts { .. } => ExitCode::Refused,
             Error::MigrationFailed(_) => ExitCode::MigrationFailed,
             Error::UnknownProbeTable { .. } => ExitCode::Usage,
             Error::LockWaitTimeout { .. } | Error::LockLost { .. } => ExitCode::Lock,

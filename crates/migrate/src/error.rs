@@ -306,6 +306,23 @@ pub enum Error {
         /// One line per failed check: the check and what was found.
         findings: Vec<String>,
     },
+    /// Objects a pending migration creates already exist, and no applied
+    /// migration of the set created them: refused before any change.
+    #[error(
+        "refusing to run {version:03}_{name}: {} object(s) it creates already exist, made by someone else; \
+         mantis never adopts, replaces or drops what it did not create\n{}\n  \
+         nothing was changed; resolve each, then run up again (--no-drift-check skips this check)",
+        conflicts.len(),
+        conflicts.iter().map(|c| format!("  - {}\n    resolve: {}", c.found, c.resolve)).collect::<Vec<_>>().join("\n")
+    )]
+    Conflicts {
+        /// The migration's version.
+        version: u64,
+        /// Its name.
+        name: String,
+        /// What exists, and how to resolve it.
+        conflicts: Vec<crate::footprint::Conflict>,
+    },
     /// A migration statement failed.
     #[error("{0}")]
     MigrationFailed(Box<StatementFailure>),

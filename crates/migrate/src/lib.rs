@@ -29,6 +29,7 @@ pub mod connect;
 mod conninfo;
 pub mod error;
 pub mod event;
+pub mod footprint;
 pub mod history;
 pub mod ident;
 pub mod lock;

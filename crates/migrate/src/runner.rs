@@ -8,6 +8,7 @@ use tokio_postgres::Client;
 
 use crate::error::{Error, StatementFailure};
 use crate::event::{Event, EventSink};
+use crate::footprint;
 use crate::history::{self, DbState, Record};
 use crate::lock::{self, LockGuard};
 use crate::plan::{self, Direction, Plan, Step};
@@ -173,6 +174,7 @@ impl Migrator {
             self.options.allow_missing,
         )?;
         self.check_drift(session, &state, &plan).await?;
+        self.check_footprints(session, &state, &plan).await?;
         if dry_run {
             let version_after = plan.current;
             return Ok(RunReport {
@@ -338,6 +340,43 @@ impl Migrator {
                     version: migration.version,
                     file: suite.file,
                     findings: report.failures().map(|r| r.describe()).collect(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses, before anything changes, to run a migration up when an object
+    /// it creates already exists and is not one the set's applied migrations
+    /// created: mantis never adopts, replaces or (later, going down) drops
+    /// what it did not create. Skipped when resuming a half-done migration
+    /// (its own objects exist by definition) and with `--no-drift-check`.
+    async fn check_footprints(
+        &self,
+        session: &Session,
+        state: &DbState,
+        plan: &Plan,
+    ) -> Result<(), Error> {
+        if !self.options.check_drift || plan.direction != Direction::Up || state.progress.is_some()
+        {
+            return Ok(());
+        }
+        let ours: Vec<footprint::Object> = self
+            .set
+            .migrations()
+            .iter()
+            .filter(|m| state.applied(m.version).is_some())
+            .flat_map(|m| footprint::Footprint::of(&m.up).creates)
+            .collect();
+        for step in &plan.steps {
+            let mut footprint = footprint::Footprint::of(&step.script);
+            footprint.creates.retain(|o| !ours.contains(o));
+            let conflicts = footprint::conflicts(session.client(), &footprint).await?;
+            if !conflicts.is_empty() {
+                return Err(Error::Conflicts {
+                    version: step.version,
+                    name: step.name.clone(),
+                    conflicts,
                 });
             }
         }

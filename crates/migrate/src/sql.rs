@@ -142,3 +142,50 @@ pub(crate) const REHEARSE_WRITER_COLUMN: &str = "SELECT a.attname::text FROM pg_
      UNION ALL \
      SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = $1::text::regclass AND a.attnum = 1 \
      LIMIT 1";
+
+/// An existing relation by name, as `kind name` (an index with its definition).
+pub(crate) const FOOTPRINT_RELATION: &str = "\
+    SELECT CASE c.relkind WHEN 'r' THEN 'table ' WHEN 'p' THEN 'table ' WHEN 'v' THEN 'view ' \
+             WHEN 'm' THEN 'materialized view ' WHEN 'S' THEN 'sequence ' \
+             WHEN 'i' THEN 'index ' WHEN 'I' THEN 'index ' ELSE 'relation ' END \
+           || c.oid::regclass::text \
+           || CASE WHEN c.relkind IN ('i', 'I') THEN ' (' || pg_get_indexdef(c.oid) || ')' ELSE '' END \
+    FROM pg_class c WHERE c.oid = to_regclass($1)";
+
+/// An existing table's name as a safely quoted regclass.
+pub(crate) const FOOTPRINT_REGCLASS: &str =
+    "SELECT c::text FROM (SELECT to_regclass($1) AS c) s WHERE c IS NOT NULL";
+
+/// The type of an existing column of table $1 named $2.
+pub(crate) const FOOTPRINT_COLUMN: &str = "\
+    SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+    WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped";
+
+/// The definition of constraint $2 on table $1.
+pub(crate) const FOOTPRINT_CONSTRAINT: &str = "\
+    SELECT pg_get_constraintdef(k.oid) FROM pg_constraint k \
+    WHERE k.conrelid = to_regclass($1) AND k.conname = $2";
+
+/// Foreign keys of table $1 on exactly the columns $2 (any order).
+pub(crate) const FOOTPRINT_FOREIGN_KEYS_ON: &str = "\
+    SELECT k.conname::text FROM pg_constraint k \
+    WHERE k.conrelid = to_regclass($1) AND k.contype = 'f' \
+      AND (SELECT array_agg(a.attname::text ORDER BY a.attname::text) FROM pg_attribute a \
+           WHERE a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey)) \
+        = (SELECT array_agg(c ORDER BY c) FROM unnest($2::text[]) c) \
+    ORDER BY 1";
+
+/// The definition of trigger $2 on table $1.
+pub(crate) const FOOTPRINT_TRIGGER: &str = "\
+    SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t \
+    WHERE t.tgrelid = to_regclass($1) AND t.tgname = $2 AND NOT t.tgisinternal";
+
+/// A function named $2 in schema $1 (empty: the search path).
+pub(crate) const FOOTPRINT_FUNCTION: &str = "\
+    SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+    WHERE p.proname = $2 AND (n.nspname = $1 OR ($1 = '' AND n.nspname = ANY (current_schemas(false)))) \
+    ORDER BY 1 LIMIT 1";
+
+/// A type by name.
+pub(crate) const FOOTPRINT_TYPE: &str =
+    "SELECT t::text FROM (SELECT to_regtype($1) AS t) s WHERE t IS NOT NULL";

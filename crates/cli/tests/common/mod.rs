@@ -173,3 +173,31 @@ pub fn small_spec() -> mantis_testkit::Spec {
         ..mantis_testkit::Spec::default()
     }
 }
+
+/// Makes every later DDL statement of kind `tag` (e.g. `CREATE MATERIALIZED
+/// VIEW`) fail, with an event trigger: a way to stop a migration part-way
+/// that its footprint check cannot see coming. Undone by [`allow_ddl`].
+pub async fn refuse_ddl(db: &TestDb, tag: &str) {
+    let sql = format!(
+        "CREATE FUNCTION public.mantis_test_refuse() RETURNS event_trigger LANGUAGE plpgsql \
+         AS $$ BEGIN RAISE EXCEPTION 'test: % refused', tg_tag; END $$; \
+         CREATE EVENT TRIGGER mantis_test_refuse ON ddl_command_start \
+         WHEN TAG IN ('{tag}') EXECUTE FUNCTION public.mantis_test_refuse()"
+    );
+    db.client()
+        .await
+        .batch_execute(&sql)
+        .await
+        .expect("event trigger");
+}
+
+/// Undoes [`refuse_ddl`].
+pub async fn allow_ddl(db: &TestDb) {
+    db.client()
+        .await
+        .batch_execute(
+            "DROP EVENT TRIGGER mantis_test_refuse; DROP FUNCTION public.mantis_test_refuse()",
+        )
+        .await
+        .expect("drop event trigger");
+}

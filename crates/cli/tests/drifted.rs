@@ -1,0 +1,159 @@
+//! Migration 003 on drifted databases: an object 003 creates that already
+//! exists, made by someone else, is refused before anything changes, naming
+//! the object and how to resolve it. Nothing is adopted, replaced or lost.
+
+#![allow(clippy::unwrap_used)] // a panic is how a test reports failure
+
+mod common;
+
+use common::{fingerprint, run, small_spec};
+use mantis_testkit::TestDb;
+
+/// The tables of 001, whose rows a refused run must leave as they were.
+const TABLES_OF_001: &[&str] = &[
+    "core.users",
+    "core.suppliers",
+    "core.categories",
+    "core.products",
+    "core.supplier_products",
+    "core.warehouses",
+    "core.stock_on_hand",
+];
+
+/// (label, the drift, what the refusal must name)
+const CASES: &[(&str, &str, &str)] = &[
+    (
+        "total_value",
+        "ALTER TABLE core.stock_on_hand ADD COLUMN total_value numeric(14,2); \
+         UPDATE core.stock_on_hand SET total_value = quantity * 3",
+        "column core.stock_on_hand.total_value already exists (numeric(14,2), ",
+    ),
+    (
+        "total_value_in_a_view",
+        "ALTER TABLE core.stock_on_hand ADD COLUMN total_value numeric(14,2); \
+         UPDATE core.stock_on_hand SET total_value = quantity * 3; \
+         CREATE VIEW public.stock_worth AS SELECT sum(total_value) FROM core.stock_on_hand",
+        "column core.stock_on_hand.total_value already exists",
+    ),
+    (
+        "cost_price_in_cents",
+        "ALTER TABLE core.stock_on_hand ADD COLUMN cost_price numeric(12,2)",
+        "column core.stock_on_hand.cost_price already exists (numeric(12,2), 0 non-null values)",
+    ),
+    (
+        "foreign_key_under_another_name",
+        "ALTER TABLE core.stock_on_hand RENAME CONSTRAINT stock_on_hand_product_id_fkey TO fk_soh_product",
+        "a foreign key on core.stock_on_hand (product_id) already exists as fk_soh_product",
+    ),
+    (
+        "same_name_index_on_other_columns",
+        "CREATE INDEX products_brand_idx ON core.products (name)",
+        "index core.products_brand_idx (CREATE INDEX products_brand_idx ON core.products USING btree (name))",
+    ),
+    (
+        "hand_made_email_check",
+        "CREATE FUNCTION core.is_valid_email(value text) RETURNS boolean LANGUAGE sql \
+         AS $$ SELECT value LIKE '%@%' $$",
+        "function core.is_valid_email(text) already exists",
+    ),
+    (
+        "hand_made_updated_at_trigger",
+        "CREATE FUNCTION core.set_updated_at() RETURNS trigger LANGUAGE plpgsql \
+         AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$; \
+         CREATE TRIGGER legacy_updated_at BEFORE UPDATE ON core.products \
+         FOR EACH ROW EXECUTE FUNCTION core.set_updated_at()",
+        "function core.set_updated_at() already exists",
+    ),
+    (
+        "brand_table",
+        "CREATE TABLE core.brand (id serial PRIMARY KEY, name text); \
+         INSERT INTO core.brand (name) VALUES ('Acme')",
+        "table core.brand already exists",
+    ),
+    (
+        "stock_movement_table",
+        "CREATE TABLE core.stock_movement (id bigserial PRIMARY KEY, note text)",
+        "table core.stock_movement already exists",
+    ),
+    (
+        "movement_type_enum",
+        "CREATE TYPE core.movement_type AS ENUM ('IN', 'OUT')",
+        "type core.movement_type already exists",
+    ),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_pre_existing_object_is_refused_before_any_change() {
+    for (label, drift, expect) in CASES {
+        let db = TestDb::seeded(&format!("drifted_{label}"), &small_spec(), 1).await;
+        db.client().await.batch_execute(drift).await.unwrap();
+        let schema = fingerprint(&db).await;
+        let client = db.client().await;
+        let data = mantis_testkit::table_digests(&client, TABLES_OF_001).await;
+        let out = run(&db, &["up"]).expect_code(5);
+        assert!(
+            out.stderr
+                .contains("refusing to run 003_critical_schema_fixes")
+                && out.stderr.contains(expect)
+                && out.stderr.contains("resolve: "),
+            "{label}: expected {expect:?} in\n{}",
+            out.stderr
+        );
+        assert_eq!(
+            fingerprint(&db).await,
+            schema,
+            "{label}: the schema changed"
+        );
+        assert_eq!(
+            mantis_testkit::table_digests(&client, TABLES_OF_001).await,
+            data,
+            "{label}: data changed"
+        );
+        let json = run(&db, &["up", "--format", "json"]).expect_code(5).json();
+        assert_eq!(json["error"]["exit_code"], 5, "{label}");
+        // deploy refuses the same way, before its backup and before any change.
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("deploy.log");
+        run(
+            &db,
+            &["deploy", "--no-backup", "--log", log.to_str().unwrap()],
+        )
+        .expect_code(5);
+        assert_eq!(
+            fingerprint(&db).await,
+            schema,
+            "{label}: deploy changed the schema"
+        );
+    }
+}
+
+/// Resolved as the message says, the same database migrates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resolved_conflict_migrates_and_keeps_the_legacy_values() {
+    let db = TestDb::seeded("drifted_resolved", &small_spec(), 1).await;
+    let client = db.client().await;
+    client
+        .batch_execute(
+            "ALTER TABLE core.stock_on_hand ADD COLUMN total_value numeric(14,2); \
+             UPDATE core.stock_on_hand SET total_value = quantity * 3",
+        )
+        .await
+        .unwrap();
+    let legacy = "SELECT md5(string_agg(id::text || ':' || coalesce(total_value_legacy::text, '-'), ',' ORDER BY id)) \
+                  FROM core.stock_on_hand";
+    client
+        .batch_execute(
+            "ALTER TABLE core.stock_on_hand RENAME COLUMN total_value TO total_value_legacy",
+        )
+        .await
+        .unwrap();
+    let before: String = client.query_one(legacy, &[]).await.unwrap().get(0);
+    run(&db, &["up"]).expect_code(0);
+    run(&db, &["verify"]).expect_code(0);
+    run(&db, &["down", "--to", "1"]).expect_code(0);
+    let after: String = client.query_one(legacy, &[]).await.unwrap().get(0);
+    assert_eq!(
+        before, after,
+        "the legacy column and its values are untouched"
+    );
+}
