@@ -8,7 +8,8 @@
 -- 003 is applied again (docs/execution-guide.md). Backups are never dropped by
 -- mantis; drop one with DROP SCHEMA ... CASCADE once it is no longer needed.
 --
--- Data that 001 already had (products.brand_id included) is left as it is.
+-- Every value 001's tables held before 003 is given back: products.brand_id
+-- returns to its legacy value (see below); nothing else of 001 is changed.
 -- By hand: psql -v ON_ERROR_STOP=1 -1 -f THIS_FILE
 
 DO $$
@@ -75,6 +76,30 @@ BEGIN
 END
 $$;
 
+-- products.brand_id as it was before 003: the legacy value 003 recorded in
+-- product_brand_issue (pointing nowhere, as it did), else NULL. Links made by
+-- 003 or since are in the backup schema (product_brand). Without the issue
+-- table, 003 never got as far as touching brand_id. The foreign key goes
+-- first: the legacy values point nowhere.
+ALTER TABLE core.products DROP CONSTRAINT IF EXISTS fk_products_brand;
+DO $$
+BEGIN
+    IF to_regclass('core.product_brand_issue') IS NOT NULL THEN
+        UPDATE core.products p
+        SET brand_id = legacy.legacy_brand_id
+        FROM (SELECT DISTINCT ON (product_id) product_id, legacy_brand_id
+              FROM core.product_brand_issue
+              ORDER BY product_id, detected_at, legacy_brand_id) legacy
+        WHERE legacy.product_id = p.id
+          AND p.brand_id IS DISTINCT FROM legacy.legacy_brand_id;
+        UPDATE core.products p
+        SET brand_id = NULL
+        WHERE p.brand_id IS NOT NULL
+          AND NOT EXISTS (SELECT FROM core.product_brand_issue i WHERE i.product_id = p.id);
+    END IF;
+END
+$$;
+
 DROP FUNCTION IF EXISTS core.refresh_all_inventory_views();
 DROP MATERIALIZED VIEW IF EXISTS core.mv_low_stock_alerts;
 DROP MATERIALIZED VIEW IF EXISTS core.mv_product_stock_summary;
@@ -100,6 +125,7 @@ ALTER TABLE core.products DROP CONSTRAINT IF EXISTS fk_products_brand;
 ALTER TABLE core.products DROP CONSTRAINT IF EXISTS fk_products_category;
 ALTER TABLE core.stock_on_hand DROP CONSTRAINT IF EXISTS fk_stock_on_hand_product;
 ALTER TABLE core.stock_on_hand DROP CONSTRAINT IF EXISTS fk_stock_on_hand_warehouse;
+
 DO $$
 BEGIN
     -- Present unless 003 got as far as replacing them.
