@@ -1,5 +1,5 @@
 -- The ceiling: the same rows into a table of the same shape as
 -- core.stock_movement (same columns, defaults, indexes) without triggers.
-INSERT INTO bench_plain (product_id, warehouse_id, movement_type, quantity, unit_of_measure, unit_cost)
-SELECT m.product_id, m.warehouse_id, 'RECEIPT', m.quantity, 'EA', m.unit_cost
-FROM unnest($1::uuid[], $2::uuid[], $3::numeric[], $4::numeric[]) AS m(product_id, warehouse_id, quantity, unit_cost)
+INSERT INTO bench_plain (product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price)
+SELECT m.product_id, m.warehouse_id, 'RECEIPT', m.quantity, 'EA', m.cost_price
+FROM unnest($1::uuid[], $2::uuid[], $3::numeric[], $4::numeric[]) AS m(product_id, warehouse_id, quantity, cost_price)

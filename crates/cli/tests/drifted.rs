@@ -58,11 +58,11 @@ const CASES: &[(&str, &str, &str)] = &[
     ),
     (
         "hand_made_updated_at_trigger",
-        "CREATE FUNCTION core.set_updated_at() RETURNS trigger LANGUAGE plpgsql \
+        "CREATE FUNCTION core.update_brand_timestamp() RETURNS trigger LANGUAGE plpgsql \
          AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$; \
          CREATE TRIGGER legacy_updated_at BEFORE UPDATE ON core.products \
-         FOR EACH ROW EXECUTE FUNCTION core.set_updated_at()",
-        "function core.set_updated_at() already exists",
+         FOR EACH ROW EXECUTE FUNCTION core.update_brand_timestamp()",
+        "function core.update_brand_timestamp() already exists",
     ),
     (
         "brand_table",
@@ -165,7 +165,8 @@ const ISSUES: &str = "SELECT md5(coalesce(string_agg(t, '|' ORDER BY t), '')) FR
      UNION ALL SELECT supplier_id::text || field || value || reason FROM core.supplier_contact_issue) i";
 
 /// Which products 003 linked to which brand, by the brand's name.
-const LINKS: &str = "SELECT md5(string_agg(p.sku || '=' || coalesce(b.name, '-'), ',' ORDER BY p.sku)) \
+const LINKS: &str =
+    "SELECT md5(string_agg(p.sku || '=' || coalesce(b.name, '-'), ',' ORDER BY p.sku)) \
      FROM core.products p LEFT JOIN core.brand b ON b.id = p.brand_id";
 
 /// The data variants 003 must read and give back: legacy `products.brand_id`

@@ -410,7 +410,7 @@ async fn refresh_survives_a_failing_view_and_stops_cleanly_on_ctrl_c() {
     let db = books("cli_refresh").await;
     db.client()
         .await
-        .batch_execute("DROP INDEX core.mv_product_stock_summary_key")
+        .batch_execute("DROP INDEX core.idx_mv_product_stock_pk")
         .await
         .unwrap();
     let once = run(&db, &["refresh"]).expect_code(1);
@@ -490,7 +490,7 @@ async fn brands_and_supplier_contacts_are_kept_with_the_databases_rules() {
     .expect_code(0);
     let dup = run(&db, &["brand", "add", "mantis  own label"]).expect_code(5);
     assert!(
-        dup.stderr.contains("brand_name_key_idx") || dup.stderr.contains("already exists"),
+        dup.stderr.contains("idx_brand_name_unique") || dup.stderr.contains("already exists"),
         "{}",
         dup.stderr
     );

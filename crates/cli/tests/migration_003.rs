@@ -15,7 +15,7 @@ async fn data(db: &TestDb) -> Vec<(String, String)> {
 /// Life after 003: receipts, a shipment, a new brand, an edited brand, new
 /// contact details.
 const NEW_DATA: &str = "
-    INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, unit_cost, reference_type, reference_number)
+    INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, cost_price, reference_type, reference_number)
     SELECT product_id, warehouse_id, 'RECEIPT', 12.5, 41.123456, 'PURCHASE_ORDER', 'PO-1001'
     FROM core.stock_on_hand ORDER BY id LIMIT 20;
     INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, reference_type, reference_number)

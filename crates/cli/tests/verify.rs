@@ -78,9 +78,9 @@ async fn assert_names(label: &str, sql: &str, check: &str, detail: &str) {
 async fn a_dropped_index_is_named() {
     assert_names(
         "verify_index",
-        "DROP INDEX core.products_sku_lower_idx",
+        "DROP INDEX core.idx_products_sku_lower",
         "every index of 003 exists and is valid",
-        "missing_or_invalid_index=products_sku_lower_idx",
+        "missing_or_invalid_index=idx_products_sku_lower",
     )
     .await;
 }
@@ -89,9 +89,9 @@ async fn a_dropped_index_is_named() {
 async fn a_dropped_index_also_fails_the_query_plan_check() {
     assert_names(
         "verify_plan",
-        "DROP INDEX core.products_sku_lower_idx",
+        "DROP INDEX core.idx_products_sku_lower",
         "product search by SKU uses its case-insensitive index",
-        "expected=products_sku_lower_idx",
+        "expected=idx_products_sku_lower",
     )
     .await;
 }
@@ -100,9 +100,9 @@ async fn a_dropped_index_also_fails_the_query_plan_check() {
 async fn a_disabled_trigger_is_named() {
     assert_names(
         "verify_trigger",
-        "ALTER TABLE core.stock_movement DISABLE TRIGGER trg_stock_movement_apply",
+        "ALTER TABLE core.stock_movement DISABLE TRIGGER stock_movement_update_cost",
         "triggers exist and are enabled",
-        "stock_movement.trg_stock_movement_apply",
+        "stock_movement.stock_movement_update_cost",
     )
     .await;
 }
@@ -111,8 +111,8 @@ async fn a_disabled_trigger_is_named() {
 async fn a_changed_foreign_key_rule_is_named() {
     assert_names(
         "verify_fk",
-        "ALTER TABLE core.stock_on_hand DROP CONSTRAINT fk_stock_on_hand_product; \
-         ALTER TABLE core.stock_on_hand ADD CONSTRAINT fk_stock_on_hand_product \
+        "ALTER TABLE core.stock_on_hand DROP CONSTRAINT stock_on_hand_product_id_fkey; \
+         ALTER TABLE core.stock_on_hand ADD CONSTRAINT stock_on_hand_product_id_fkey \
          FOREIGN KEY (product_id) REFERENCES core.products (id) ON DELETE RESTRICT",
         "foreign keys have the ON DELETE rules of ADR-024",
         "foreign_key=core.stock_on_hand.product_id, referenced=core.products, expected_rule=c, found=r",
@@ -291,7 +291,7 @@ async fn verify_passes_on_a_migrated_database_without_data() {
 async fn plain_verify_checks_what_every_applied_migration_created() {
     let cases: &[(&str, &str, &str)] = &[
         ("DROP MATERIALIZED VIEW core.mv_inventory_valuation", "003 [7 Materialized views]", "mv_inventory_valuation"),
-        ("DROP INDEX core.products_sku_lower_idx", "003 [3 Indexes]", "products_sku_lower_idx"),
+        ("DROP INDEX core.idx_products_sku_lower", "003 [3 Indexes]", "idx_products_sku_lower"),
         ("ALTER TABLE core.stock_on_hand DROP CONSTRAINT stock_on_hand_product_id_warehouse_id_key", "001 [2 Constraints]", "is not unique"),
         ("DROP INDEX core.stock_movement_idempotency_key", "004 [1 Ledger schema]", "stock_movement_idempotency_key"),
     ];

@@ -1,7 +1,7 @@
 -- The movements of one product (optionally in one warehouse), in the order
 -- they were applied, with the running quantity and value per warehouse.
 SELECT m.id, w.code AS warehouse, m.movement_type::text AS movement_type, m.quantity,
-       m.unit_cost, m.value_delta,
+       m.cost_price, m.value_delta,
        sum(m.quantity) OVER running AS quantity_after,
        sum(m.value_delta) OVER running AS value_after,
        m.reference_number, m.notes, m.seq, m.created_at

@@ -1,8 +1,8 @@
 -- Low-stock alerts, worst first, from the alerts view. $1: severities to show.
-SELECT sku, product_name, warehouse_code, quantity, min_stock_level, shortfall, severity,
-       refreshed_at
+SELECT sku, name, warehouse_code, quantity, min_stock_level, units_below_min, severity,
+       last_refresh
 FROM core.mv_low_stock_alerts
 WHERE severity = ANY($1::text[])
 ORDER BY CASE severity WHEN 'OUT_OF_STOCK' THEN 0 WHEN 'CRITICAL' THEN 1 ELSE 2 END,
-         shortfall DESC, sku, warehouse_code
+         units_below_min DESC, sku, warehouse_code
 LIMIT $2

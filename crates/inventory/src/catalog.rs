@@ -68,7 +68,7 @@ pub async fn add_brand(
         .await
     {
         Ok(row) => Ok(row.get(0)),
-        Err(e) if e.as_db_error().and_then(|d| d.constraint()) == Some("brand_code_key") => {
+        Err(e) if e.as_db_error().and_then(|d| d.constraint()) == Some("idx_brand_code_unique") => {
             Err(CatalogError::Rejected {
                 message: format!("the brand code for {name:?} is taken by another brand"),
                 hint: Some("choose a code with --code".into()),

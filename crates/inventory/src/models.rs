@@ -276,8 +276,8 @@ model! {
         /// Unit of measure.
         unit_of_measure: String => "text",
         /// Unit cost in (given) or out (the average it left at).
-        unit_cost: Option<Decimal> => "numeric(20,6)",
-        /// quantity × unit_cost (generated).
+        cost_price: Option<Decimal> => "numeric(20,6)",
+        /// quantity × cost_price (generated).
         total_cost: Option<Decimal> => "numeric(38,10)",
         /// Source document kind.
         reference_type: Option<ReferenceType> => "core.reference_type",
@@ -288,7 +288,7 @@ model! {
         /// Free text.
         notes: Option<String> => "text",
         /// Extra facts (e.g. how a direct write was captured).
-        metadata: serde_json::Value => "jsonb",
+        metadata: Option<serde_json::Value> => "jsonb",
         /// Who posted it.
         created_by: Option<Uuid> => "uuid",
         /// When it was posted.
@@ -315,14 +315,24 @@ model! {
         code: String => "text",
         /// Description.
         description: Option<String> => "text",
+        /// Logo address.
+        logo_url: Option<String> => "text",
         /// Website.
         website: Option<String> => "text",
+        /// Country of origin.
+        country_of_origin: Option<String> => "text",
         /// Active.
         is_active: bool => "boolean",
+        /// Free-form attributes.
+        metadata: Option<serde_json::Value> => "jsonb",
         /// Created.
         created_at: DateTime<Utc> => "timestamp with time zone",
         /// Last changed.
         updated_at: DateTime<Utc> => "timestamp with time zone",
+        /// Created by (a user).
+        created_by: Option<Uuid> => "uuid",
+        /// Last changed by (a user).
+        updated_by: Option<Uuid> => "uuid",
     }
 }
 

@@ -309,7 +309,7 @@ async fn eight_connections_posting_at_once_end_where_a_serial_replay_ends() {
     let mut reference: HashMap<(Uuid, Uuid), Stock> = HashMap::new();
     for m in &movements {
         let given = if m.quantity > Decimal::ZERO {
-            m.unit_cost
+            m.cost_price
         } else {
             None
         };
@@ -320,7 +320,7 @@ async fn eight_connections_posting_at_once_end_where_a_serial_replay_ends() {
             .unwrap_or_else(|| panic!("{m:?} would be refused serially"));
         assert_eq!(
             (applied.unit_cost, applied.value_delta),
-            (m.unit_cost, m.value_delta),
+            (m.cost_price, m.value_delta),
             "{m:?}"
         );
     }
@@ -349,7 +349,7 @@ async fn eight_connections_posting_at_once_end_where_a_serial_replay_ends() {
                 &codes[&m.warehouse_id],
                 m.quantity,
             );
-            match m.unit_cost {
+            match m.cost_price {
                 Some(cost) if m.quantity > Decimal::ZERO => p.at(cost),
                 _ => p,
             }

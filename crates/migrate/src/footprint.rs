@@ -76,6 +76,16 @@ pub struct Footprint {
 }
 
 impl Footprint {
+    /// Whether the file drops constraint `name` of `table` by name: one it
+    /// replaces on purpose (e.g. to give a foreign key its ON DELETE rule
+    /// under the same name), so its existence is no conflict.
+    pub fn drops(&self, table: &str, name: &str) -> bool {
+        let (_, name) = split_name(name);
+        self.drops_constraints
+            .iter()
+            .any(|(t, n)| t == table && split_name(n).1 == name)
+    }
+
     /// Reads the footprint of an up file.
     pub fn of(script: &Script) -> Footprint {
         let mut footprint = Footprint::default();
@@ -423,14 +433,18 @@ async fn conflict(
             table,
             name,
             foreign_key,
-        } => match text(client, sql::FOOTPRINT_CONSTRAINT, &[table, name]).await? {
-            Some(def) => conflict_of(
-                format!("constraint {name} on {table} already exists ({def})"),
-                format!("rename or drop constraint {name} on {table}"),
-            ),
-            None if foreign_key.is_empty() => None,
-            None => same_columns_foreign_key(client, table, name, foreign_key, footprint).await?,
-        },
+        } => {
+            // One the file drops by name first is replaced on purpose.
+            let replaced = footprint.drops(table, name);
+            match text(client, sql::FOOTPRINT_CONSTRAINT, &[table, name]).await? {
+                Some(def) if !replaced => conflict_of(
+                    format!("constraint {name} on {table} already exists ({def})"),
+                    format!("rename or drop constraint {name} on {table}"),
+                ),
+                _ if foreign_key.is_empty() => None,
+                _ => same_columns_foreign_key(client, table, name, foreign_key, footprint).await?,
+            }
+        }
         Object::Trigger { table, name } => text(client, sql::FOOTPRINT_TRIGGER, &[table, name])
             .await?
             .and_then(|def| {
@@ -487,13 +501,7 @@ async fn same_columns_foreign_key(
 ) -> Result<Option<Conflict>, tokio_postgres::Error> {
     let columns: Vec<String> = columns.iter().map(|c| split_name(c).1).collect();
     let existing = texts(client, sql::FOOTPRINT_FOREIGN_KEYS_ON, &[&table, &columns]).await?;
-    let dropped = |other: &String| {
-        footprint
-            .drops_constraints
-            .iter()
-            .any(|(t, n)| t == table && split_name(n).1 == *other)
-    };
-    Ok(existing.into_iter().find(|other| !dropped(other)).and_then(|other| {
+    Ok(existing.into_iter().find(|other| !footprint.drops(table, other)).and_then(|other| {
         conflict_of(
             format!(
                 "a foreign key on {table} ({}) already exists as {other}; the migration adds its own, {name}, \

@@ -32,12 +32,13 @@ BEGIN
     -- some of 003's objects may be there (mantis deploy rolls those back too).
     FOR copy IN SELECT * FROM (VALUES
         ('brand',
-         'SELECT id, name, code, description, website, is_active, created_at, updated_at FROM core.brand'),
+         'SELECT id, name, code, description, logo_url, website, country_of_origin, is_active, metadata,
+                 created_at, updated_at, created_by, updated_by FROM core.brand'),
         ('product_brand',
          'SELECT id AS product_id, brand_id FROM core.products WHERE brand_id IS NOT NULL'),
         ('stock_movement',
          'SELECT id, product_id, warehouse_id, movement_type::text AS movement_type, quantity, unit_of_measure,
-                 unit_cost, reference_type::text AS reference_type, reference_id, reference_number, notes,
+                 cost_price, reference_type::text AS reference_type, reference_id, reference_number, notes,
                  metadata, created_by, created_at FROM core.stock_movement'),
         ('stock_cost',
          'SELECT id, product_id, warehouse_id, cost_price, cost_method::text AS cost_method, cost_source,
@@ -81,7 +82,7 @@ $$;
 -- 003 or since are in the backup schema (product_brand). Without the issue
 -- table, 003 never got as far as touching brand_id. The foreign key goes
 -- first: the legacy values point nowhere.
-ALTER TABLE core.products DROP CONSTRAINT IF EXISTS fk_products_brand;
+ALTER TABLE core.products DROP CONSTRAINT IF EXISTS products_brand_id_fkey;
 DO $$
 BEGIN
     IF to_regclass('core.product_brand_issue') IS NOT NULL THEN
@@ -106,44 +107,45 @@ DROP MATERIALIZED VIEW IF EXISTS core.mv_product_stock_summary;
 DROP MATERIALIZED VIEW IF EXISTS core.mv_inventory_valuation;
 
 DROP TABLE IF EXISTS core.stock_movement;
-DROP FUNCTION IF EXISTS core.apply_stock_movement();
+DROP FUNCTION IF EXISTS core.update_stock_cost_on_movement();
 DROP TABLE IF EXISTS core.supplier_contact_issue;
 DROP TABLE IF EXISTS core.product_brand_issue;
 
 DROP INDEX IF EXISTS core.products_brand_idx;
 DROP INDEX IF EXISTS core.products_category_idx;
-DROP INDEX IF EXISTS core.products_active_name_lower_idx;
-DROP INDEX IF EXISTS core.products_sku_lower_idx;
-DROP INDEX IF EXISTS core.products_search_fts_idx;
-DROP INDEX IF EXISTS core.stock_on_hand_valuation_idx;
+DROP INDEX IF EXISTS core.idx_products_active;
+DROP INDEX IF EXISTS core.idx_products_name_lower;
+DROP INDEX IF EXISTS core.idx_products_sku_lower;
+DROP INDEX IF EXISTS core.idx_products_search;
+DROP INDEX IF EXISTS core.idx_stock_on_hand_valuation;
+DROP INDEX IF EXISTS core.idx_stock_on_hand_active;
 DROP INDEX IF EXISTS core.stock_on_hand_out_of_stock_idx;
 DROP INDEX IF EXISTS core.supplier_products_preferred_idx;
-DROP INDEX IF EXISTS core.suppliers_active_name_lower_idx;
+DROP INDEX IF EXISTS core.idx_suppliers_active;
+DROP INDEX IF EXISTS core.idx_suppliers_name_lower;
+DROP INDEX IF EXISTS core.idx_suppliers_email;
+DROP INDEX IF EXISTS core.idx_suppliers_phone;
+DROP INDEX IF EXISTS core.idx_suppliers_search;
 
--- Back to the plain foreign keys of migration 001, under their 001 names.
-ALTER TABLE core.products DROP CONSTRAINT IF EXISTS fk_products_brand;
-ALTER TABLE core.products DROP CONSTRAINT IF EXISTS fk_products_category;
-ALTER TABLE core.stock_on_hand DROP CONSTRAINT IF EXISTS fk_stock_on_hand_product;
-ALTER TABLE core.stock_on_hand DROP CONSTRAINT IF EXISTS fk_stock_on_hand_warehouse;
-
+-- Back to the plain foreign keys of migration 001 (same names, no ON DELETE
+-- rule); products.brand_id had none.
 DO $$
+DECLARE
+    fk record;
 BEGIN
-    -- Present unless 003 got as far as replacing them.
-    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'products_category_id_fkey'
-                   AND conrelid = 'core.products'::regclass) THEN
-        ALTER TABLE core.products
-            ADD CONSTRAINT products_category_id_fkey FOREIGN KEY (category_id) REFERENCES core.categories (id);
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_on_hand_product_id_fkey'
-                   AND conrelid = 'core.stock_on_hand'::regclass) THEN
-        ALTER TABLE core.stock_on_hand
-            ADD CONSTRAINT stock_on_hand_product_id_fkey FOREIGN KEY (product_id) REFERENCES core.products (id);
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_on_hand_warehouse_id_fkey'
-                   AND conrelid = 'core.stock_on_hand'::regclass) THEN
-        ALTER TABLE core.stock_on_hand
-            ADD CONSTRAINT stock_on_hand_warehouse_id_fkey FOREIGN KEY (warehouse_id) REFERENCES core.warehouses (id);
-    END IF;
+    FOR fk IN SELECT * FROM (VALUES
+        ('core.products', 'products_category_id_fkey', 'category_id', 'core.categories'),
+        ('core.stock_on_hand', 'stock_on_hand_product_id_fkey', 'product_id', 'core.products'),
+        ('core.stock_on_hand', 'stock_on_hand_warehouse_id_fkey', 'warehouse_id', 'core.warehouses')
+    ) AS t(tbl, name, col, ref)
+    LOOP
+        CONTINUE WHEN EXISTS (SELECT FROM pg_constraint
+                              WHERE conrelid = fk.tbl::regclass AND conname = fk.name
+                                AND confdeltype = 'a' AND convalidated);
+        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk.tbl, fk.name);
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (%I) REFERENCES %s (id)',
+                       fk.tbl, fk.name, fk.col, fk.ref);
+    END LOOP;
 END
 $$;
 
@@ -163,7 +165,8 @@ ALTER TABLE core.suppliers
     DROP COLUMN IF EXISTS payment_terms;
 
 DROP TABLE IF EXISTS core.brand;
-DROP FUNCTION IF EXISTS core.set_updated_at();
+DROP FUNCTION IF EXISTS core.update_brand_timestamp();
+DROP FUNCTION IF EXISTS core.brand_default_code();
 DROP FUNCTION IF EXISTS core.is_valid_email(text);
 DROP FUNCTION IF EXISTS core.is_valid_phone(text);
 DROP FUNCTION IF EXISTS core.is_valid_website(text);

@@ -73,7 +73,7 @@ CREATE OR REPLACE FUNCTION core.is_valid_website(value text) RETURNS boolean
     AS $$ SELECT length(value) <= 2048
        AND value ~* '^(https?://)?([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}(:[0-9]{1,5})?(/[^[:space:]]*)?$' $$;
 
-CREATE OR REPLACE FUNCTION core.set_updated_at() RETURNS trigger
+CREATE OR REPLACE FUNCTION core.update_brand_timestamp() RETURNS trigger
     LANGUAGE plpgsql AS
 $$
 BEGIN
@@ -82,26 +82,57 @@ BEGIN
 END
 $$;
 
+-- A brand inserted without a code (as the seed's design allows) gets the one
+-- 003's rule derives from its name, made unique with _2, _3, ...
+CREATE OR REPLACE FUNCTION core.brand_default_code() RETURNS trigger
+    LANGUAGE plpgsql AS
+$$
+DECLARE
+    base text;
+    n    int := 1;
+BEGIN
+    IF NEW.code IS NULL THEN
+        base := core.brand_code_base(NEW.name);
+        NEW.code := base;
+        WHILE EXISTS (SELECT FROM core.brand b WHERE b.code = NEW.code) LOOP
+            n := n + 1;
+            NEW.code := base || '_' || n;
+        END LOOP;
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+-- The seed's columns and names (docs/seed-compatibility.md), with wider types.
 CREATE TABLE IF NOT EXISTS core.brand (
-    id          uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
-    name        text        NOT NULL CONSTRAINT brand_name_not_blank CHECK (btrim(name) <> ''),
-    code        text        NOT NULL CONSTRAINT brand_code_format CHECK (code ~ '^[A-Z0-9_]{1,40}$')
-                            CONSTRAINT brand_code_key UNIQUE,
-    description text,
-    website     text        CONSTRAINT brand_website_format CHECK (core.is_valid_website(website)),
-    is_active   boolean     NOT NULL DEFAULT true,
-    created_at  timestamptz NOT NULL DEFAULT now(),
-    updated_at  timestamptz NOT NULL DEFAULT now()
+    id                uuid        CONSTRAINT brand_pkey PRIMARY KEY DEFAULT gen_random_uuid(),
+    name              text        NOT NULL CONSTRAINT brand_name_not_blank CHECK (btrim(name) <> ''),
+    code              text        NOT NULL CONSTRAINT brand_code_format CHECK (code ~ '^[A-Z0-9][A-Z0-9_-]{0,49}$'),
+    description       text,
+    logo_url          text,
+    website           text        CONSTRAINT brand_website_format CHECK (core.is_valid_website(website)),
+    country_of_origin text,
+    is_active         boolean     NOT NULL DEFAULT true,
+    metadata          jsonb       DEFAULT '{}'::jsonb,
+    created_at        timestamptz NOT NULL DEFAULT now(),
+    updated_at        timestamptz NOT NULL DEFAULT now(),
+    created_by        uuid        CONSTRAINT brand_created_by_fkey REFERENCES core.users (id) ON DELETE SET NULL,
+    updated_by        uuid        CONSTRAINT brand_updated_by_fkey REFERENCES core.users (id) ON DELETE SET NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS brand_name_key_idx ON core.brand (core.brand_key(name));
-CREATE INDEX IF NOT EXISTS brand_active_name_idx ON core.brand (name) WHERE is_active;
+CREATE UNIQUE INDEX IF NOT EXISTS idx_brand_code_unique ON core.brand (code) WHERE code IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS idx_brand_name_unique ON core.brand (core.brand_key(name));
+CREATE INDEX IF NOT EXISTS idx_brand_active ON core.brand (name) WHERE is_active;
+CREATE INDEX IF NOT EXISTS idx_brand_metadata ON core.brand USING gin (metadata);
 
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'trg_brand_updated_at' AND tgrelid = 'core.brand'::regclass) THEN
-        CREATE TRIGGER trg_brand_updated_at
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'brand_update_timestamp' AND tgrelid = 'core.brand'::regclass) THEN
+        CREATE TRIGGER brand_update_timestamp
             BEFORE UPDATE ON core.brand
-            FOR EACH ROW EXECUTE FUNCTION core.set_updated_at();
+            FOR EACH ROW EXECUTE FUNCTION core.update_brand_timestamp();
+        CREATE TRIGGER brand_default_code
+            BEFORE INSERT ON core.brand
+            FOR EACH ROW EXECUTE FUNCTION core.brand_default_code();
     END IF;
 END
 $$;
@@ -117,13 +148,13 @@ CREATE TABLE IF NOT EXISTS core.stock_movement (
     movement_type    core.movement_type  NOT NULL,
     quantity         numeric(18,4)       NOT NULL CONSTRAINT stock_movement_quantity_not_zero CHECK (quantity <> 0),
     unit_of_measure  text                NOT NULL DEFAULT 'EA',
-    unit_cost        numeric(20,6)       CONSTRAINT stock_movement_unit_cost_not_negative CHECK (unit_cost >= 0),
-    total_cost       numeric(38,10)      GENERATED ALWAYS AS (quantity * unit_cost) STORED,
+    cost_price       numeric(20,6)       CONSTRAINT stock_movement_cost_positive CHECK (cost_price IS NULL OR cost_price >= 0),
+    total_cost       numeric(38,10)      GENERATED ALWAYS AS (quantity * cost_price) STORED,
     reference_type   core.reference_type,
     reference_id     uuid,
     reference_number text,
     notes            text,
-    metadata         jsonb               NOT NULL DEFAULT '{}'::jsonb,
+    metadata         jsonb               DEFAULT '{}'::jsonb,
     created_by       uuid,
     created_at       timestamptz         NOT NULL DEFAULT now(),
     CONSTRAINT stock_movement_reference_has_type
@@ -182,18 +213,18 @@ ALTER TABLE core.suppliers
 
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_on_hand_cost_price_not_negative'
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_on_hand_cost_positive'
                    AND conrelid = 'core.stock_on_hand'::regclass) THEN
         ALTER TABLE core.stock_on_hand
-            ADD CONSTRAINT stock_on_hand_cost_price_not_negative CHECK (cost_price >= 0) NOT VALID,
+            ADD CONSTRAINT stock_on_hand_cost_positive CHECK (cost_price IS NULL OR cost_price >= 0) NOT VALID,
             ADD CONSTRAINT stock_on_hand_cost_source_known
                 CHECK (cost_source IN ('PREFERRED_SUPPLIER', 'SUPPLIER_PRICE', 'MOVEMENT', 'MANUAL')) NOT VALID;
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'suppliers_contact_email_format'
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'suppliers_email_format'
                    AND conrelid = 'core.suppliers'::regclass) THEN
         ALTER TABLE core.suppliers
-            ADD CONSTRAINT suppliers_contact_email_format CHECK (core.is_valid_email(contact_email)) NOT VALID,
-            ADD CONSTRAINT suppliers_contact_phone_format CHECK (core.is_valid_phone(contact_phone)) NOT VALID,
+            ADD CONSTRAINT suppliers_email_format CHECK (core.is_valid_email(contact_email)) NOT VALID,
+            ADD CONSTRAINT suppliers_phone_format CHECK (core.is_valid_phone(contact_phone)) NOT VALID,
             ADD CONSTRAINT suppliers_website_format CHECK (core.is_valid_website(website)) NOT VALID;
     END IF;
 END
@@ -367,7 +398,7 @@ SET LOCAL mantis.ledger_replay = 'on';
 LOCK TABLE core.stock_on_hand IN SHARE MODE;
 
 INSERT INTO core.stock_movement
-    (product_id, warehouse_id, movement_type, quantity, unit_of_measure, unit_cost,
+    (product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price,
      reference_type, reference_number, notes)
 SELECT s.product_id, s.warehouse_id, 'ADJUSTMENT', s.quantity, p.unit_of_measure, s.cost_price,
        'SYSTEM_ADJUSTMENT', 'OPENING-BALANCE', 'Opening balance written by migration 003'
@@ -389,14 +420,14 @@ BEGIN
                    AND conrelid = 'core.stock_movement'::regclass) THEN
         ALTER TABLE core.stock_movement ADD CONSTRAINT stock_movement_pkey PRIMARY KEY (id);
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'fk_stock_movement_product'
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_movement_product_id_fkey'
                    AND conrelid = 'core.stock_movement'::regclass) THEN
         ALTER TABLE core.stock_movement
-            ADD CONSTRAINT fk_stock_movement_product
+            ADD CONSTRAINT stock_movement_product_id_fkey
                 FOREIGN KEY (product_id) REFERENCES core.products (id) ON DELETE CASCADE NOT VALID,
-            ADD CONSTRAINT fk_stock_movement_warehouse
+            ADD CONSTRAINT stock_movement_warehouse_id_fkey
                 FOREIGN KEY (warehouse_id) REFERENCES core.warehouses (id) ON DELETE CASCADE NOT VALID,
-            ADD CONSTRAINT fk_stock_movement_created_by
+            ADD CONSTRAINT stock_movement_created_by_fkey
                 FOREIGN KEY (created_by) REFERENCES core.users (id) ON DELETE SET NULL NOT VALID;
     END IF;
 END
@@ -440,7 +471,7 @@ UPDATE core.stock_on_hand
 SET total_value = quantity * cost_price
 WHERE total_value IS DISTINCT FROM quantity * cost_price;
 
-CREATE OR REPLACE FUNCTION core.apply_stock_movement() RETURNS trigger
+CREATE OR REPLACE FUNCTION core.update_stock_cost_on_movement() RETURNS trigger
     LANGUAGE plpgsql AS
 $$
 DECLARE
@@ -463,17 +494,17 @@ BEGIN
     END IF;
 
     IF NEW.quantity > 0 THEN
-        NEW.unit_cost := coalesce(NEW.unit_cost, stock.cost_price);
+        NEW.cost_price := coalesce(NEW.cost_price, stock.cost_price);
         IF stock.quantity <= 0 OR stock.cost_price IS NULL THEN
-            new_cost := NEW.unit_cost;
-        ELSIF NEW.unit_cost IS NULL THEN
+            new_cost := NEW.cost_price;
+        ELSIF NEW.cost_price IS NULL THEN
             new_cost := stock.cost_price;
         ELSE
-            new_cost := round((stock.quantity * stock.cost_price + NEW.quantity * NEW.unit_cost)
+            new_cost := round((stock.quantity * stock.cost_price + NEW.quantity * NEW.cost_price)
                               / (stock.quantity + NEW.quantity), 6);
         END IF;
     ELSE
-        NEW.unit_cost := stock.cost_price;
+        NEW.cost_price := stock.cost_price;
         new_cost := stock.cost_price;
     END IF;
 
@@ -490,10 +521,10 @@ $$;
 
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'trg_stock_movement_apply' AND tgrelid = 'core.stock_movement'::regclass) THEN
-        CREATE TRIGGER trg_stock_movement_apply
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'stock_movement_update_cost' AND tgrelid = 'core.stock_movement'::regclass) THEN
+        CREATE TRIGGER stock_movement_update_cost
             BEFORE INSERT ON core.stock_movement
-            FOR EACH ROW EXECUTE FUNCTION core.apply_stock_movement();
+            FOR EACH ROW EXECUTE FUNCTION core.update_stock_cost_on_movement();
     END IF;
 END
 $$;
@@ -501,89 +532,114 @@ $$;
 COMMIT;
 
 ------------------------------------------------------------------------------
--- Phase 5: referential rules (ADR-024). New foreign keys are added NOT VALID
--- (a brief lock, no scan), the old ones dropped, then each is validated on its
--- own under SHARE UPDATE EXCLUSIVE, which blocks neither reads nor writes.
+-- Phase 5: referential rules (ADR-024), under the names PostgreSQL gives a
+-- foreign key by default (the seed's names). 001's plain keys are replaced in
+-- one transaction by keys of the same name with their ON DELETE rule, added
+-- NOT VALID (a brief lock, no scan); each is then validated on its own under
+-- SHARE UPDATE EXCLUSIVE, which blocks neither reads nor writes. A key that
+-- already has its rule is left as it is, so a re-run changes nothing.
 ------------------------------------------------------------------------------
 BEGIN;
 
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'fk_products_brand'
-                   AND conrelid = 'core.products'::regclass) THEN
-        ALTER TABLE core.products ADD CONSTRAINT fk_products_brand
-            FOREIGN KEY (brand_id) REFERENCES core.brand (id) ON DELETE SET NULL NOT VALID;
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'products_brand_id_fkey'
+                   AND conrelid = 'core.products'::regclass AND confdeltype = 'n') THEN
+        ALTER TABLE core.products
+            DROP CONSTRAINT IF EXISTS products_brand_id_fkey,
+            ADD CONSTRAINT products_brand_id_fkey
+                FOREIGN KEY (brand_id) REFERENCES core.brand (id) ON DELETE SET NULL NOT VALID;
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'fk_products_category'
-                   AND conrelid = 'core.products'::regclass) THEN
-        ALTER TABLE core.products ADD CONSTRAINT fk_products_category
-            FOREIGN KEY (category_id) REFERENCES core.categories (id) ON DELETE SET NULL NOT VALID;
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'products_category_id_fkey'
+                   AND conrelid = 'core.products'::regclass AND confdeltype = 'n') THEN
+        ALTER TABLE core.products
+            DROP CONSTRAINT IF EXISTS products_category_id_fkey,
+            ADD CONSTRAINT products_category_id_fkey
+                FOREIGN KEY (category_id) REFERENCES core.categories (id) ON DELETE SET NULL NOT VALID;
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'fk_stock_on_hand_product'
-                   AND conrelid = 'core.stock_on_hand'::regclass) THEN
-        ALTER TABLE core.stock_on_hand ADD CONSTRAINT fk_stock_on_hand_product
-            FOREIGN KEY (product_id) REFERENCES core.products (id) ON DELETE CASCADE NOT VALID;
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_on_hand_product_id_fkey'
+                   AND conrelid = 'core.stock_on_hand'::regclass AND confdeltype = 'c') THEN
+        ALTER TABLE core.stock_on_hand
+            DROP CONSTRAINT IF EXISTS stock_on_hand_product_id_fkey,
+            ADD CONSTRAINT stock_on_hand_product_id_fkey
+                FOREIGN KEY (product_id) REFERENCES core.products (id) ON DELETE CASCADE NOT VALID;
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'fk_stock_on_hand_warehouse'
-                   AND conrelid = 'core.stock_on_hand'::regclass) THEN
-        ALTER TABLE core.stock_on_hand ADD CONSTRAINT fk_stock_on_hand_warehouse
-            FOREIGN KEY (warehouse_id) REFERENCES core.warehouses (id) ON DELETE RESTRICT NOT VALID;
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_on_hand_warehouse_id_fkey'
+                   AND conrelid = 'core.stock_on_hand'::regclass AND confdeltype = 'r') THEN
+        ALTER TABLE core.stock_on_hand
+            DROP CONSTRAINT IF EXISTS stock_on_hand_warehouse_id_fkey,
+            ADD CONSTRAINT stock_on_hand_warehouse_id_fkey
+                FOREIGN KEY (warehouse_id) REFERENCES core.warehouses (id) ON DELETE RESTRICT NOT VALID;
     END IF;
 END
 $$;
 
-ALTER TABLE core.products DROP CONSTRAINT IF EXISTS products_category_id_fkey;
-ALTER TABLE core.stock_on_hand DROP CONSTRAINT IF EXISTS stock_on_hand_product_id_fkey;
-ALTER TABLE core.stock_on_hand DROP CONSTRAINT IF EXISTS stock_on_hand_warehouse_id_fkey;
-
 COMMIT;
 
-ALTER TABLE core.products VALIDATE CONSTRAINT fk_products_brand;
-ALTER TABLE core.products VALIDATE CONSTRAINT fk_products_category;
-ALTER TABLE core.stock_on_hand VALIDATE CONSTRAINT fk_stock_on_hand_product;
-ALTER TABLE core.stock_on_hand VALIDATE CONSTRAINT fk_stock_on_hand_warehouse;
-ALTER TABLE core.stock_movement VALIDATE CONSTRAINT fk_stock_movement_product;
-ALTER TABLE core.stock_movement VALIDATE CONSTRAINT fk_stock_movement_warehouse;
-ALTER TABLE core.stock_movement VALIDATE CONSTRAINT fk_stock_movement_created_by;
-ALTER TABLE core.stock_on_hand VALIDATE CONSTRAINT stock_on_hand_cost_price_not_negative;
+ALTER TABLE core.products VALIDATE CONSTRAINT products_brand_id_fkey;
+ALTER TABLE core.products VALIDATE CONSTRAINT products_category_id_fkey;
+ALTER TABLE core.stock_on_hand VALIDATE CONSTRAINT stock_on_hand_product_id_fkey;
+ALTER TABLE core.stock_on_hand VALIDATE CONSTRAINT stock_on_hand_warehouse_id_fkey;
+ALTER TABLE core.stock_movement VALIDATE CONSTRAINT stock_movement_product_id_fkey;
+ALTER TABLE core.stock_movement VALIDATE CONSTRAINT stock_movement_warehouse_id_fkey;
+ALTER TABLE core.stock_movement VALIDATE CONSTRAINT stock_movement_created_by_fkey;
+ALTER TABLE core.stock_on_hand VALIDATE CONSTRAINT stock_on_hand_cost_positive;
 ALTER TABLE core.stock_on_hand VALIDATE CONSTRAINT stock_on_hand_cost_source_known;
-ALTER TABLE core.suppliers VALIDATE CONSTRAINT suppliers_contact_email_format;
-ALTER TABLE core.suppliers VALIDATE CONSTRAINT suppliers_contact_phone_format;
+ALTER TABLE core.suppliers VALIDATE CONSTRAINT suppliers_email_format;
+ALTER TABLE core.suppliers VALIDATE CONSTRAINT suppliers_phone_format;
 ALTER TABLE core.suppliers VALIDATE CONSTRAINT suppliers_website_format;
 
 ------------------------------------------------------------------------------
 -- Phase 6: lookup indexes (ADR-025), built CONCURRENTLY: neither
 -- reads nor writes wait. Predicates use only immutable expressions.
 ------------------------------------------------------------------------------
-CREATE INDEX CONCURRENTLY IF NOT EXISTS stock_movement_product_warehouse_time_idx
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_movement_product_time
     ON core.stock_movement (product_id, warehouse_id, created_at);
-CREATE INDEX CONCURRENTLY IF NOT EXISTS stock_movement_warehouse_time_idx
-    ON core.stock_movement (warehouse_id, created_at);
-CREATE INDEX CONCURRENTLY IF NOT EXISTS stock_movement_reference_idx
-    ON core.stock_movement (reference_type, reference_id) WHERE reference_id IS NOT NULL;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_movement_warehouse_time
+    ON core.stock_movement (warehouse_id, created_at DESC);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_movement_reference
+    ON core.stock_movement (reference_type, reference_id);
 CREATE INDEX CONCURRENTLY IF NOT EXISTS stock_movement_type_time_idx
     ON core.stock_movement (movement_type, created_at);
-CREATE INDEX CONCURRENTLY IF NOT EXISTS stock_movement_time_brin
+-- The newest movements first (a feed); and time ranges ("recent") by block.
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_movement_created_at
+    ON core.stock_movement (created_at DESC);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_movement_recent
     ON core.stock_movement USING brin (created_at);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_movement_metadata
+    ON core.stock_movement USING gin (metadata);
 CREATE INDEX CONCURRENTLY IF NOT EXISTS products_brand_idx
     ON core.products (brand_id) WHERE brand_id IS NOT NULL;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS products_category_idx
     ON core.products (category_id);
-CREATE INDEX CONCURRENTLY IF NOT EXISTS products_active_name_lower_idx
-    ON core.products (lower(name) text_pattern_ops) WHERE is_active;
-CREATE INDEX CONCURRENTLY IF NOT EXISTS products_sku_lower_idx
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_products_active
+    ON core.products (id, name, sku) WHERE is_active = true;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_products_name_lower
+    ON core.products (lower(name) text_pattern_ops);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_products_sku_lower
     ON core.products (lower(sku) text_pattern_ops);
-CREATE INDEX CONCURRENTLY IF NOT EXISTS products_search_fts_idx
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_products_search
     ON core.products USING gin (to_tsvector('simple'::regconfig,
         coalesce(name, '') || ' ' || sku || ' ' || coalesce(description, '')));
-CREATE INDEX CONCURRENTLY IF NOT EXISTS stock_on_hand_valuation_idx
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_on_hand_valuation
     ON core.stock_on_hand (warehouse_id) INCLUDE (product_id, quantity, cost_price, total_value);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_on_hand_active
+    ON core.stock_on_hand (product_id, warehouse_id) WHERE quantity > 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS stock_on_hand_out_of_stock_idx
     ON core.stock_on_hand (warehouse_id, product_id) WHERE quantity <= 0;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS supplier_products_preferred_idx
     ON core.supplier_products (product_id) INCLUDE (cost_price, currency) WHERE is_preferred;
-CREATE INDEX CONCURRENTLY IF NOT EXISTS suppliers_active_name_lower_idx
-    ON core.suppliers (lower(name)) WHERE is_active;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_suppliers_active
+    ON core.suppliers (id, name) WHERE is_active = true;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_suppliers_name_lower
+    ON core.suppliers (lower(name));
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_suppliers_email
+    ON core.suppliers (contact_email) WHERE contact_email IS NOT NULL;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_suppliers_phone
+    ON core.suppliers (contact_phone) WHERE contact_phone IS NOT NULL;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_suppliers_search
+    ON core.suppliers USING gin (to_tsvector('english'::regconfig,
+        coalesce(name, '') || ' ' || coalesce(description, '')));
 
 ------------------------------------------------------------------------------
 -- Phase 7: materialized views (ADR-025), each with the unique index that
@@ -595,16 +651,19 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS core.mv_inventory_valuation AS
 SELECT w.id                                                        AS warehouse_id,
        w.code                                                      AS warehouse_code,
        w.name                                                      AS warehouse_name,
-       count(s.id) FILTER (WHERE s.quantity > 0)                   AS products_in_stock,
-       coalesce(sum(s.quantity), 0)                                AS total_quantity,
+       count(s.id) FILTER (WHERE s.quantity > 0)                   AS product_count,
+       coalesce(sum(s.quantity), 0)                                AS total_units,
        coalesce(sum(s.total_value), 0)                             AS total_value,
+       round(sum(s.total_value) FILTER (WHERE s.quantity > 0)
+             / nullif(sum(s.quantity) FILTER (WHERE s.quantity > 0 AND s.cost_price IS NOT NULL), 0), 6)
+                                                                   AS avg_unit_cost,
        count(s.id) FILTER (WHERE s.quantity > 0 AND s.cost_price IS NULL) AS uncosted_rows,
-       now()                                                       AS refreshed_at
+       now()                                                       AS last_refresh
 FROM core.warehouses w
 LEFT JOIN core.stock_on_hand s ON s.warehouse_id = w.id
 GROUP BY w.id, w.code, w.name
 WITH NO DATA;
-CREATE UNIQUE INDEX IF NOT EXISTS mv_inventory_valuation_key
+CREATE UNIQUE INDEX IF NOT EXISTS idx_mv_inventory_valuation_pk
     ON core.mv_inventory_valuation (warehouse_id);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS core.mv_product_stock_summary AS
@@ -618,32 +677,42 @@ SELECT p.id                                          AS product_id,
        p.min_stock_level,
        coalesce(sum(s.quantity), 0)                  AS total_quantity,
        coalesce(sum(s.total_value), 0)               AS total_value,
-       count(s.id) FILTER (WHERE s.quantity > 0)     AS warehouses_in_stock,
+       count(s.id) FILTER (WHERE s.quantity > 0)     AS warehouse_count,
+       round(sum(s.total_value) FILTER (WHERE s.quantity > 0)
+             / nullif(sum(s.quantity) FILTER (WHERE s.quantity > 0 AND s.cost_price IS NOT NULL), 0), 6)
+                                                     AS avg_cost,
+       min(s.last_cost_update_at)                    AS oldest_cost_date,
        coalesce(sum(s.quantity), 0) < p.min_stock_level AS below_minimum,
-       now()                                         AS refreshed_at
+       now()                                         AS last_refresh
 FROM core.products p
 LEFT JOIN core.brand b ON b.id = p.brand_id
 LEFT JOIN core.stock_on_hand s ON s.product_id = p.id
 GROUP BY p.id, b.id
 WITH NO DATA;
-CREATE UNIQUE INDEX IF NOT EXISTS mv_product_stock_summary_key
+CREATE UNIQUE INDEX IF NOT EXISTS idx_mv_product_stock_pk
     ON core.mv_product_stock_summary (product_id);
 CREATE INDEX IF NOT EXISTS mv_product_stock_summary_brand_idx
     ON core.mv_product_stock_summary (brand_id);
+CREATE INDEX IF NOT EXISTS idx_mv_product_stock_quantity
+    ON core.mv_product_stock_summary (total_quantity DESC);
+CREATE INDEX IF NOT EXISTS idx_mv_product_stock_value
+    ON core.mv_product_stock_summary (total_value DESC);
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS core.mv_low_stock_alerts AS
 SELECT s.product_id,
        s.warehouse_id,
        p.sku,
-       p.name                                   AS product_name,
+       p.name,
        w.code                                   AS warehouse_code,
+       w.name                                   AS warehouse_name,
        s.quantity,
        p.min_stock_level,
-       p.min_stock_level - s.quantity           AS shortfall,
+       p.max_stock_level,
+       p.min_stock_level - s.quantity           AS units_below_min,
        CASE WHEN s.quantity <= 0 THEN 'OUT_OF_STOCK'
             WHEN s.quantity <= p.min_stock_level * 0.5 THEN 'CRITICAL'
             ELSE 'LOW' END                      AS severity,
-       now()                                    AS refreshed_at
+       now()                                    AS last_refresh
 FROM core.stock_on_hand s
 JOIN core.products p ON p.id = s.product_id
 JOIN core.warehouses w ON w.id = s.warehouse_id
@@ -653,8 +722,10 @@ WHERE p.is_active AND w.is_active
 WITH NO DATA;
 CREATE UNIQUE INDEX IF NOT EXISTS mv_low_stock_alerts_key
     ON core.mv_low_stock_alerts (product_id, warehouse_id);
-CREATE INDEX IF NOT EXISTS mv_low_stock_alerts_severity_idx
-    ON core.mv_low_stock_alerts (severity);
+CREATE INDEX IF NOT EXISTS idx_mv_low_stock_severity
+    ON core.mv_low_stock_alerts (severity, product_id);
+CREATE INDEX IF NOT EXISTS idx_mv_low_stock_warehouse
+    ON core.mv_low_stock_alerts (warehouse_id, severity);
 
 -- Refreshes each view: CONCURRENTLY (readers keep reading) once it has been
 -- populated, plainly the first time (PostgreSQL cannot refresh an unpopulated

@@ -34,9 +34,14 @@ WITH expected (table_name, column_name, data_type) AS (VALUES
     ('suppliers', 'payment_terms', 'text'),
     ('brand', 'name', 'text'),
     ('brand', 'code', 'text'),
+    ('brand', 'logo_url', 'text'),
+    ('brand', 'country_of_origin', 'text'),
+    ('brand', 'metadata', 'jsonb'),
+    ('brand', 'created_by', 'uuid'),
+    ('brand', 'updated_by', 'uuid'),
     ('stock_movement', 'movement_type', 'core.movement_type'),
     ('stock_movement', 'quantity', 'numeric(18,4)'),
-    ('stock_movement', 'unit_cost', 'numeric(20,6)'),
+    ('stock_movement', 'cost_price', 'numeric(20,6)'),
     ('stock_movement', 'total_cost', 'numeric(38,10)'),
     ('stock_movement', 'reference_type', 'core.reference_type'),
     ('stock_movement', 'reference_id', 'uuid')
@@ -73,14 +78,19 @@ LEFT JOIN pg_constraint k
 GROUP BY e.table_name, e.column_name, e.referenced, e.rule
 HAVING count(k.oid) <> 1 OR bool_or(k.confdeltype::text <> e.rule OR NOT k.convalidated);
 
--- check: check and unique constraints exist and are validated
+-- check: constraints exist under their names and are validated
 SELECT c AS missing_or_not_validated
 FROM unnest(ARRAY[
-    'brand.brand_name_not_blank', 'brand.brand_code_format', 'brand.brand_code_key', 'brand.brand_website_format',
-    'stock_movement.stock_movement_quantity_not_zero', 'stock_movement.stock_movement_unit_cost_not_negative',
+    'brand.brand_pkey', 'brand.brand_name_not_blank', 'brand.brand_code_format', 'brand.brand_website_format',
+    'brand.brand_created_by_fkey', 'brand.brand_updated_by_fkey',
+    'stock_movement.stock_movement_quantity_not_zero', 'stock_movement.stock_movement_cost_positive',
     'stock_movement.stock_movement_reference_has_type', 'stock_movement.stock_movement_pkey',
-    'stock_on_hand.stock_on_hand_cost_price_not_negative', 'stock_on_hand.stock_on_hand_cost_source_known',
-    'suppliers.suppliers_contact_email_format', 'suppliers.suppliers_contact_phone_format',
+    'stock_movement.stock_movement_product_id_fkey', 'stock_movement.stock_movement_warehouse_id_fkey',
+    'stock_movement.stock_movement_created_by_fkey',
+    'stock_on_hand.stock_on_hand_cost_positive', 'stock_on_hand.stock_on_hand_cost_source_known',
+    'stock_on_hand.stock_on_hand_product_id_fkey', 'stock_on_hand.stock_on_hand_warehouse_id_fkey',
+    'products.products_brand_id_fkey', 'products.products_category_id_fkey',
+    'suppliers.suppliers_email_format', 'suppliers.suppliers_phone_format',
     'suppliers.suppliers_website_format']) AS c
 WHERE NOT EXISTS (
     SELECT FROM pg_constraint k
@@ -92,14 +102,18 @@ WHERE NOT EXISTS (
 -- check: every index of 003 exists and is valid
 SELECT i AS missing_or_invalid_index
 FROM unnest(ARRAY[
-    'brand_name_key_idx', 'brand_active_name_idx',
-    'stock_movement_product_warehouse_time_idx', 'stock_movement_warehouse_time_idx',
-    'stock_movement_reference_idx', 'stock_movement_type_time_idx', 'stock_movement_time_brin',
-    'products_brand_idx', 'products_category_idx', 'products_active_name_lower_idx',
-    'products_sku_lower_idx', 'products_search_fts_idx',
-    'stock_on_hand_valuation_idx', 'stock_on_hand_out_of_stock_idx',
-    'supplier_products_preferred_idx', 'suppliers_active_name_lower_idx',
-    'mv_inventory_valuation_key', 'mv_product_stock_summary_key', 'mv_low_stock_alerts_key']) AS i
+    'brand_pkey', 'idx_brand_code_unique', 'idx_brand_name_unique', 'idx_brand_active', 'idx_brand_metadata',
+    'stock_movement_pkey', 'idx_stock_movement_product_time', 'idx_stock_movement_warehouse_time',
+    'idx_stock_movement_reference', 'stock_movement_type_time_idx', 'idx_stock_movement_created_at',
+    'idx_stock_movement_recent', 'idx_stock_movement_metadata',
+    'products_brand_idx', 'products_category_idx', 'idx_products_active', 'idx_products_name_lower',
+    'idx_products_sku_lower', 'idx_products_search',
+    'idx_stock_on_hand_valuation', 'idx_stock_on_hand_active', 'stock_on_hand_out_of_stock_idx',
+    'supplier_products_preferred_idx', 'idx_suppliers_active', 'idx_suppliers_name_lower',
+    'idx_suppliers_email', 'idx_suppliers_phone', 'idx_suppliers_search',
+    'idx_mv_inventory_valuation_pk', 'idx_mv_product_stock_pk', 'mv_product_stock_summary_brand_idx',
+    'idx_mv_product_stock_quantity', 'idx_mv_product_stock_value',
+    'mv_low_stock_alerts_key', 'idx_mv_low_stock_severity', 'idx_mv_low_stock_warehouse']) AS i
 WHERE NOT EXISTS (
     SELECT FROM pg_index x
     WHERE x.indexrelid = to_regclass('core.' || i) AND x.indisvalid AND x.indisready);
@@ -107,8 +121,8 @@ WHERE NOT EXISTS (
 -- section: 4 Triggers and functions
 -- check: triggers exist and are enabled
 SELECT t AS missing_or_disabled_trigger
-FROM unnest(ARRAY['brand.trg_brand_updated_at', 'stock_movement.trg_stock_movement_apply',
-                  'stock_on_hand.trg_stock_on_hand_value']) AS t
+FROM unnest(ARRAY['brand.brand_update_timestamp', 'brand.brand_default_code',
+                  'stock_movement.stock_movement_update_cost', 'stock_on_hand.trg_stock_on_hand_value']) AS t
 WHERE NOT EXISTS (
     SELECT FROM pg_trigger g
     WHERE g.tgrelid = to_regclass('core.' || split_part(t, '.', 1))
@@ -118,8 +132,8 @@ WHERE NOT EXISTS (
 -- check: functions exist
 SELECT f AS missing_function
 FROM unnest(ARRAY['core.brand_key(text)', 'core.brand_code_base(text)', 'core.is_valid_email(text)',
-                  'core.is_valid_phone(text)', 'core.is_valid_website(text)', 'core.set_updated_at()',
-                  'core.stock_on_hand_value()', 'core.apply_stock_movement()',
+                  'core.is_valid_phone(text)', 'core.is_valid_website(text)', 'core.update_brand_timestamp()',
+                  'core.brand_default_code()', 'core.stock_on_hand_value()', 'core.update_stock_cost_on_movement()',
                   'core.refresh_all_inventory_views()']) AS f
 WHERE to_regprocedure(f) IS NULL;
 
@@ -196,35 +210,35 @@ SELECT view_name FROM core.refresh_all_inventory_views() WHERE NOT refreshed_con
 SELECT warehouse_code, total_value FROM core.mv_inventory_valuation ORDER BY warehouse_code;
 
 -- check: valuation from stock uses the covering index
--- uses: stock_on_hand_valuation_idx
+-- uses: idx_stock_on_hand_valuation
 SELECT warehouse_id, sum(total_value) FROM core.stock_on_hand
 WHERE warehouse_id = '00000000-0000-0000-0000-000000000000' GROUP BY warehouse_id;
 
 -- check: product search by name uses its case-insensitive index
--- uses: products_active_name_lower_idx
-SELECT id, sku, name FROM core.products WHERE is_active AND lower(name) LIKE 'drill%';
+-- uses: idx_products_name_lower
+SELECT id, sku, name FROM core.products WHERE lower(name) LIKE 'drill%';
 
 -- check: product search by SKU uses its case-insensitive index
--- uses: products_sku_lower_idx
+-- uses: idx_products_sku_lower
 SELECT id, sku, name FROM core.products WHERE lower(sku) LIKE 'sku-00001%';
 
 -- check: full-text product search uses the text index
--- uses: products_search_fts_idx
+-- uses: idx_products_search
 SELECT id, sku, name FROM core.products
 WHERE to_tsvector('simple'::regconfig, coalesce(name, '') || ' ' || sku || ' ' || coalesce(description, ''))
       @@ plainto_tsquery('simple', 'cordless drill');
 
 -- check: brand lookup uses the brand key index
--- uses: brand_name_key_idx
+-- uses: idx_brand_name_unique
 SELECT id, code FROM core.brand WHERE core.brand_key(name) = core.brand_key('Bosch');
 
 -- check: stock history of a product uses the movement index
--- uses: stock_movement_product_warehouse_time_idx
+-- uses: idx_stock_movement_product_time
 SELECT warehouse_id, created_at, movement_type, quantity FROM core.stock_movement
 WHERE product_id = '00000000-0000-0000-0000-000000000000';
 
 -- check: low-stock alerts by severity use the alerts view index
--- uses: mv_low_stock_alerts_severity_idx
+-- uses: idx_mv_low_stock_severity
 SELECT sku, warehouse_code, quantity FROM core.mv_low_stock_alerts WHERE severity = 'OUT_OF_STOCK';
 
 -- section: 9 Constraint tests
@@ -316,7 +330,7 @@ BEGIN
     IF NOT FOUND THEN
         RETURN; -- nothing costed to test against
     END IF;
-    INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, unit_cost,
+    INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, cost_price,
                                      reference_type, reference_number)
     VALUES (before.product_id, before.warehouse_id, 'RECEIPT', 10, 99.5, 'PURCHASE_ORDER', 'VERIFY-003');
     SELECT * INTO after FROM core.stock_on_hand WHERE id = before.id;

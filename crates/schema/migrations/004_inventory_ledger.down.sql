@@ -53,10 +53,10 @@ DROP TRIGGER IF EXISTS trg_stock_on_hand_capture ON core.stock_on_hand;
 DROP TRIGGER IF EXISTS trg_stock_movement_transfer_balanced ON core.stock_movement;
 DROP TRIGGER IF EXISTS trg_stock_movement_no_truncate ON core.stock_movement;
 DROP TRIGGER IF EXISTS trg_stock_movement_append_only ON core.stock_movement;
-DROP TRIGGER IF EXISTS trg_stock_movement_apply ON core.stock_movement;
-CREATE TRIGGER trg_stock_movement_apply
+DROP TRIGGER IF EXISTS stock_movement_update_cost ON core.stock_movement;
+CREATE TRIGGER stock_movement_update_cost
     BEFORE INSERT ON core.stock_movement
-    FOR EACH ROW EXECUTE FUNCTION core.apply_stock_movement();
+    FOR EACH ROW EXECUTE FUNCTION core.update_stock_cost_on_movement();
 
 DROP FUNCTION IF EXISTS core.capture_stock_change();
 DROP FUNCTION IF EXISTS core.check_transfer_balanced();

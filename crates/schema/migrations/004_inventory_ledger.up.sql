@@ -97,8 +97,8 @@ END
 $$;
 
 UPDATE core.stock_movement
-SET value_delta = quantity * unit_cost
-WHERE seq IS NULL AND value_delta IS NULL AND unit_cost IS NOT NULL;
+SET value_delta = quantity * cost_price
+WHERE seq IS NULL AND value_delta IS NULL AND cost_price IS NOT NULL;
 
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS stock_movement_idempotency_key
     ON core.stock_movement (idempotency_key) WHERE idempotency_key IS NOT NULL;
@@ -116,13 +116,13 @@ LOCK TABLE core.stock_on_hand IN SHARE MODE;
 
 -- Movements posted since phase 2.
 UPDATE core.stock_movement
-SET value_delta = quantity * unit_cost
-WHERE seq IS NULL AND value_delta IS NULL AND unit_cost IS NOT NULL;
+SET value_delta = quantity * cost_price
+WHERE seq IS NULL AND value_delta IS NULL AND cost_price IS NOT NULL;
 
 -- Quantities written directly to stock_on_hand since 003, which no movement
 -- records yet: one ADJUSTMENT each, so quantity = sum of movements again.
 INSERT INTO core.stock_movement
-    (product_id, warehouse_id, movement_type, quantity, unit_of_measure, unit_cost, value_delta,
+    (product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price, value_delta,
      reference_type, reference_number, notes)
 SELECT s.product_id, s.warehouse_id, 'ADJUSTMENT', s.quantity - coalesce(m.total, 0),
        p.unit_of_measure, s.cost_price, (s.quantity - coalesce(m.total, 0)) * s.cost_price,
@@ -179,9 +179,9 @@ $$
     END
 $$;
 
--- The posting rule, replacing 003's core.apply_stock_movement() under the same
--- trigger name (003's function stays, for 004's down): see the header of this
--- file and ADR-026.
+-- The posting rule, replacing 003's core.update_stock_cost_on_movement() under
+-- the same trigger name (003's function stays, for 004's down): see the header
+-- of this file and ADR-026.
 CREATE OR REPLACE FUNCTION core.post_stock_movement() RETURNS trigger
     LANGUAGE plpgsql AS
 $$
@@ -220,11 +220,11 @@ BEGIN
     IF NOT FOUND THEN
         IF NOT EXISTS (SELECT FROM core.products WHERE id = NEW.product_id) THEN
             RAISE EXCEPTION 'unknown product %', NEW.product_id
-                USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'fk_stock_movement_product';
+                USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'stock_movement_product_id_fkey';
         END IF;
         IF NOT EXISTS (SELECT FROM core.warehouses WHERE id = NEW.warehouse_id) THEN
             RAISE EXCEPTION 'unknown warehouse %', NEW.warehouse_id
-                USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'fk_stock_movement_warehouse';
+                USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'stock_movement_warehouse_id_fkey';
         END IF;
         INSERT INTO core.stock_on_hand (product_id, warehouse_id, quantity)
         VALUES (NEW.product_id, NEW.warehouse_id, 0)
@@ -256,9 +256,9 @@ BEGIN
 
     new_qty := stock.quantity + NEW.quantity;
     IF NEW.quantity > 0 THEN
-        in_cost := NEW.unit_cost;
+        in_cost := NEW.cost_price;
         IF NEW.movement_type = 'TRANSFER' THEN
-            SELECT m.unit_cost INTO in_cost
+            SELECT m.cost_price INTO in_cost
             FROM core.stock_movement m
             WHERE m.reference_type IS NOT DISTINCT FROM NEW.reference_type
               AND m.reference_id = NEW.reference_id
@@ -273,9 +273,9 @@ BEGIN
                     NEW.reference_id, -NEW.quantity
                     USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_movement_transfer_balanced';
             END IF;
-            IF NEW.unit_cost IS NOT NULL AND NEW.unit_cost IS DISTINCT FROM in_cost THEN
+            IF NEW.cost_price IS NOT NULL AND NEW.cost_price IS DISTINCT FROM in_cost THEN
                 RAISE EXCEPTION 'transfer %: the receiving side takes the sender''s unit cost %, not %',
-                    NEW.reference_id, in_cost, NEW.unit_cost
+                    NEW.reference_id, in_cost, NEW.cost_price
                     USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_movement_transfer_cost';
             END IF;
         END IF;
@@ -288,11 +288,11 @@ BEGIN
         ELSE
             new_cost := round((stock.quantity * stock.cost_price + NEW.quantity * in_cost) / new_qty, 6);
         END IF;
-        NEW.unit_cost := in_cost;
+        NEW.cost_price := in_cost;
     ELSE
-        IF NEW.unit_cost IS NOT NULL AND NEW.unit_cost IS DISTINCT FROM stock.cost_price THEN
-            RAISE EXCEPTION 'an outbound movement leaves at the current unit cost (%), not at %; leave unit_cost empty',
-                coalesce(stock.cost_price::text, 'unknown'), NEW.unit_cost
+        IF NEW.cost_price IS NOT NULL AND NEW.cost_price IS DISTINCT FROM stock.cost_price THEN
+            RAISE EXCEPTION 'an outbound movement leaves at the current unit cost (%), not at %; leave cost_price empty',
+                coalesce(stock.cost_price::text, 'unknown'), NEW.cost_price
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_movement_outbound_cost';
         END IF;
         IF new_qty < 0 AND NOT (SELECT allow_negative_stock FROM core.warehouses WHERE id = NEW.warehouse_id) THEN
@@ -304,7 +304,7 @@ BEGIN
                 USING ERRCODE = 'check_violation', CONSTRAINT = 'stock_not_negative',
                       HINT = 'post the receipt first, or allow negative stock in this warehouse (core.warehouses.allow_negative_stock)';
         END IF;
-        NEW.unit_cost := stock.cost_price;
+        NEW.cost_price := stock.cost_price;
         new_cost := stock.cost_price;
     END IF;
     NEW.value_delta := CASE WHEN new_cost IS NOT NULL
@@ -406,7 +406,7 @@ BEGIN
     END IF;
     PERFORM set_config('mantis.ledger_capture', 'on', true);
     INSERT INTO core.stock_movement
-        (product_id, warehouse_id, movement_type, quantity, unit_of_measure, unit_cost, value_delta,
+        (product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price, value_delta,
          reference_type, reference_number, notes, metadata)
     SELECT row_now.product_id, row_now.warehouse_id, 'ADJUSTMENT', delta, p.unit_of_measure,
            row_now.cost_price, CASE WHEN row_now.cost_price IS NOT NULL THEN value END,
@@ -420,8 +420,8 @@ BEGIN
 END
 $$;
 
-DROP TRIGGER IF EXISTS trg_stock_movement_apply ON core.stock_movement;
-CREATE TRIGGER trg_stock_movement_apply
+DROP TRIGGER IF EXISTS stock_movement_update_cost ON core.stock_movement;
+CREATE TRIGGER stock_movement_update_cost
     BEFORE INSERT ON core.stock_movement
     FOR EACH ROW EXECUTE FUNCTION core.post_stock_movement();
 

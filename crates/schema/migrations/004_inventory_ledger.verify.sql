@@ -19,7 +19,7 @@ WHERE format_type(a.atttypid, a.atttypmod) IS DISTINCT FROM c.expected;
 -- check: ledger triggers exist, are enabled and call the ledger's functions
 SELECT t.relname, t.trigger_name, t.function_name
 FROM (VALUES
-    ('stock_movement', 'trg_stock_movement_apply', 'post_stock_movement'),
+    ('stock_movement', 'stock_movement_update_cost', 'post_stock_movement'),
     ('stock_movement', 'trg_stock_movement_append_only', 'stock_movement_append_only'),
     ('stock_movement', 'trg_stock_movement_no_truncate', 'stock_movement_append_only'),
     ('stock_movement', 'trg_stock_movement_transfer_balanced', 'check_transfer_balanced'),
@@ -66,11 +66,11 @@ WHERE quantity = 0 AND total_value <> 0;
 -- check: every transfer balances in quantity and value
 -- (value: when the sender's cost was known; stock without a cost has no value to move)
 SELECT reference_type, reference_id, product_id, sum(quantity) AS net_quantity,
-       sum(quantity * unit_cost) AS net_value
+       sum(quantity * cost_price) AS net_value
 FROM core.stock_movement
 WHERE movement_type = 'TRANSFER'
 GROUP BY reference_type, reference_id, product_id
-HAVING sum(quantity) <> 0 OR (bool_and(unit_cost IS NOT NULL) AND sum(quantity * unit_cost) <> 0);
+HAVING sum(quantity) <> 0 OR (bool_and(cost_price IS NOT NULL) AND sum(quantity * cost_price) <> 0);
 
 -- check: no negative stock where the warehouse does not allow it
 -- severity: warning
@@ -92,7 +92,7 @@ DECLARE
 BEGIN
     INSERT INTO core.products (sku, name) VALUES ('VERIFY-004-A', 'verify 004') RETURNING id INTO p;
     INSERT INTO core.warehouses (code, name) VALUES ('VERIFY-004-A', 'verify 004') RETURNING id INTO w;
-    INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, unit_cost)
+    INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, cost_price)
     VALUES (p, w, 'RECEIPT', 3, 10), (p, w, 'RECEIPT', 1, 20);
     SELECT * INTO s FROM core.stock_on_hand WHERE product_id = p AND warehouse_id = w;
     IF (s.quantity, s.cost_price) IS DISTINCT FROM (4::numeric, 12.5::numeric) THEN
@@ -100,13 +100,13 @@ BEGIN
     END IF;
     INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity)
     VALUES (p, w, 'SHIPMENT', -4);
-    INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, unit_cost)
+    INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, cost_price)
     VALUES (p, w, 'RECEIPT', 2, 7);
     SELECT * INTO s FROM core.stock_on_hand WHERE product_id = p AND warehouse_id = w;
     IF (s.quantity, s.cost_price, s.total_value) IS DISTINCT FROM (2::numeric, 7::numeric, 14::numeric) THEN
         RAISE EXCEPTION 'a receipt after a stock-out must take the incoming cost: expected 2 at 7, found % at %', s.quantity, s.cost_price;
     END IF;
-    IF (SELECT unit_cost FROM core.stock_movement WHERE product_id = p AND movement_type = 'SHIPMENT') IS DISTINCT FROM 12.5 THEN
+    IF (SELECT cost_price FROM core.stock_movement WHERE product_id = p AND movement_type = 'SHIPMENT') IS DISTINCT FROM 12.5 THEN
         RAISE EXCEPTION 'a shipment must record the unit cost it left at (12.5)';
     END IF;
 END
@@ -120,7 +120,7 @@ DECLARE
 BEGIN
     INSERT INTO core.products (sku, name) VALUES ('VERIFY-004-B', 'verify 004') RETURNING id INTO p;
     INSERT INTO core.warehouses (code, name) VALUES ('VERIFY-004-B', 'verify 004') RETURNING id INTO w;
-    INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, unit_cost)
+    INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, cost_price)
     VALUES (p, w, 'RECEIPT', 1, 5);
     BEGIN
         INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity)
@@ -185,7 +185,7 @@ BEGIN
     INSERT INTO core.products (sku, name) VALUES ('VERIFY-004-C', 'verify 004') RETURNING id INTO p;
     INSERT INTO core.warehouses (code, name) VALUES ('VERIFY-004-C', 'verify 004') RETURNING id INTO w;
     FOR i IN 1..2 LOOP
-        INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, unit_cost, idempotency_key)
+        INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, cost_price, idempotency_key)
         VALUES (p, w, 'RECEIPT', 5, 1, 'verify-004:PO-1:1');
     END LOOP;
     SELECT count(*) INTO n FROM core.stock_movement WHERE idempotency_key = 'verify-004:PO-1:1';
@@ -206,7 +206,7 @@ BEGIN
     INSERT INTO core.products (sku, name) VALUES ('VERIFY-004-D', 'verify 004') RETURNING id INTO p;
     INSERT INTO core.warehouses (code, name) VALUES ('VERIFY-004-D1', 'verify 004') RETURNING id INTO a;
     INSERT INTO core.warehouses (code, name) VALUES ('VERIFY-004-D2', 'verify 004') RETURNING id INTO b;
-    INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, unit_cost)
+    INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, cost_price)
     VALUES (p, a, 'RECEIPT', 10, 4), (p, b, 'RECEIPT', 10, 8);
     INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, reference_type, reference_id)
     VALUES (p, a, 'TRANSFER', -5, 'TRANSFER_ORDER', ref), (p, b, 'TRANSFER', 5, 'TRANSFER_ORDER', ref);

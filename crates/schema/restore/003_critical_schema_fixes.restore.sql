@@ -42,8 +42,13 @@ BEGIN
     -- Brands: keep product links by id, swap the catalogue, then relink.
     UPDATE core.products SET brand_id = NULL WHERE brand_id IS NOT NULL;
     DELETE FROM core.brand;
-    EXECUTE format('INSERT INTO core.brand (id, name, code, description, website, is_active, created_at, updated_at)
-                    SELECT id, name, code, description, website, is_active, created_at, updated_at FROM %I.brand', source);
+    EXECUTE format('INSERT INTO core.brand (id, name, code, description, logo_url, website, country_of_origin,
+                                            is_active, metadata, created_at, updated_at, created_by, updated_by)
+                    SELECT b.id, b.name, b.code, b.description, b.logo_url, b.website, b.country_of_origin,
+                           b.is_active, b.metadata, b.created_at, b.updated_at,
+                           (SELECT u.id FROM core.users u WHERE u.id = b.created_by),
+                           (SELECT u.id FROM core.users u WHERE u.id = b.updated_by)
+                    FROM %I.brand b', source);
     GET DIAGNOSTICS n = ROW_COUNT;
     summary := summary || jsonb_build_object('brands', n);
     EXECUTE format('UPDATE core.products p SET brand_id = b.brand_id FROM %I.product_brand b
@@ -60,10 +65,10 @@ BEGIN
     -- The ledger.
     DELETE FROM core.stock_movement;
     EXECUTE format('INSERT INTO core.stock_movement
-                        (id, product_id, warehouse_id, movement_type, quantity, unit_of_measure, unit_cost,
+                        (id, product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price,
                          reference_type, reference_id, reference_number, notes, metadata, created_by, created_at)
                     SELECT m.id, m.product_id, m.warehouse_id, m.movement_type::core.movement_type, m.quantity,
-                           m.unit_of_measure, m.unit_cost, m.reference_type::core.reference_type, m.reference_id,
+                           m.unit_of_measure, m.cost_price, m.reference_type::core.reference_type, m.reference_id,
                            m.reference_number, m.notes, m.metadata,
                            (SELECT u.id FROM core.users u WHERE u.id = m.created_by), m.created_at
                     FROM %I.stock_movement m
@@ -85,7 +90,7 @@ BEGIN
 
     -- Stock rows whose quantity moved while 003 was rolled back.
     INSERT INTO core.stock_movement
-        (product_id, warehouse_id, movement_type, quantity, unit_of_measure, unit_cost,
+        (product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price,
          reference_type, reference_number, notes)
     SELECT s.product_id, s.warehouse_id, 'ADJUSTMENT', s.quantity - coalesce(m.total, 0),
            p.unit_of_measure, s.cost_price, 'SYSTEM_ADJUSTMENT', 'RESTORE-TRUE-UP',

@@ -131,7 +131,7 @@ async fn applies_on_seeded_data_with_every_object_and_passes_its_checks() {
     );
     assert_eq!(
         one(client, "SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgrelid::regclass::text LIKE 'core.%'").await,
-        3
+        4
     );
     assert_eq!(
         one(client, "SELECT count(*) FROM pg_type WHERE typnamespace = 'core'::regnamespace AND typtype = 'e'").await,
@@ -423,7 +423,7 @@ async fn costs_come_from_the_best_supplier_price_and_movements_open_every_balanc
         one(
             &client,
             "SELECT count(*) FROM core.stock_movement m JOIN core.stock_on_hand s USING (product_id, warehouse_id) \
-             WHERE m.reference_number <> 'OPENING-BALANCE' OR m.unit_cost IS DISTINCT FROM s.cost_price"
+             WHERE m.reference_number <> 'OPENING-BALANCE' OR m.cost_price IS DISTINCT FROM s.cost_price"
         )
         .await,
         0
@@ -550,7 +550,7 @@ async fn concurrent_receipts_serialize_on_the_stock_row() {
     let (q0, c0): (String, String) = (row.get(2), row.get(3));
     let receipt = |qty: &str, cost: &str| {
         format!(
-            "INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, unit_cost) \
+            "INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, cost_price) \
              VALUES ('{}', '{}', 'RECEIPT', {qty}, {cost})",
             product.0, warehouse.0
         )

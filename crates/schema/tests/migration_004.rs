@@ -57,7 +57,7 @@ async fn applying_004_makes_the_books_exact_whatever_003_left() {
     // quantities straight into stock_on_hand (not recorded by 003).
     client
         .batch_execute(
-            "INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, unit_cost)
+            "INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, cost_price)
              SELECT product_id, warehouse_id, 'RECEIPT', 3, 1.000001 FROM core.stock_on_hand
              WHERE quantity > 0 AND cost_price IS NOT NULL ORDER BY id LIMIT 25;
              UPDATE core.stock_on_hand SET quantity = quantity + 2
@@ -92,7 +92,7 @@ async fn down_and_up_again_keep_every_ledger_value() {
     client
         .batch_execute(
             "UPDATE core.warehouses SET allow_negative_stock = true WHERE code = (SELECT min(code) FROM core.warehouses);
-             INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, unit_cost, idempotency_key)
+             INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity, cost_price, idempotency_key)
              SELECT product_id, warehouse_id, 'RECEIPT', 4, 2.5, 'PO-1:' || row_number() OVER (ORDER BY id)
              FROM core.stock_on_hand ORDER BY id LIMIT 10;
              INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity)

@@ -15,12 +15,12 @@ const CASES_003: &[(&str, &str)] = &[
     ("new columns exist with their types", "ALTER TABLE core.suppliers ALTER COLUMN website TYPE varchar(200)"),
     (
         "foreign keys have the ON DELETE rules of ADR-024",
-        "ALTER TABLE core.products DROP CONSTRAINT fk_products_brand; \
-         ALTER TABLE core.products ADD CONSTRAINT fk_products_brand FOREIGN KEY (brand_id) REFERENCES core.brand (id)",
+        "ALTER TABLE core.products DROP CONSTRAINT products_brand_id_fkey; \
+         ALTER TABLE core.products ADD CONSTRAINT products_brand_id_fkey FOREIGN KEY (brand_id) REFERENCES core.brand (id)",
     ),
-    ("check and unique constraints exist and are validated", "ALTER TABLE core.brand DROP CONSTRAINT brand_code_format"),
-    ("every index of 003 exists and is valid", "DROP INDEX core.stock_movement_time_brin"),
-    ("triggers exist and are enabled", "ALTER TABLE core.brand DISABLE TRIGGER trg_brand_updated_at"),
+    ("constraints exist under their names and are validated", "ALTER TABLE core.brand DROP CONSTRAINT brand_code_format"),
+    ("every index of 003 exists and is valid", "DROP INDEX core.idx_stock_movement_recent"),
+    ("triggers exist and are enabled", "ALTER TABLE core.brand DISABLE TRIGGER brand_update_timestamp"),
     ("functions exist", "DROP FUNCTION core.refresh_all_inventory_views()"),
     (
         "every product with brand text is linked to a brand",
@@ -40,40 +40,40 @@ const CASES_003: &[(&str, &str)] = &[
     ("cost coverage is above the minimum", "UPDATE core.stock_on_hand SET cost_price = NULL"),
     (
         "no product points to a missing brand or category",
-        "ALTER TABLE core.products DROP CONSTRAINT fk_products_category; \
+        "ALTER TABLE core.products DROP CONSTRAINT products_category_id_fkey; \
          UPDATE core.products SET category_id = gen_random_uuid() WHERE id = (SELECT id FROM core.products LIMIT 1)",
     ),
     (
         "no movement without its product or warehouse",
-        "ALTER TABLE core.stock_movement DROP CONSTRAINT fk_stock_movement_warehouse; \
+        "ALTER TABLE core.stock_movement DROP CONSTRAINT stock_movement_warehouse_id_fkey; \
          UPDATE core.stock_movement SET warehouse_id = gen_random_uuid() WHERE id = (SELECT id FROM core.stock_movement LIMIT 1)",
     ),
-    ("views are populated and have a unique index on plain columns", "DROP INDEX core.mv_product_stock_summary_key"),
-    ("a concurrent refresh of every view works", "DROP INDEX core.mv_inventory_valuation_key"),
+    ("views are populated and have a unique index on plain columns", "DROP INDEX core.idx_mv_product_stock_pk"),
+    ("a concurrent refresh of every view works", "DROP INDEX core.idx_mv_inventory_valuation_pk"),
     (
         "valuation reads the valuation view",
         "DROP MATERIALIZED VIEW core.mv_inventory_valuation; \
          CREATE VIEW core.mv_inventory_valuation AS \
          SELECT w.code AS warehouse_code, 0::numeric AS total_value FROM core.warehouses w",
     ),
-    ("valuation from stock uses the covering index", "DROP INDEX core.stock_on_hand_valuation_idx"),
-    ("product search by name uses its case-insensitive index", "DROP INDEX core.products_active_name_lower_idx"),
-    ("product search by SKU uses its case-insensitive index", "DROP INDEX core.products_sku_lower_idx"),
-    ("full-text product search uses the text index", "DROP INDEX core.products_search_fts_idx"),
-    ("brand lookup uses the brand key index", "DROP INDEX core.brand_name_key_idx"),
-    ("stock history of a product uses the movement index", "DROP INDEX core.stock_movement_product_warehouse_time_idx"),
-    ("low-stock alerts by severity use the alerts view index", "DROP INDEX core.mv_low_stock_alerts_severity_idx"),
+    ("valuation from stock uses the covering index", "DROP INDEX core.idx_stock_on_hand_valuation"),
+    ("product search by name uses its case-insensitive index", "DROP INDEX core.idx_products_name_lower"),
+    ("product search by SKU uses its case-insensitive index", "DROP INDEX core.idx_products_sku_lower"),
+    ("full-text product search uses the text index", "DROP INDEX core.idx_products_search"),
+    ("brand lookup uses the brand key index", "DROP INDEX core.idx_brand_name_unique"),
+    ("stock history of a product uses the movement index", "DROP INDEX core.idx_stock_movement_product_time"),
+    ("low-stock alerts by severity use the alerts view index", "DROP INDEX core.idx_mv_low_stock_severity"),
     ("a zero-quantity movement is rejected", "ALTER TABLE core.stock_movement DROP CONSTRAINT stock_movement_quantity_not_zero"),
-    ("an invalid supplier email is rejected", "ALTER TABLE core.suppliers DROP CONSTRAINT suppliers_contact_email_format"),
-    ("a negative unit cost is rejected", "ALTER TABLE core.stock_on_hand DROP CONSTRAINT stock_on_hand_cost_price_not_negative"),
-    ("a brand name differing only in case and spacing is rejected", "DROP INDEX core.brand_name_key_idx"),
+    ("an invalid supplier email is rejected", "ALTER TABLE core.suppliers DROP CONSTRAINT suppliers_email_format"),
+    ("a negative unit cost is rejected", "ALTER TABLE core.stock_on_hand DROP CONSTRAINT stock_on_hand_cost_positive"),
+    ("a brand name differing only in case and spacing is rejected", "DROP INDEX core.idx_brand_name_unique"),
     ("a malformed brand code is rejected", "ALTER TABLE core.brand DROP CONSTRAINT brand_code_format"),
-    ("a product pointing to a missing brand is rejected", "ALTER TABLE core.products DROP CONSTRAINT fk_products_brand"),
+    ("a product pointing to a missing brand is rejected", "ALTER TABLE core.products DROP CONSTRAINT products_brand_id_fkey"),
     (
         "a receipt moves the quantity and the weighted average cost",
-        "ALTER TABLE core.stock_movement DISABLE TRIGGER trg_stock_movement_apply",
+        "ALTER TABLE core.stock_movement DISABLE TRIGGER stock_movement_update_cost",
     ),
-    ("updating a brand sets its updated_at", "ALTER TABLE core.brand DISABLE TRIGGER trg_brand_updated_at"),
+    ("updating a brand sets its updated_at", "ALTER TABLE core.brand DISABLE TRIGGER brand_update_timestamp"),
 ];
 
 /// (check name, SQL that breaks what it checks) for 004. `SET LOCAL
@@ -116,7 +116,7 @@ const CASES_004: &[(&str, &str)] = &[
     ),
     (
         "a receipt, a shipment and a receipt after a stock-out follow the average-cost rule",
-        "ALTER TABLE core.stock_movement DISABLE TRIGGER trg_stock_movement_apply",
+        "ALTER TABLE core.stock_movement DISABLE TRIGGER stock_movement_update_cost",
     ),
     (
         "a shipment beyond the stock on hand is rejected",
@@ -130,10 +130,10 @@ const CASES_004: &[(&str, &str)] = &[
         "a direct change of the quantity on hand is recorded as an adjustment",
         "ALTER TABLE core.stock_on_hand DISABLE TRIGGER trg_stock_on_hand_capture",
     ),
-    ("a source line posted twice is applied once", "ALTER TABLE core.stock_movement DISABLE TRIGGER trg_stock_movement_apply"),
+    ("a source line posted twice is applied once", "ALTER TABLE core.stock_movement DISABLE TRIGGER stock_movement_update_cost"),
     (
         "a transfer moves stock at the sender's unit cost",
-        "ALTER TABLE core.stock_movement DISABLE TRIGGER trg_stock_movement_apply",
+        "ALTER TABLE core.stock_movement DISABLE TRIGGER stock_movement_update_cost",
     ),
 ];
 

@@ -85,7 +85,7 @@ pub async fn broken_invariants(client: &Client) -> Vec<String> {
          "SELECT id::text FROM core.stock_on_hand WHERE quantity = 0 AND total_value <> 0"),
         ("transfers balance",
          "SELECT reference_id::text FROM core.stock_movement WHERE movement_type = 'TRANSFER'
-          GROUP BY reference_id, product_id HAVING sum(quantity) <> 0 OR (bool_and(unit_cost IS NOT NULL) AND sum(quantity * unit_cost) <> 0)"),
+          GROUP BY reference_id, product_id HAVING sum(quantity) <> 0 OR (bool_and(cost_price IS NOT NULL) AND sum(quantity * cost_price) <> 0)"),
     ];
     let mut broken = Vec::new();
     for (name, query) in checks {
