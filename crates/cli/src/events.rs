@@ -5,10 +5,40 @@ use std::time::Duration;
 
 use mantis_migrate::{Event, EventSink};
 
+use crate::batch_progress::BatchBars;
+
 /// A sink printing to stderr; `quiet` keeps only what needs a human's attention.
 pub fn stderr_sink(quiet: bool) -> EventSink {
+    let bars = BatchBars::default();
     Arc::new(move |event| {
-        if let Some(line) = describe(event, quiet) {
+        let line = match event {
+            Event::BatchProgress { .. } if quiet => None,
+            Event::BatchProgress {
+                version,
+                index,
+                line,
+                table,
+                rows_done,
+                rows_total,
+                batch_rows,
+                batch_time,
+            } => bars.batch(
+                *version,
+                *index,
+                *line,
+                table,
+                *rows_done,
+                *rows_total,
+                *batch_rows,
+                *batch_time,
+            ),
+            Event::StatementFinished { version, index, .. } => {
+                bars.finish(*version, *index);
+                describe(event, quiet)
+            }
+            _ => describe(event, quiet),
+        };
+        if let Some(line) = line {
             eprintln!("{line}");
         }
     })
@@ -58,10 +88,17 @@ pub fn describe(event: &Event, quiet: bool) -> Option<String> {
             attempts,
             backoff,
             message,
-        } => Some(format!(
-            "  {version:03}: {message} (attempt {attempt} of {attempts}); retrying in {}",
-            secs(*backoff)
-        )),
+            blockers,
+        } => {
+            let mut text = format!(
+                "  {version:03}: {message} (attempt {attempt} of {attempts}); retrying in {}",
+                secs(*backoff)
+            );
+            for blocker in blockers {
+                text.push_str(&format!("\n    waiting for {blocker}"));
+            }
+            Some(text)
+        }
         Event::InvalidIndexDropped { version, index } => Some(format!(
             "  {version:03}: dropped INVALID index {index} left by an interrupted CREATE INDEX CONCURRENTLY; building it again"
         )),

@@ -2,6 +2,7 @@
 //! and maps errors to the exit codes documented in README.md.
 
 mod args;
+mod batch_progress;
 mod cmd;
 mod context;
 mod events;

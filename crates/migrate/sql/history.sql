@@ -34,6 +34,12 @@ CREATE TABLE IF NOT EXISTS mantis.migration_progress (
     last_error       text
 );
 
+-- A batched statement (docs/migrations.md) in flight: the last key of the last
+-- committed batch, and the rows done. Added to markers of older versions too.
+ALTER TABLE mantis.migration_progress
+    ADD COLUMN IF NOT EXISTS batch_after text,
+    ADD COLUMN IF NOT EXISTS batch_rows  bigint NOT NULL DEFAULT 0;
+
 -- Append-only log of every apply, revert and baseline: history survives a down.
 CREATE TABLE IF NOT EXISTS mantis.migration_events (
     id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

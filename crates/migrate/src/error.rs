@@ -128,6 +128,9 @@ pub struct StatementFailure {
     pub statements_total: usize,
     /// True when the connection was lost (e.g. the backend was terminated).
     pub connection_lost: bool,
+    /// For a lock timeout: the sessions last seen holding the lock (or
+    /// queued ahead for it), as `pid (application as user, state for Ns: query)`.
+    pub blocked_by: Option<String>,
 }
 
 impl fmt::Display for StatementFailure {
@@ -142,6 +145,7 @@ impl fmt::Display for StatementFailure {
             ("DETAIL", &self.detail),
             ("HINT", &self.hint),
             ("CONTEXT", &self.context),
+            ("WAITING FOR", &self.blocked_by),
         ] {
             if let Some(value) = value {
                 write!(f, "\n  {label}: {value}")?;
@@ -173,6 +177,14 @@ impl StatementFailure {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// A batched statement names a table or key column that does not exist.
+    #[error("batched statement: table {table} has no column {key} (or the table does not exist)\n  hint: fix the `-- mantis: batch table=… key=…` line above the statement")]
+    BatchKey {
+        /// The table, as written.
+        table: String,
+        /// The key column, as written.
+        key: String,
+    },
     /// The migration set is unreadable or malformed.
     #[error(transparent)]
     Source(#[from] SourceError),

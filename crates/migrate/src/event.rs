@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::blockers::Blocker;
 use crate::lock::LockHolder;
 use crate::plan::Direction;
 
@@ -65,6 +66,27 @@ pub enum Event {
         backoff: Duration,
         /// The server's message.
         message: String,
+        /// The sessions last seen holding the lock (empty when none was seen).
+        blockers: Vec<Blocker>,
+    },
+    /// A batch of a batched statement committed.
+    BatchProgress {
+        /// Version.
+        version: u64,
+        /// Index of the statement in its file (0-based).
+        index: usize,
+        /// 1-based line where it starts.
+        line: usize,
+        /// The table walked.
+        table: String,
+        /// Rows done so far (including batches of an interrupted run).
+        rows_done: u64,
+        /// Rows in the table, as the planner estimates them.
+        rows_total: u64,
+        /// Rows in this batch.
+        batch_rows: u64,
+        /// How long this batch's transaction took.
+        batch_time: Duration,
     },
     /// A NOTICE, WARNING, INFO … sent by the server.
     Notice {

@@ -25,6 +25,8 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod backup;
+pub mod batch;
+pub mod blockers;
 pub mod connect;
 mod conninfo;
 pub mod error;
@@ -37,6 +39,7 @@ mod pgpass;
 pub mod plan;
 pub mod preflight;
 pub mod rehearse;
+mod retry;
 pub mod runner;
 pub mod scratch;
 pub mod script;
@@ -48,6 +51,7 @@ pub mod status;
 mod tls;
 pub mod verify;
 
+pub use blockers::Blocker;
 pub use connect::{ConnectOptions, SslMode};
 pub use error::{ConnectError, Error, FileProblem, SourceError, StatementFailure};
 pub use event::{ignore_events, Event, EventSink};

@@ -1,5 +1,6 @@
 //! One SQL file of a migration: its header options and its statements.
 
+use crate::batch::{self, BatchSpec};
 use crate::source::Checksum;
 use crate::split::{split_statements, Statement};
 
@@ -51,6 +52,9 @@ pub struct Script {
     pub options: ScriptOptions,
     /// The statements, in order.
     pub statements: Vec<Statement>,
+    /// For each statement, how it is batched (`-- mantis: batch …` on the
+    /// line above it), or None for a statement run once.
+    pub batches: Vec<Option<BatchSpec>>,
 }
 
 impl Script {
@@ -65,6 +69,8 @@ impl Script {
         if options.transactional && kind != ScriptKind::Verify {
             check_transactional(&statements)?;
         }
+        let batches = batch_directives(text, &statements)?;
+        check_batches(&statements, &batches, options.transactional)?;
         Ok(Script {
             path: path.to_string(),
             sql: text.to_string(),
@@ -72,7 +78,13 @@ impl Script {
             kind,
             options,
             statements,
+            batches,
         })
+    }
+
+    /// How statement `index` is batched, if it is.
+    pub fn batch(&self, index: usize) -> Option<&BatchSpec> {
+        self.batches.get(index).and_then(Option::as_ref)
     }
 
     /// "transaction" or "no-transaction", as recorded in history.
@@ -99,6 +111,9 @@ fn parse_header(text: &str) -> Result<ScriptOptions, String> {
         let Some(list) = rest.strip_prefix("mantis:") else {
             continue;
         };
+        if rest.starts_with(batch::DIRECTIVE) {
+            continue; // a batched first statement's directive, read with it
+        }
         for option in list.split([',', ' ']).filter(|o| !o.is_empty()) {
             apply_option(&mut options, option)?;
         }
@@ -118,6 +133,78 @@ fn apply_option(options: &mut ScriptOptions, option: &str) -> Result<(), String>
         }
     }
     Ok(())
+}
+
+/// The `-- mantis: batch …` line among the comment lines right above each
+/// statement, parsed.
+fn batch_directives(
+    text: &str,
+    statements: &[Statement],
+) -> Result<Vec<Option<BatchSpec>>, String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut after_previous = 0;
+    let mut batches = Vec::with_capacity(statements.len());
+    for statement in statements {
+        let above = lines
+            .get(after_previous..statement.line.saturating_sub(1))
+            .unwrap_or_default();
+        let mut spec = None;
+        for (offset, line) in above.iter().enumerate() {
+            let directive = line
+                .trim()
+                .strip_prefix("--")
+                .map(str::trim)
+                .and_then(|l| l.strip_prefix(batch::DIRECTIVE));
+            if let Some(words) = directive {
+                let line_no = after_previous + offset + 1;
+                spec = Some(BatchSpec::parse(words).map_err(|e| format!("line {line_no}: {e}"))?);
+            }
+        }
+        batches.push(spec);
+        after_previous = statement.line - 1 + statement.sql.lines().count();
+    }
+    Ok(batches)
+}
+
+/// A batched statement commits batch by batch: it cannot live in a
+/// transactional file or inside an explicit `BEGIN … COMMIT` block.
+fn check_batches(
+    statements: &[Statement],
+    batches: &[Option<BatchSpec>],
+    transactional: bool,
+) -> Result<(), String> {
+    let mut in_block = false;
+    for (statement, spec) in statements.iter().zip(batches) {
+        if spec.is_some() {
+            if transactional {
+                return Err(format!(
+                    "line {}: a batched statement commits batch by batch; mark the file \
+                     `-- mantis: no-transaction`",
+                    statement.line
+                ));
+            }
+            if in_block {
+                return Err(format!(
+                    "line {}: a batched statement commits batch by batch; move it out of \
+                     its BEGIN … COMMIT block",
+                    statement.line
+                ));
+            }
+        }
+        in_block = next_block_state(in_block, statement);
+    }
+    Ok(())
+}
+
+/// Tracks explicit transaction blocks inside a no-transaction file.
+pub(crate) fn next_block_state(in_block: bool, statement: &Statement) -> bool {
+    let words = leading_words(&statement.sql, 2);
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["begin", ..] | ["start", "transaction"] => true,
+        ["commit" | "end" | "rollback" | "abort", ..] => false,
+        _ => in_block,
+    }
 }
 
 /// The runner wraps a transactional file in BEGIN/COMMIT; some statements cannot
@@ -213,6 +300,59 @@ mod tests {
             .unwrap_err()
             .contains("line 1"));
         assert!(parse("-- mantis: no-transaction\nBEGIN;\nselect 1;\nCOMMIT;").is_ok());
+    }
+
+    #[test]
+    fn batch_directives_belong_to_the_statement_below() {
+        let s = parse(
+            "-- mantis: no-transaction\n\
+             select 1;\n\
+             -- the backfill\n\
+             -- mantis: batch table=core.t key=id rows=10\n\
+             update core.t set a = 1;\n\
+             select 2;",
+        )
+        .unwrap();
+        assert_eq!(s.batches.len(), 3);
+        assert!(s.batch(0).is_none() && s.batch(2).is_none());
+        assert_eq!(s.batch(1).unwrap().rows, 10);
+    }
+
+    #[test]
+    fn batches_need_a_no_transaction_file_and_no_block() {
+        let err = parse("-- mantis: batch table=t key=id\nupdate t set a = 1;").unwrap_err();
+        assert!(
+            err.contains("line 2") && err.contains("no-transaction"),
+            "{err}"
+        );
+        let err = parse(
+            "-- mantis: no-transaction\nBEGIN;\n-- mantis: batch table=t key=id\nupdate t set a = 1;\nCOMMIT;",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("line 4") && err.contains("BEGIN … COMMIT"),
+            "{err}"
+        );
+        let err = parse(
+            "-- mantis: no-transaction\nselect 1;\n-- mantis: batch table=t\nupdate t set a = 1;",
+        )
+        .unwrap_err();
+        assert!(err.starts_with("line 3:"), "{err}");
+    }
+
+    #[test]
+    fn explicit_blocks_are_tracked_until_they_end() {
+        let st = |sql: &str| Statement {
+            sql: sql.into(),
+            line: 1,
+        };
+        assert!(next_block_state(false, &st("BEGIN")));
+        assert!(next_block_state(true, &st("insert into t values (1)")));
+        assert!(!next_block_state(true, &st("COMMIT")));
+        assert!(!next_block_state(
+            false,
+            &st("create index concurrently i on t (a)")
+        ));
     }
 
     #[test]

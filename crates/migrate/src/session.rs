@@ -13,6 +13,7 @@ use crate::tls;
 /// An open connection.
 pub struct Session {
     client: Client,
+    options: ConnectOptions,
     target: String,
     server_version: String,
     server_version_num: i32,
@@ -41,7 +42,7 @@ impl Session {
                 open(&config, tls, &target, options, events.clone()).await?
             }
         };
-        let session = Session::describe(client, target).await?;
+        let session = Session::describe(client, target, options.clone()).await?;
         events(&Event::Connected {
             target: session.target.clone(),
             server_version: session.server_version.clone(),
@@ -49,7 +50,11 @@ impl Session {
         Ok(session)
     }
 
-    async fn describe(client: Client, target: String) -> Result<Session, ConnectError> {
+    async fn describe(
+        client: Client,
+        target: String,
+        options: ConnectOptions,
+    ) -> Result<Session, ConnectError> {
         let row = client
             .query_one(
                 "SELECT current_setting('server_version'), current_setting('server_version_num')::int",
@@ -62,10 +67,23 @@ impl Session {
             })?;
         Ok(Session {
             client,
+            options,
             target,
             server_version: row.get(0),
             server_version_num: row.get(1),
         })
+    }
+
+    /// A second connection to the same database, for work beside this one
+    /// (watching its lock waits). Its application_name says what it is for;
+    /// its notices are dropped.
+    ///
+    /// # Errors
+    /// As [`Session::connect`].
+    pub async fn sibling(&self, purpose: &str) -> Result<Session, ConnectError> {
+        let mut options = self.options.clone();
+        options.application_name = format!("{} ({purpose})", options.application_name);
+        Box::pin(Session::connect(&options, crate::event::ignore_events())).await
     }
 
     /// The driver client.

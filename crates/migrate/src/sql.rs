@@ -49,7 +49,8 @@ pub(crate) const UPSERT_PROGRESS: &str = "INSERT INTO mantis.migration_progress 
 
 /// Moves the marker past a completed statement.
 pub(crate) const ADVANCE_PROGRESS: &str = "UPDATE mantis.migration_progress \
-     SET statements_done = $2, last_error = NULL, updated_at = clock_timestamp() \
+     SET statements_done = $2, last_error = NULL, batch_after = NULL, batch_rows = 0, \
+         updated_at = clock_timestamp() \
      WHERE version = $1";
 
 /// Keeps the error that stopped a no-transaction migration.
@@ -189,3 +190,20 @@ pub(crate) const FOOTPRINT_FUNCTION: &str = "\
 /// A type by name.
 pub(crate) const FOOTPRINT_TYPE: &str =
     "SELECT t::text FROM (SELECT to_regtype($1) AS t) s WHERE t IS NOT NULL";
+
+/// The sessions a backend's lock request waits for (holders, and requests
+/// queued ahead of it), as `pg_stat_activity` shows them.
+pub(crate) const BLOCKERS: &str = "SELECT a.pid, coalesce(a.application_name, ''), \
+            coalesce(a.usename::text, ''), coalesce(a.state, ''), \
+            (extract(epoch FROM now() - coalesce(a.xact_start, a.backend_start)) * 1000)::bigint, \
+            left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120) \
+     FROM pg_stat_activity a WHERE a.pid = ANY (pg_blocking_pids($1)) ORDER BY a.pid";
+
+/// Where an interrupted batched statement stopped.
+pub(crate) const SELECT_BATCH_PROGRESS: &str = "SELECT batch_after, batch_rows \
+     FROM mantis.migration_progress WHERE version = $1";
+
+/// Records a committed batch (in the batch's own transaction).
+pub(crate) const ADVANCE_BATCH: &str = "UPDATE mantis.migration_progress \
+     SET batch_after = $2, batch_rows = batch_rows + $3, updated_at = clock_timestamp() \
+     WHERE version = $1";

@@ -1,18 +1,21 @@
 //! The driver loop: one loop serves `up`, `down` and their dry runs (`plan`),
-//! always under the migration lock.
+//! always under the migration lock. `statementwise` runs no-transaction files.
+
+mod statementwise;
 
 use std::time::{Duration, Instant};
 
 use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::Client;
 
+use crate::blockers::{self, Blocker, LockWatch};
 use crate::error::{Error, StatementFailure};
 use crate::event::{Event, EventSink};
 use crate::footprint;
 use crate::history::{self, DbState, Record};
 use crate::lock::{self, LockGuard};
 use crate::plan::{self, Direction, Plan, Step};
-use crate::script::leading_words;
+use crate::retry;
 use crate::session::Session;
 use crate::source::MigrationSet;
 use crate::split::Statement;
@@ -22,8 +25,6 @@ use crate::verify;
 
 /// SQLSTATE of `lock_timeout` expiring: the only error worth retrying here.
 const LOCK_NOT_AVAILABLE: &str = "55P03";
-/// SQLSTATE when the session is inside an aborted transaction block.
-const IN_FAILED_TRANSACTION: &str = "25P02";
 
 /// How the runner behaves.
 #[derive(Debug, Clone)]
@@ -185,10 +186,11 @@ impl Migrator {
             });
         }
         self.apply_session_settings(session).await?;
+        let watch = LockWatch::open(session, self.options.lock_timeout).await;
         let mut completed = Vec::new();
         for step in &plan.steps {
             lock::ensure_held(session, guard).await?;
-            completed.push(self.run_step(session, guard, step).await?);
+            completed.push(self.run_step(session, guard, &watch, step).await?);
         }
         // Every step ran (a failure returns early), so the plan's target is where we are.
         let version_after = plan.target;
@@ -446,6 +448,7 @@ impl Migrator {
         &self,
         session: &Session,
         guard: &LockGuard,
+        watch: &LockWatch,
         step: &Step,
     ) -> Result<Completed, Error> {
         (self.events)(&Event::MigrationStarted {
@@ -457,9 +460,9 @@ impl Migrator {
         });
         tracing::info!(version = step.version, name = %step.name, direction = %step.direction, "running migration");
         let duration = if step.transactional {
-            self.run_transactional(session, step).await?
+            self.run_transactional(session, watch, step).await?
         } else {
-            self.run_statementwise(session, guard, step).await?
+            self.run_statementwise(session, guard, watch, step).await?
         };
         (self.events)(&Event::MigrationFinished {
             version: step.version,
@@ -472,21 +475,49 @@ impl Migrator {
 
     /// The whole file and its history row in one transaction, retried as a
     /// whole when a statement hits `lock_timeout`.
-    async fn run_transactional(&self, session: &Session, step: &Step) -> Result<Duration, Error> {
+    async fn run_transactional(
+        &self,
+        session: &Session,
+        watch: &LockWatch,
+        step: &Step,
+    ) -> Result<Duration, Error> {
+        let started = std::cell::Cell::new(Instant::now());
+        self.retrying(step, watch, || {
+            started.set(Instant::now());
+            self.try_transactional(session.client(), step, started.get())
+        })
+        .await?;
+        Ok(started.get().elapsed())
+    }
+
+    /// Runs `attempt` until it succeeds, fails otherwise than by
+    /// `lock_timeout`, or has been tried `lock_retries + 1` times; each
+    /// attempt must start from scratch (a whole transaction). Between
+    /// attempts: a growing pause with jitter, and who held the lock.
+    async fn retrying<F, Fut>(
+        &self,
+        step: &Step,
+        watch: &LockWatch,
+        mut attempt: F,
+    ) -> Result<(), Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<(), Error>>,
+    {
         let attempts = self.options.lock_retries + 1;
-        let mut attempt = 1;
+        let mut tried = 1;
         loop {
-            let started = Instant::now();
-            match self
-                .try_transactional(session.client(), step, started)
-                .await
-            {
-                Ok(()) => return Ok(started.elapsed()),
-                Err(Error::MigrationFailed(f)) if is_lock_timeout(&f) && attempt < attempts => {
-                    self.backoff(step, attempt, attempts, &f.message).await;
-                    attempt += 1;
+            let (result, seen) = watch.during(attempt()).await;
+            match result {
+                Err(Error::MigrationFailed(mut f)) if is_lock_timeout(&f) => {
+                    if tried >= attempts {
+                        f.blocked_by = blockers::describe(&seen);
+                        return Err(Error::MigrationFailed(f));
+                    }
+                    self.backoff(step, tried, attempts, &f.message, seen).await;
+                    tried += 1;
                 }
-                Err(e) => return Err(e),
+                other => return other,
             }
         }
     }
@@ -511,58 +542,6 @@ impl Migrator {
             .await
         })
         .await
-    }
-
-    /// Statement by statement, each committing on its own; progress is recorded
-    /// after each so that an interrupted run can resume where it stopped.
-    async fn run_statementwise(
-        &self,
-        session: &Session,
-        guard: &LockGuard,
-        step: &Step,
-    ) -> Result<Duration, Error> {
-        let client = session.client();
-        let started = Instant::now();
-        let (version, name) = (step.version, step.name.as_str());
-        history::start_progress(
-            client,
-            version,
-            name,
-            &step.script.checksum.to_hex(),
-            step.direction,
-            step.statements,
-        )
-        .await?;
-        let mut in_block = false;
-        for (index, statement) in step
-            .script
-            .statements
-            .iter()
-            .enumerate()
-            .skip(step.resume_at)
-        {
-            lock::ensure_held(session, guard).await?;
-            if let Err(e) = self.run_one(client, step, statement, index).await {
-                record_failure(client, version, &e, in_block).await;
-                return Err(e);
-            }
-            in_block = next_block_state(in_block, statement);
-            if !in_block {
-                history::advance_progress(client, version, index + 1).await?;
-            }
-        }
-        let elapsed = duration_ms(started.elapsed());
-        transaction(client, async {
-            history::clear_progress(client, version).await?;
-            history::record(
-                client,
-                step.direction.as_str(),
-                &self.record(step, elapsed, step.script.mode()),
-            )
-            .await
-        })
-        .await?;
-        Ok(started.elapsed())
     }
 
     /// Every statement of a step's file, in order, in the caller's transaction.
@@ -596,76 +575,22 @@ impl Migrator {
         });
     }
 
-    async fn run_one(
+    async fn backoff(
         &self,
-        client: &Client,
         step: &Step,
-        statement: &Statement,
-        index: usize,
-    ) -> Result<(), Error> {
-        self.drop_invalid_index(client, step, statement).await?;
-        let started = self.statement_started(step, statement, index);
-        let attempts = self.options.lock_retries + 1;
-        let mut attempt = 1;
-        loop {
-            match client.batch_execute(&statement.sql).await {
-                Ok(()) => {
-                    self.statement_finished(step, index, started);
-                    return Ok(());
-                }
-                Err(e) => {
-                    let f = failure(step, statement, index, &e);
-                    if !is_lock_timeout(&f) || attempt >= attempts {
-                        return Err(Error::MigrationFailed(Box::new(f)));
-                    }
-                    self.backoff(step, attempt, attempts, &f.message).await;
-                    attempt += 1;
-                }
-            }
-        }
-    }
-
-    /// An interrupted `CREATE INDEX CONCURRENTLY` leaves an INVALID index
-    /// behind, and `IF NOT EXISTS` would then skip it for good (PostgreSQL
-    /// docs, "Building Indexes Concurrently"). Drop it first so the statement
-    /// builds it again.
-    async fn drop_invalid_index(
-        &self,
-        client: &Client,
-        step: &Step,
-        statement: &Statement,
-    ) -> Result<(), Error> {
-        let Some((index, table)) = concurrent_index_target(&statement.sql) else {
-            return Ok(());
-        };
-        let found = client
-            .query_opt(sql::INVALID_INDEX, &[&index, &table])
-            .await
-            .map_err(Error::db("looking for an invalid index"))?;
-        let Some(row) = found else {
-            return Ok(());
-        };
-        let qualified: String = row.get(0);
-        client
-            .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))
-            .await
-            .map_err(Error::db("dropping an invalid index"))?;
-        (self.events)(&Event::InvalidIndexDropped {
-            version: step.version,
-            index: qualified,
-        });
-        Ok(())
-    }
-
-    async fn backoff(&self, step: &Step, attempt: u32, attempts: u32, message: &str) {
-        let backoff =
-            Duration::from_millis(250 * 2u64.pow(attempt.min(6))).min(Duration::from_secs(10));
+        attempt: u32,
+        attempts: u32,
+        message: &str,
+        blockers: Vec<Blocker>,
+    ) {
+        let backoff = retry::backoff(attempt);
         (self.events)(&Event::LockTimeoutRetry {
             version: step.version,
             attempt,
             attempts,
             backoff,
             message: message.to_string(),
+            blockers,
         });
         tokio::time::sleep(backoff).await;
     }
@@ -683,7 +608,7 @@ impl Migrator {
 }
 
 /// Runs `body` between BEGIN and COMMIT; rolls back when it fails.
-async fn transaction<F>(client: &Client, body: F) -> Result<(), Error>
+pub(super) async fn transaction<F>(client: &Client, body: F) -> Result<(), Error>
 where
     F: std::future::Future<Output = Result<(), Error>>,
 {
@@ -705,65 +630,6 @@ where
     }
 }
 
-/// `(index, table)` of `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS]
-/// name ON [ONLY] table …`, for unquoted names; None for anything else.
-fn concurrent_index_target(sql: &str) -> Option<(String, String)> {
-    let mut tokens = sql.split_whitespace().map(|t| t.to_ascii_lowercase());
-    let mut next = || tokens.next();
-    if next()? != "create" {
-        return None;
-    }
-    let mut word = next()?;
-    if word == "unique" {
-        word = next()?;
-    }
-    if word != "index" || next()? != "concurrently" {
-        return None;
-    }
-    let mut name = next()?;
-    if name == "if" {
-        (next()? == "not" && next()? == "exists").then_some(())?;
-        name = next()?;
-    }
-    if next()? != "on" {
-        return None;
-    }
-    let mut table = next()?;
-    if table == "only" {
-        table = next()?;
-    }
-    let table = table.split('(').next()?.to_string();
-    let plain = |s: &str| !s.is_empty() && !s.contains('"');
-    (plain(&name) && plain(&table)).then_some((name, table))
-}
-
-/// Tracks explicit transaction blocks inside a no-transaction file: progress is
-/// only recorded outside them, so a failed block is re-run whole on resume.
-fn next_block_state(in_block: bool, statement: &Statement) -> bool {
-    let words = leading_words(&statement.sql, 2);
-    let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    match words.as_slice() {
-        ["begin", ..] | ["start", "transaction"] => true,
-        ["commit" | "end" | "rollback" | "abort", ..] => false,
-        _ => in_block,
-    }
-}
-
-async fn record_failure(client: &Client, version: u64, error: &Error, in_block: bool) {
-    let Error::MigrationFailed(f) = error else {
-        return;
-    };
-    if in_block || f.sqlstate.as_deref() == Some(IN_FAILED_TRANSACTION) {
-        let _ = client.batch_execute("ROLLBACK").await;
-    }
-    history::fail_progress(
-        client,
-        version,
-        &format!("{}:{}: {}", f.file, f.line, f.message),
-    )
-    .await;
-}
-
 fn is_lock_timeout(f: &StatementFailure) -> bool {
     f.sqlstate.as_deref() == Some(LOCK_NOT_AVAILABLE)
 }
@@ -777,13 +643,13 @@ fn completed(step: &Step, duration: Duration) -> Completed {
     }
 }
 
-fn duration_ms(d: Duration) -> i64 {
+pub(super) fn duration_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// Builds the report of a failed statement: file line from the server's error
 /// position, SQLSTATE, and every field the server sent.
-fn failure(
+pub(super) fn failure(
     step: &Step,
     statement: &Statement,
     index: usize,
@@ -816,6 +682,7 @@ fn failure(
         statements_done: index,
         statements_total: step.statements,
         connection_lost,
+        blocked_by: None,
     }
 }
 
@@ -835,35 +702,5 @@ mod tests {
         assert_eq!(newlines_before(sql, 1), 0);
         let pos = sql.chars().position(|c| c == 'n').unwrap() as u32 + 1;
         assert_eq!(newlines_before(sql, pos), 2);
-    }
-
-    #[test]
-    fn concurrent_index_statements_name_their_index_and_table() {
-        let target = |sql| concurrent_index_target(sql);
-        assert_eq!(
-            target("CREATE INDEX CONCURRENTLY IF NOT EXISTS products_brand_idx\n    ON core.products (brand_id)"),
-            Some(("products_brand_idx".into(), "core.products".into()))
-        );
-        assert_eq!(
-            target("create unique index concurrently i on only t(a)"),
-            Some(("i".into(), "t".into()))
-        );
-        assert_eq!(target("CREATE INDEX i ON t (a)"), None);
-        assert_eq!(target("CREATE INDEX CONCURRENTLY \"Odd\" ON t (a)"), None);
-    }
-
-    #[test]
-    fn explicit_blocks_hold_progress_until_they_end() {
-        let st = |sql: &str| Statement {
-            sql: sql.into(),
-            line: 1,
-        };
-        assert!(next_block_state(false, &st("BEGIN")));
-        assert!(next_block_state(true, &st("insert into t values (1)")));
-        assert!(!next_block_state(true, &st("COMMIT")));
-        assert!(!next_block_state(
-            false,
-            &st("create index concurrently i on t (a)")
-        ));
     }
 }

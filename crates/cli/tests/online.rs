@@ -1,0 +1,198 @@
+//! Online execution: lock-timeout retries of whole blocks that name who holds
+//! the lock, and batched statements that commit batch by batch and resume.
+
+#![allow(clippy::unwrap_used)] // a panic is how a test reports failure
+
+mod common;
+
+use std::time::Duration;
+
+use common::{count, finish, run, scalar, spawn, Dir};
+use mantis_testkit::TestDb;
+
+const TABLE: &str = "CREATE TABLE t (a int);\nCREATE TABLE log (n int);";
+
+/// A reader holding ACCESS SHARE on `t` in an open transaction, named so
+/// that the runner's report can be checked; returns its pid.
+async fn reader_in_transaction(db: &TestDb) -> (tokio_postgres::Client, i32) {
+    let reader = db.client().await;
+    let pid: i32 = reader
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0);
+    reader
+        .batch_execute("SET application_name = 'the-reader'; BEGIN; SELECT count(*) FROM t;")
+        .await
+        .unwrap();
+    (reader, pid)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_timeout_inside_a_block_retries_the_whole_block_and_names_the_holder() {
+    let db = TestDb::empty("block_retry").await;
+    let dir = Dir::with(&[
+        ("001_t.up.sql", TABLE),
+        (
+            "002_alter.up.sql",
+            "-- mantis: no-transaction\n\
+             BEGIN;\n\
+             INSERT INTO log VALUES (2);\n\
+             ALTER TABLE t ADD COLUMN b int;\n\
+             COMMIT;\n\
+             INSERT INTO log VALUES (3);",
+        ),
+    ]);
+    run(&db, &["--source", &dir.arg(), "up", "--to", "1"]).expect_code(0);
+    let (reader, pid) = reader_in_transaction(&db).await;
+    let args = |retries: &'static str| {
+        vec![
+            "--source".to_string(),
+            dir.arg(),
+            "--lock-timeout".into(),
+            "200ms".into(),
+            "--lock-retries".into(),
+            retries.into(),
+            "up".into(),
+        ]
+    };
+    let a1 = args("1");
+    let a1: Vec<&str> = a1.iter().map(String::as_str).collect();
+    let out = run(&db, &a1).expect_code(6);
+    assert!(out.stderr.contains("(attempt 1 of 2)"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("waiting for pid {pid} (the-reader as")),
+        "the retry names the holder:\n{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("WAITING FOR: pid {pid} (the-reader as")),
+        "the failure names the holder:\n{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("25P02"), "{}", out.stderr);
+    assert_eq!(
+        count(&db, "log").await,
+        0,
+        "the block's insert was rolled back"
+    );
+
+    // Retried from its BEGIN until the reader is gone: the block ran once.
+    let a8 = args("8");
+    let a8: Vec<&str> = a8.iter().map(String::as_str).collect();
+    let child = spawn(&db, &a8);
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    reader.batch_execute("COMMIT").await.unwrap();
+    let out = finish(child).expect_code(0);
+    assert!(out.stderr.contains("retrying in"), "{}", out.stderr);
+    assert_eq!(
+        scalar(&db, "SELECT string_agg(n::text, ',' ORDER BY n) FROM log").await,
+        "2,3"
+    );
+    assert_eq!(count(&db, "mantis.schema_migrations").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batched_statement_commits_batch_by_batch_and_resumes_after_the_last_one_done() {
+    let db = TestDb::empty("batched").await;
+    let dir = Dir::with(&[
+        (
+            "001_t.up.sql",
+            "CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL, touched int NOT NULL DEFAULT 0, w numeric);\n\
+             INSERT INTO t (id, v) SELECT i, CASE WHEN i = 550 THEN 0 ELSE i END FROM generate_series(1, 1000) i;",
+        ),
+        (
+            "002_backfill.up.sql",
+            "-- mantis: no-transaction\n\
+             SELECT 1;\n\
+             -- every row once: 1 / v fails on row 550 until it is fixed\n\
+             -- mantis: batch table=public.t key=id rows=100 time=5000ms\n\
+             UPDATE t SET touched = touched + 1, w = 1.0 / v\n\
+             WHERE id BETWEEN current_setting('mantis.batch_first')::int\n\
+                          AND current_setting('mantis.batch_last')::int;\n\
+             SELECT 2;",
+        ),
+    ]);
+    run(&db, &["--source", &dir.arg(), "up", "--to", "1"]).expect_code(0);
+    let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(6);
+    assert!(out.stderr.contains("22012"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("public.t 50% (500 of ~"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        scalar(&db, "SELECT count(*) FILTER (WHERE touched = 1) || '/' || max(id) FILTER (WHERE touched = 1) FROM t").await,
+        "500/500",
+        "batches 1-500 committed, the failing batch rolled back"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT batch_after || ' ' || batch_rows || ' ' || statements_done FROM mantis.migration_progress").await,
+        "500 500 1"
+    );
+
+    // Fixed, resumed while a writer holds a row of a later batch for a while.
+    db.client()
+        .await
+        .batch_execute("UPDATE t SET v = 1 WHERE id = 550")
+        .await
+        .unwrap();
+    let writer = db.client().await;
+    writer
+        .batch_execute("SET application_name = 'the-writer'; BEGIN; SELECT * FROM t WHERE id = 700 FOR UPDATE;")
+        .await
+        .unwrap();
+    let child = spawn(
+        &db,
+        &[
+            "--source",
+            &dir.arg(),
+            "--lock-timeout",
+            "100ms",
+            "--lock-retries",
+            "10",
+            "up",
+        ],
+    );
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    writer.batch_execute("COMMIT").await.unwrap();
+    let out = finish(child).expect_code(0);
+    assert!(
+        out.stderr.contains("resuming at statement 2"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("waiting for pid") && out.stderr.contains("the-writer"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FILTER (WHERE touched = 1) || '/' || count(*) FROM t"
+        )
+        .await,
+        "1000/1000",
+        "every row was updated exactly once across both runs"
+    );
+    assert_eq!(count(&db, "mantis.migration_progress").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_line_in_a_transactional_file_is_refused_before_anything_runs() {
+    let db = TestDb::empty("batch_tx").await;
+    let dir = Dir::with(&[(
+        "001_t.up.sql",
+        "CREATE TABLE t (id int PRIMARY KEY);\n-- mantis: batch table=public.t key=id\nUPDATE t SET id = id;",
+    )]);
+    let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(4);
+    assert!(
+        out.stderr.contains("line 3") && out.stderr.contains("no-transaction"),
+        "{}",
+        out.stderr
+    );
+    assert!(!common::exists(&db, "t").await);
+}

@@ -1,0 +1,265 @@
+//! Runs a batched statement: walk the table's keys in order, one short
+//! transaction per batch, progress committed with each batch.
+
+use std::time::{Duration, Instant};
+
+use tokio_postgres::Client;
+
+use super::BatchSpec;
+use crate::blockers::{self, LockWatch};
+use crate::error::Error;
+use crate::event::{Event, EventSink};
+use crate::history;
+use crate::lock::{self, LockGuard};
+use crate::retry;
+use crate::session::Session;
+use crate::sql;
+
+/// What a batched statement runs with.
+pub(crate) struct BatchContext<'a> {
+    pub session: &'a Session,
+    pub guard: &'a LockGuard,
+    pub watch: &'a LockWatch,
+    pub events: &'a EventSink,
+    pub version: u64,
+    /// Statement index in its file (0-based) and its first line.
+    pub index: usize,
+    pub line: usize,
+    /// `lock_timeout` of each batch's transaction.
+    pub lock_timeout: Duration,
+    /// How many times one batch cancelled by `lock_timeout` is tried again.
+    pub lock_retries: u32,
+}
+
+/// Why a batched statement stopped.
+pub(crate) enum BatchError {
+    /// The statement failed in a batch (the batch was rolled back; earlier
+    /// batches stay committed and recorded).
+    Statement(tokio_postgres::Error, Option<String>),
+    /// The engine's own work failed (reading keys, the progress marker, the lock).
+    Engine(Error),
+}
+
+impl From<Error> for BatchError {
+    fn from(e: Error) -> Self {
+        BatchError::Engine(e)
+    }
+}
+
+/// One batch: the inclusive key range, as text, and its row count.
+struct Range {
+    first: String,
+    last: String,
+    rows: i64,
+}
+
+/// Runs `statement` batch by batch until no key is left after the last one
+/// done, resuming after the batch recorded by an interrupted run.
+pub(crate) async fn run(
+    cx: &BatchContext<'_>,
+    spec: &BatchSpec,
+    statement: &str,
+) -> Result<(), BatchError> {
+    let client = cx.session.client();
+    let key_type = key_type(client, spec).await?;
+    let (mut after, mut done) = resume_point(client, cx.version).await?;
+    let total = row_estimate(client, spec).await?;
+    let mut size = spec.rows;
+    let (from_start, from_after) = next_range_sql(spec, &key_type);
+    loop {
+        lock::ensure_held(cx.session, cx.guard).await?;
+        let query = if after.is_some() {
+            &from_after
+        } else {
+            &from_start
+        };
+        let Some(range) = next(client, query, after.as_deref(), size).await? else {
+            return Ok(());
+        };
+        let took = run_batch(cx, statement, &range).await?;
+        size = next_size(size, spec, took);
+        done += range.rows;
+        after = Some(range.last);
+        (cx.events)(&Event::BatchProgress {
+            version: cx.version,
+            index: cx.index,
+            line: cx.line,
+            table: spec.table.clone(),
+            rows_done: u64::try_from(done).unwrap_or(0),
+            rows_total: total.max(u64::try_from(done).unwrap_or(0)),
+            batch_rows: u64::try_from(range.rows).unwrap_or(0),
+            batch_time: took,
+        });
+        if !spec.pause.is_zero() {
+            tokio::time::sleep(spec.pause).await;
+        }
+    }
+}
+
+/// One batch in its own transaction, tried again from its start when it hits
+/// `lock_timeout`. Returns how long the successful attempt took.
+async fn run_batch(
+    cx: &BatchContext<'_>,
+    statement: &str,
+    range: &Range,
+) -> Result<Duration, BatchError> {
+    let client = cx.session.client();
+    let attempts = cx.lock_retries + 1;
+    let mut attempt = 1;
+    loop {
+        let started = Instant::now();
+        let (result, seen) = cx.watch.during(try_batch(cx, statement, range)).await;
+        match result {
+            Ok(()) => return Ok(started.elapsed()),
+            Err(e) => {
+                let _ = client.batch_execute("ROLLBACK").await;
+                let lock_timeout = e.as_db_error().is_some_and(|d| d.code().code() == "55P03");
+                if !lock_timeout || attempt >= attempts {
+                    return Err(BatchError::Statement(e, blockers::describe(&seen)));
+                }
+                let pause = retry::backoff(attempt);
+                (cx.events)(&Event::LockTimeoutRetry {
+                    version: cx.version,
+                    attempt,
+                    attempts,
+                    backoff: pause,
+                    message: format!("batch {}..{}: {e}", range.first, range.last),
+                    blockers: seen,
+                });
+                tokio::time::sleep(pause).await;
+                attempt += 1;
+            }
+        }
+    }
+}
+
+async fn try_batch(
+    cx: &BatchContext<'_>,
+    statement: &str,
+    range: &Range,
+) -> Result<(), tokio_postgres::Error> {
+    let client = cx.session.client();
+    let version = history::db_version(cx.version);
+    client.batch_execute("BEGIN").await?;
+    client
+        .execute(
+            "SELECT set_config('lock_timeout', $1, true), \
+                    set_config('mantis.batch_first', $2, true), \
+                    set_config('mantis.batch_last', $3, true)",
+            &[
+                &format!("{}ms", cx.lock_timeout.as_millis()),
+                &range.first,
+                &range.last,
+            ],
+        )
+        .await?;
+    client.batch_execute(statement).await?;
+    client
+        .execute(sql::ADVANCE_BATCH, &[&version, &range.last, &range.rows])
+        .await?;
+    client.batch_execute("COMMIT").await
+}
+
+/// A batch that took longer than the target halves the next; one that took
+/// less than half of it doubles the next, never above `rows`.
+fn next_size(size: u64, spec: &BatchSpec, took: Duration) -> u64 {
+    if took > spec.time {
+        (size / 2).max(1)
+    } else if took < spec.time / 2 {
+        size.saturating_mul(2).min(spec.rows)
+    } else {
+        size
+    }
+}
+
+async fn key_type(client: &Client, spec: &BatchSpec) -> Result<String, Error> {
+    let row = client
+        .query_opt(
+            "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+             WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped",
+            &[&spec.quoted_table(), &spec.key],
+        )
+        .await
+        .map_err(Error::db("reading the batch key's type"))?;
+    row.map(|r| r.get(0)).ok_or_else(|| Error::BatchKey {
+        table: spec.table.clone(),
+        key: spec.key.clone(),
+    })
+}
+
+async fn resume_point(client: &Client, version: u64) -> Result<(Option<String>, i64), Error> {
+    let row = client
+        .query_opt(sql::SELECT_BATCH_PROGRESS, &[&history::db_version(version)])
+        .await
+        .map_err(Error::db("reading the batch progress"))?;
+    Ok(row.map_or((None, 0), |r| (r.get(0), r.get(1))))
+}
+
+/// The planner's row count (cheap), or an exact count when the table was
+/// never analysed; only the progress bar uses it.
+async fn row_estimate(client: &Client, spec: &BatchSpec) -> Result<u64, Error> {
+    let table = spec.quoted_table();
+    let row = client
+        .query_one(
+            &format!(
+                "SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint \
+                             ELSE (SELECT count(*) FROM {table}) END \
+                 FROM pg_class c WHERE c.oid = to_regclass($1)"
+            ),
+            &[&table],
+        )
+        .await
+        .map_err(Error::db("estimating the rows to batch"))?;
+    Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+}
+
+/// The first `$1` keys (first, last and how many), and the next `$1` after
+/// key `$2`: two statements, so that each is a plain index range scan.
+fn next_range_sql(spec: &BatchSpec, key_type: &str) -> (String, String) {
+    let (table, key) = (spec.quoted_table(), spec.quoted_key());
+    let query = |filter: &str| {
+        format!(
+            "SELECT min(k)::text, max(k)::text, count(*) FROM ( \
+                 SELECT {key} AS k FROM {table} {filter} ORDER BY {key} LIMIT $1) batch"
+        )
+    };
+    (
+        query("WHERE $2::text IS NULL"),
+        query(&format!("WHERE {key} > CAST($2::text AS {key_type})")),
+    )
+}
+
+async fn next(
+    client: &Client,
+    query: &str,
+    after: Option<&str>,
+    size: u64,
+) -> Result<Option<Range>, Error> {
+    let limit = i64::try_from(size).unwrap_or(i64::MAX);
+    let row = client
+        .query_one(query, &[&limit, &after])
+        .await
+        .map_err(Error::db("finding the next batch"))?;
+    let rows: i64 = row.get(2);
+    Ok((rows > 0).then(|| Range {
+        first: row.get(0),
+        last: row.get(1),
+        rows,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_size_follows_the_target_time() {
+        let spec = BatchSpec::parse("table=t key=k rows=1000 time=40ms").unwrap();
+        let ms = Duration::from_millis;
+        assert_eq!(next_size(1000, &spec, ms(90)), 500);
+        assert_eq!(next_size(1, &spec, ms(90)), 1);
+        assert_eq!(next_size(500, &spec, ms(30)), 500);
+        assert_eq!(next_size(500, &spec, ms(10)), 1000);
+        assert_eq!(next_size(1000, &spec, ms(1)), 1000);
+    }
+}

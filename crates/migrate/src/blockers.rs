@@ -1,0 +1,134 @@
+//! Who a waiting statement waits for. A lock wait that ends in `lock_timeout`
+//! leaves no trace on the server, so while the runner's statement runs, a
+//! second connection looks at `pg_blocking_pids` of the runner's backend now
+//! and then and keeps the last sessions it saw in the way.
+
+use std::fmt;
+use std::future::Future;
+use std::time::Duration;
+
+use crate::session::Session;
+use crate::sql;
+
+/// A session holding (or queued ahead for) a lock the runner waits for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Blocker {
+    /// Backend pid.
+    pub pid: i32,
+    /// Its application_name.
+    pub application: String,
+    /// Its role.
+    pub user: String,
+    /// `active`, `idle in transaction`, …
+    pub state: String,
+    /// How long its transaction has been open, in ms.
+    pub transaction_ms: i64,
+    /// Its current (or last) query, shortened.
+    pub query: String,
+}
+
+impl fmt::Display for Blocker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "pid {} ({} as {}, {} for {:.1}s: {})",
+            self.pid,
+            if self.application.is_empty() {
+                "?"
+            } else {
+                &self.application
+            },
+            self.user,
+            self.state,
+            self.transaction_ms as f64 / 1000.0,
+            self.query
+        )
+    }
+}
+
+/// Watches the runner's backend from a second connection.
+pub(crate) struct LockWatch {
+    side: Option<Session>,
+    pid: i32,
+    every: Duration,
+}
+
+impl LockWatch {
+    /// Opens the side connection (best effort: without it, waits are simply
+    /// not explained). Looks often enough to see any wait that reaches
+    /// `lock_timeout`.
+    pub(crate) async fn open(session: &Session, lock_timeout: Duration) -> LockWatch {
+        let pid = match session
+            .client()
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+        {
+            Ok(row) => row.get(0),
+            Err(_) => 0,
+        };
+        let side = match session.sibling("lock watch").await {
+            Ok(side) => Some(side),
+            Err(e) => {
+                tracing::debug!(error = %e, "no side connection: lock waits will not name their blockers");
+                None
+            }
+        };
+        LockWatch {
+            side,
+            pid,
+            every: (lock_timeout * 2 / 5).max(Duration::from_millis(20)),
+        }
+    }
+
+    /// Runs `work`, and returns with its output the sessions last seen
+    /// blocking the runner while it ran (empty when it never waited).
+    pub(crate) async fn during<F: Future>(&self, work: F) -> (F::Output, Vec<Blocker>) {
+        let Some(side) = &self.side else {
+            return (work.await, Vec::new());
+        };
+        tokio::pin!(work);
+        let mut seen = Vec::new();
+        loop {
+            tokio::select! {
+                out = &mut work => return (out, seen),
+                () = tokio::time::sleep(self.every) => {
+                    let now = blockers(side, self.pid).await;
+                    if !now.is_empty() {
+                        seen = now;
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn blockers(side: &Session, pid: i32) -> Vec<Blocker> {
+    match side.client().query(sql::BLOCKERS, &[&pid]).await {
+        Ok(rows) => rows
+            .iter()
+            .map(|r| Blocker {
+                pid: r.get(0),
+                application: r.get(1),
+                user: r.get(2),
+                state: r.get(3),
+                transaction_ms: r.get(4),
+                query: r.get(5),
+            })
+            .collect(),
+        Err(e) => {
+            tracing::debug!(error = %e, "could not read blocking sessions");
+            Vec::new()
+        }
+    }
+}
+
+/// "pid 1 (…); pid 2 (…)", or None when nobody was seen.
+pub(crate) fn describe(blockers: &[Blocker]) -> Option<String> {
+    (!blockers.is_empty()).then(|| {
+        blockers
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
+}

@@ -1,0 +1,330 @@
+//! No-transaction files: unit by unit, each committing on its own, progress
+//! recorded after each so that an interrupted run resumes where it stopped.
+//!
+//! A unit is a single statement, an explicit `BEGIN … COMMIT` block (run and
+//! retried as a whole: after a lock timeout inside it, the block's
+//! transaction is aborted and only a retry from its BEGIN can succeed), or a
+//! batched statement (crate::batch).
+
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+use tokio_postgres::Client;
+
+use super::{duration_ms, failure, transaction, Migrator};
+use crate::batch::{self, BatchContext};
+use crate::blockers::LockWatch;
+use crate::error::Error;
+use crate::event::Event;
+use crate::history;
+use crate::lock::{self, LockGuard};
+use crate::plan::Step;
+use crate::script::{next_block_state, Script};
+use crate::session::Session;
+use crate::sql;
+
+/// SQLSTATE when the session is inside an aborted transaction block.
+const IN_FAILED_TRANSACTION: &str = "25P02";
+
+/// What the runner commits in one go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Unit {
+    /// One statement.
+    One(usize),
+    /// `BEGIN`, the statements, `COMMIT` (indexes of all of them).
+    Block(Range<usize>),
+    /// A batched statement.
+    Batched(usize),
+}
+
+impl Unit {
+    /// The index of the first statement after the unit.
+    fn end(&self) -> usize {
+        match self {
+            Unit::One(i) | Unit::Batched(i) => i + 1,
+            Unit::Block(r) => r.end,
+        }
+    }
+}
+
+/// The units of `script` from statement `from` on.
+fn units(script: &Script, from: usize) -> Vec<Unit> {
+    let mut units = Vec::new();
+    let mut i = from;
+    while i < script.statements.len() {
+        let unit = if next_block_state(false, &script.statements[i]) {
+            let mut end = i + 1;
+            while end < script.statements.len() && next_block_state(true, &script.statements[end]) {
+                end += 1;
+            }
+            Unit::Block(i..(end + 1).min(script.statements.len()))
+        } else if script.batch(i).is_some() {
+            Unit::Batched(i)
+        } else {
+            Unit::One(i)
+        };
+        i = unit.end();
+        units.push(unit);
+    }
+    units
+}
+
+impl Migrator {
+    pub(super) async fn run_statementwise(
+        &self,
+        session: &Session,
+        guard: &LockGuard,
+        watch: &LockWatch,
+        step: &Step,
+    ) -> Result<Duration, Error> {
+        let client = session.client();
+        let started = Instant::now();
+        let version = step.version;
+        history::start_progress(
+            client,
+            version,
+            &step.name,
+            &step.script.checksum.to_hex(),
+            step.direction,
+            step.statements,
+        )
+        .await?;
+        for unit in units(&step.script, step.resume_at) {
+            lock::ensure_held(session, guard).await?;
+            let result = match &unit {
+                Unit::One(i) => self.run_one(client, watch, step, *i).await,
+                Unit::Block(range) => self.run_block(client, watch, step, range.clone()).await,
+                Unit::Batched(i) => self.run_batched(session, guard, watch, step, *i).await,
+            };
+            if let Err(e) = result {
+                record_failure(client, version, &e).await;
+                return Err(e);
+            }
+            history::advance_progress(client, version, unit.end()).await?;
+        }
+        let elapsed = duration_ms(started.elapsed());
+        transaction(client, async {
+            history::clear_progress(client, version).await?;
+            history::record(
+                client,
+                step.direction.as_str(),
+                &self.record(step, elapsed, step.script.mode()),
+            )
+            .await
+        })
+        .await?;
+        Ok(started.elapsed())
+    }
+
+    async fn run_one(
+        &self,
+        client: &Client,
+        watch: &LockWatch,
+        step: &Step,
+        index: usize,
+    ) -> Result<(), Error> {
+        let statement = &step.script.statements[index];
+        self.drop_invalid_index(client, step, index).await?;
+        let started = self.statement_started(step, statement, index);
+        self.retrying(step, watch, || async {
+            client
+                .batch_execute(&statement.sql)
+                .await
+                .map_err(|e| Error::MigrationFailed(Box::new(failure(step, statement, index, &e))))
+        })
+        .await?;
+        self.statement_finished(step, index, started);
+        Ok(())
+    }
+
+    /// An explicit block, from its BEGIN to its COMMIT; a lock timeout
+    /// anywhere in it rolls it back and runs it again from its BEGIN.
+    async fn run_block(
+        &self,
+        client: &Client,
+        watch: &LockWatch,
+        step: &Step,
+        range: Range<usize>,
+    ) -> Result<(), Error> {
+        self.retrying(step, watch, || async {
+            for index in range.clone() {
+                let statement = &step.script.statements[index];
+                let started = self.statement_started(step, statement, index);
+                if let Err(e) = client.batch_execute(&statement.sql).await {
+                    let _ = client.batch_execute("ROLLBACK").await;
+                    return Err(Error::MigrationFailed(Box::new(failure(
+                        step, statement, index, &e,
+                    ))));
+                }
+                self.statement_finished(step, index, started);
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn run_batched(
+        &self,
+        session: &Session,
+        guard: &LockGuard,
+        watch: &LockWatch,
+        step: &Step,
+        index: usize,
+    ) -> Result<(), Error> {
+        let statement = &step.script.statements[index];
+        let spec = step.script.batch(index).expect("a batched unit has a spec");
+        let started = self.statement_started(step, statement, index);
+        let cx = BatchContext {
+            session,
+            guard,
+            watch,
+            events: &self.events,
+            version: step.version,
+            index,
+            line: statement.line,
+            lock_timeout: self.options.lock_timeout,
+            lock_retries: self.options.lock_retries,
+        };
+        batch::run(&cx, spec, &statement.sql)
+            .await
+            .map_err(|e| match e {
+                batch::BatchError::Statement(e, blocked_by) => {
+                    let mut f = failure(step, statement, index, &e);
+                    f.blocked_by = blocked_by;
+                    Error::MigrationFailed(Box::new(f))
+                }
+                batch::BatchError::Engine(e) => e,
+            })?;
+        self.statement_finished(step, index, started);
+        Ok(())
+    }
+
+    /// An interrupted `CREATE INDEX CONCURRENTLY` leaves an INVALID index
+    /// behind, and `IF NOT EXISTS` would then skip it for good (PostgreSQL
+    /// docs, "Building Indexes Concurrently"). Drop it first so the statement
+    /// builds it again.
+    async fn drop_invalid_index(
+        &self,
+        client: &Client,
+        step: &Step,
+        index: usize,
+    ) -> Result<(), Error> {
+        let Some((index, table)) = concurrent_index_target(&step.script.statements[index].sql)
+        else {
+            return Ok(());
+        };
+        let found = client
+            .query_opt(sql::INVALID_INDEX, &[&index, &table])
+            .await
+            .map_err(Error::db("looking for an invalid index"))?;
+        let Some(row) = found else {
+            return Ok(());
+        };
+        let qualified: String = row.get(0);
+        client
+            .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))
+            .await
+            .map_err(Error::db("dropping an invalid index"))?;
+        (self.events)(&Event::InvalidIndexDropped {
+            version: step.version,
+            index: qualified,
+        });
+        Ok(())
+    }
+}
+
+/// `(index, table)` of `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS]
+/// name ON [ONLY] table …`, for unquoted names; None for anything else.
+fn concurrent_index_target(sql: &str) -> Option<(String, String)> {
+    let mut tokens = sql.split_whitespace().map(|t| t.to_ascii_lowercase());
+    let mut next = || tokens.next();
+    if next()? != "create" {
+        return None;
+    }
+    let mut word = next()?;
+    if word == "unique" {
+        word = next()?;
+    }
+    if word != "index" || next()? != "concurrently" {
+        return None;
+    }
+    let mut name = next()?;
+    if name == "if" {
+        (next()? == "not" && next()? == "exists").then_some(())?;
+        name = next()?;
+    }
+    if next()? != "on" {
+        return None;
+    }
+    let mut table = next()?;
+    if table == "only" {
+        table = next()?;
+    }
+    let table = table.split('(').next()?.to_string();
+    let plain = |s: &str| !s.is_empty() && !s.contains('"');
+    (plain(&name) && plain(&table)).then_some((name, table))
+}
+
+/// Keeps the error that stopped the run in the progress marker (the unit
+/// that failed was rolled back; a session left in an aborted block is
+/// rolled back first, so the marker can be written).
+async fn record_failure(client: &Client, version: u64, error: &Error) {
+    let Error::MigrationFailed(f) = error else {
+        return;
+    };
+    if f.sqlstate.as_deref() == Some(IN_FAILED_TRANSACTION) {
+        let _ = client.batch_execute("ROLLBACK").await;
+    }
+    history::fail_progress(
+        client,
+        version,
+        &format!("{}:{}: {}", f.file, f.line, f.message),
+    )
+    .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::script::ScriptKind;
+
+    #[test]
+    fn concurrent_index_statements_name_their_index_and_table() {
+        let target = |sql| concurrent_index_target(sql);
+        assert_eq!(
+            target("CREATE INDEX CONCURRENTLY IF NOT EXISTS products_brand_idx\n    ON core.products (brand_id)"),
+            Some(("products_brand_idx".into(), "core.products".into()))
+        );
+        assert_eq!(
+            target("create unique index concurrently i on only t(a)"),
+            Some(("i".into(), "t".into()))
+        );
+        assert_eq!(target("CREATE INDEX i ON t (a)"), None);
+        assert_eq!(target("CREATE INDEX CONCURRENTLY \"Odd\" ON t (a)"), None);
+    }
+
+    #[test]
+    fn a_file_is_cut_into_statements_blocks_and_batches() {
+        let script = Script::parse(
+            "f.sql",
+            "-- mantis: no-transaction\n\
+             select 1;\n\
+             BEGIN;\nselect 2;\nselect 3;\nCOMMIT;\n\
+             -- mantis: batch table=t key=id\n\
+             update t set a = 1;\n\
+             select 4;",
+            ScriptKind::Up,
+        )
+        .unwrap();
+        assert_eq!(
+            units(&script, 0),
+            vec![
+                Unit::One(0),
+                Unit::Block(1..5),
+                Unit::Batched(5),
+                Unit::One(6)
+            ]
+        );
+        assert_eq!(units(&script, 5), vec![Unit::Batched(5), Unit::One(6)]);
+    }
+}
