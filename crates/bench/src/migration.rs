@@ -117,7 +117,8 @@ pub async fn measure(
         let (a, b) = (database(products, "a"), database(products, "b"));
         server.create(&a, Some(&base(products))).await?;
         server.create(&b, Some(&base(products))).await?;
-        let psql_env = server.options.with_dbname(&b).libpq_env();
+        let mut psql_env = server.options.with_dbname(&b).libpq_env();
+        psql_env.push(("PGOPTIONS", mantis_schema::PSQL_OPTIONS.to_string()));
         let psql = || {
             run_env(
                 Path::new("psql"),

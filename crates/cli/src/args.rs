@@ -423,6 +423,12 @@ pub enum Command {
         /// A table to probe with a reader and a writer (repeatable; default: the 3 largest).
         #[arg(long = "probe", value_name = "TABLE")]
         probes: Vec<String>,
+        /// A gate: exit 8 when a probe or a workload operation waited longer
+        /// than this, or the workload failed or broke an invariant.
+        #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+        max_wait: Option<Duration>,
+        #[command(flatten)]
+        workload: WorkloadArgs,
         #[command(flatten)]
         tools: ToolArgs,
     },
@@ -517,6 +523,22 @@ pub struct Target {
     /// Target version.
     #[arg(long, value_name = "V")]
     pub to: Option<u64>,
+}
+
+/// The shop's traffic during a rehearsal.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WorkloadArgs {
+    /// Meanwhile, run the shop's traffic on the copy: receipts and shipments
+    /// through the ledger and direct stock writes, on random stock rows; its
+    /// latency and invariants are reported.
+    #[arg(long)]
+    pub workload: bool,
+    /// Workload operations per second, all connections together.
+    #[arg(long, default_value_t = 100.0, value_name = "N")]
+    pub workload_rate: f64,
+    /// Workload connections.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub workload_clients: usize,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

@@ -7,7 +7,9 @@
 //! - [`reports`]: valuation, product summary, low-stock alerts, levels, history;
 //! - [`refresh`]: the three views, refreshed one at a time, concurrently;
 //! - [`catalog`]: brands and supplier contacts;
-//! - [`reference`]: the posting rule as a pure function (the tests' oracle).
+//! - [`reference`]: the posting rule as a pure function (the tests' oracle);
+//! - [`workload`]: the shop's traffic (postings and direct writes) for rehearsals
+//!   and tests under load, and the invariants checked after it.
 //!
 //! The rules themselves live in the database (migration 004), so every client
 //! gets them; this crate never prints.
@@ -25,6 +27,7 @@ pub mod reference;
 pub mod refresh;
 pub mod reports;
 mod sql;
+pub mod workload;
 
 pub use error::{CatalogError, PostingError};
 pub use posting::{post, Kind, Posted, Poster, Posting};

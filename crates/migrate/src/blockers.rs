@@ -50,14 +50,12 @@ impl fmt::Display for Blocker {
 pub(crate) struct LockWatch {
     side: Option<Session>,
     pid: i32,
-    every: Duration,
 }
 
 impl LockWatch {
     /// Opens the side connection (best effort: without it, waits are simply
-    /// not explained). Looks often enough to see any wait that reaches
-    /// `lock_timeout`.
-    pub(crate) async fn open(session: &Session, lock_timeout: Duration) -> LockWatch {
+    /// not explained).
+    pub(crate) async fn open(session: &Session) -> LockWatch {
         let pid = match session
             .client()
             .query_one("SELECT pg_backend_pid()", &[])
@@ -73,16 +71,18 @@ impl LockWatch {
                 None
             }
         };
-        LockWatch {
-            side,
-            pid,
-            every: (lock_timeout * 2 / 5).max(Duration::from_millis(20)),
-        }
+        LockWatch { side, pid }
     }
 
     /// Runs `work`, and returns with its output the sessions last seen
-    /// blocking the runner while it ran (empty when it never waited).
-    pub(crate) async fn during<F: Future>(&self, work: F) -> (F::Output, Vec<Blocker>) {
+    /// blocking the runner while it ran (empty when it never waited). Looks
+    /// often enough to see any wait that reaches `lock_timeout`.
+    pub(crate) async fn during<F: Future>(
+        &self,
+        work: F,
+        lock_timeout: Duration,
+    ) -> (F::Output, Vec<Blocker>) {
+        let every = (lock_timeout * 2 / 5).max(Duration::from_millis(10));
         let Some(side) = &self.side else {
             return (work.await, Vec::new());
         };
@@ -91,7 +91,7 @@ impl LockWatch {
         loop {
             tokio::select! {
                 out = &mut work => return (out, seen),
-                () = tokio::time::sleep(self.every) => {
+                () = tokio::time::sleep(every) => {
                     let now = blockers(side, self.pid).await;
                     if !now.is_empty() {
                         seen = now;

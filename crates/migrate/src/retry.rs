@@ -18,6 +18,24 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
     exponential.min(CAP).mul_f64(0.5 + jitter() / 2.0)
 }
 
+/// Cheap random choices (xorshift), seeded differently in every process:
+/// enough to spread probes over rows, not for anything secret.
+pub(crate) struct Picker(u64);
+
+impl Picker {
+    pub(crate) fn new() -> Picker {
+        Picker(RandomState::new().build_hasher().finish() | 1)
+    }
+
+    /// A number in `0..n` (`n` > 0).
+    pub(crate) fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n.max(1) as u64) as usize
+    }
+}
+
 /// A number in [0, 1) that differs between calls and processes.
 fn jitter() -> f64 {
     let mut hasher = RandomState::new().build_hasher();
@@ -41,5 +59,15 @@ mod tests {
         }
         let samples: std::collections::HashSet<Duration> = (0..20).map(|_| backoff(3)).collect();
         assert!(samples.len() > 1, "no jitter: {samples:?}");
+    }
+
+    #[test]
+    fn the_picker_spreads_over_every_choice() {
+        let mut pick = Picker::new();
+        let mut seen = [0usize; 10];
+        for _ in 0..10_000 {
+            seen[pick.below(10)] += 1;
+        }
+        assert!(seen.iter().all(|n| (700..1300).contains(n)), "{seen:?}");
     }
 }

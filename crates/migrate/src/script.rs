@@ -1,5 +1,7 @@
 //! One SQL file of a migration: its header options and its statements.
 
+use std::time::Duration;
+
 use crate::batch::{self, BatchSpec};
 use crate::source::Checksum;
 use crate::split::{split_statements, Statement};
@@ -21,21 +23,39 @@ pub enum ScriptKind {
 pub struct ScriptOptions {
     /// Run the whole file in one transaction (default) or each statement on its own.
     pub transactional: bool,
+    /// `lock_timeout` for this file's statements and batches, instead of the
+    /// run's (`--lock-timeout`): a file written for a busy database knows how
+    /// long its DDL may keep others queued.
+    pub lock_timeout: Option<Duration>,
+    /// Lock-timeout retries for this file, instead of the run's (`--lock-retries`).
+    pub lock_retries: Option<u32>,
 }
 
 impl Default for ScriptOptions {
     fn default() -> Self {
         ScriptOptions {
             transactional: true,
+            lock_timeout: None,
+            lock_retries: None,
         }
     }
 }
 
 /// Header options the engine understands, with what they do.
-pub const KNOWN_OPTIONS: &[(&str, &str)] = &[(
-    "no-transaction",
-    "run each statement on its own, outside a transaction (needed for CREATE INDEX CONCURRENTLY)",
-)];
+pub const KNOWN_OPTIONS: &[(&str, &str)] = &[
+    (
+        "no-transaction",
+        "run each statement on its own, outside a transaction (needed for CREATE INDEX CONCURRENTLY)",
+    ),
+    (
+        "lock-timeout=MSms",
+        "lock_timeout of this file's statements and batches (overrides --lock-timeout)",
+    ),
+    (
+        "lock-retries=N",
+        "lock-timeout retries for this file (overrides --lock-retries)",
+    ),
+];
 
 /// A parsed SQL file.
 #[derive(Debug, Clone)]
@@ -122,6 +142,26 @@ fn parse_header(text: &str) -> Result<ScriptOptions, String> {
 }
 
 fn apply_option(options: &mut ScriptOptions, option: &str) -> Result<(), String> {
+    let invalid = |what: &str| format!("header option `{option}`: {what}");
+    match option.split_once('=') {
+        Some(("lock-timeout", value)) => {
+            let ms = value
+                .strip_suffix("ms")
+                .and_then(|n| n.parse::<u64>().ok())
+                .filter(|ms| *ms > 0)
+                .ok_or_else(|| invalid("expected milliseconds, e.g. lock-timeout=50ms"))?;
+            options.lock_timeout = Some(Duration::from_millis(ms));
+            return Ok(());
+        }
+        Some(("lock-retries", value)) => {
+            let n = value
+                .parse::<u32>()
+                .map_err(|_| invalid("expected a number, e.g. lock-retries=20"))?;
+            options.lock_retries = Some(n);
+            return Ok(());
+        }
+        _ => {}
+    }
     match option {
         "no-transaction" => options.transactional = false,
         other => {
@@ -268,6 +308,20 @@ mod tests {
         assert_eq!(s.mode(), "no-transaction");
         assert_eq!(s.statements.len(), 1);
         assert_eq!(s.statements[0].line, 4);
+    }
+
+    #[test]
+    fn header_sets_lock_timeout_and_retries() {
+        let s = parse("-- mantis: no-transaction, lock-timeout=50ms, lock-retries=30\nselect 1;")
+            .unwrap();
+        assert_eq!(s.options.lock_timeout, Some(Duration::from_millis(50)));
+        assert_eq!(s.options.lock_retries, Some(30));
+        assert!(parse("-- mantis: lock-timeout=5s\nselect 1;")
+            .unwrap_err()
+            .contains("expected milliseconds"));
+        assert!(parse("-- mantis: lock-retries=many\nselect 1;")
+            .unwrap_err()
+            .contains("expected a number"));
     }
 
     #[test]

@@ -137,11 +137,14 @@ pub(crate) const REHEARSE_TABLES: &str =
      ORDER BY c.reltuples DESC, 2";
 
 /// The column a writer probe updates: the single-column primary key, else the first column.
-pub(crate) const REHEARSE_WRITER_COLUMN: &str = "SELECT a.attname::text FROM pg_index i \
+pub(crate) const REHEARSE_WRITER_COLUMN: &str =
+    "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) \
+     FROM pg_index i \
      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
      WHERE i.indrelid = $1::text::regclass AND i.indisprimary AND i.indnatts = 1 \
      UNION ALL \
-     SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = $1::text::regclass AND a.attnum = 1 \
+     SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) \
+     FROM pg_attribute a WHERE a.attrelid = $1::text::regclass AND a.attnum = 1 \
      LIMIT 1";
 
 /// An existing relation by name, as `kind name` (an index with its definition).

@@ -121,6 +121,7 @@ DROP INDEX IF EXISTS core.idx_stock_on_hand_valuation;
 DROP INDEX IF EXISTS core.idx_stock_on_hand_active;
 DROP INDEX IF EXISTS core.stock_on_hand_out_of_stock_idx;
 DROP INDEX IF EXISTS core.supplier_products_preferred_idx;
+DROP INDEX IF EXISTS core.idx_supplier_products_product;
 DROP INDEX IF EXISTS core.idx_suppliers_active;
 DROP INDEX IF EXISTS core.idx_suppliers_name_lower;
 DROP INDEX IF EXISTS core.idx_suppliers_email;

@@ -1,4 +1,4 @@
--- mantis: no-transaction
+-- mantis: no-transaction, lock-timeout=50ms, lock-retries=40
 --
 -- Migration 003: critical schema fixes (the seed's package, made correct).
 --
@@ -7,21 +7,38 @@
 -- valuation indexes and three materialized views, and backfills all of them
 -- from the data that exists before the migration. docs/adr/ explains each choice.
 --
--- Why no single transaction: one transaction would hold ACCESS EXCLUSIVE locks
--- on stock_on_hand, products and suppliers until the very end, so every reader
--- of those tables would wait for the whole backfill (the seed's script made
--- plain SELECTs on stock wait that long). Instead the file runs in short
--- phases, each its own transaction, ordered so that a stop after any phase
--- leaves a consistent database; mantis records its progress and resumes where
--- it stopped. Every statement is safe to run again.
+-- Online (ADR-028): the shop keeps selling while this runs. No statement makes
+-- a reader or writer of an existing table wait for long:
+--   * DDL on existing tables is catalog-only and runs in short transactions
+--     with lock_timeout 50ms: a DDL that cannot get its lock at once gives up
+--     before the sessions queued behind it notice, and its block is retried
+--     as a whole after a pause (lock-retries above);
+--   * backfills of existing tables are batched (`-- mantis: batch`): each
+--     batch of rows is its own transaction of a few tens of milliseconds, so
+--     a writer waits at most for one batch's row locks;
+--   * indexes are built CONCURRENTLY, constraints added NOT VALID and then
+--     validated under SHARE UPDATE EXCLUSIVE (which blocks neither reads nor
+--     writes).
+-- The ledger is consistent while stock keeps moving: the posting trigger
+-- exists from the moment the ledger does (phase 2), so every movement posted
+-- during the migration moves its stock row; the opening balance of a stock
+-- row is written under that row's lock and is what its movements do not yet
+-- explain. mantis records its progress (per batch) and resumes where it
+-- stopped; every statement is safe to run again.
 --
--- By hand: psql -v ON_ERROR_STOP=1 -f THIS_FILE   (psql's autocommit mode).
+-- Batched statements read their key range from mantis.batch_first and
+-- mantis.batch_last (set by mantis per batch). By hand, in one go (every lock
+-- held until each statement ends, which is what batching avoids):
+--   PGOPTIONS='-c mantis.batch_first=00000000-0000-0000-0000-000000000000 -c mantis.batch_last=ffffffff-ffff-ffff-ffff-ffffffffffff' \
+--     psql -v ON_ERROR_STOP=1 -f THIS_FILE
 -- Knobs read from the session (SET before running by hand):
 --   mantis.base_currency   currency of stock costs (default ZAR); supplier
 --                          prices in other currencies are not used as costs.
 
 ------------------------------------------------------------------------------
--- Phase 1: new types, helper functions, new tables. Nothing existing is locked.
+-- Phase 1: new types, helper functions, new tables. Existing tables are only
+-- referenced (a brief SHARE ROW EXCLUSIVE lock on products and suppliers for
+-- the report tables' foreign keys).
 ------------------------------------------------------------------------------
 BEGIN;
 
@@ -137,30 +154,6 @@ BEGIN
 END
 $$;
 
--- The audit trail (ADR-020). quantity is signed: in > 0, out < 0. The primary
--- key, foreign keys and lookup indexes are added after the opening balances
--- are loaded (phase 3f, 5 and 6): building them once is several times faster
--- than maintaining them row by row.
-CREATE TABLE IF NOT EXISTS core.stock_movement (
-    id               uuid                NOT NULL DEFAULT gen_random_uuid(),
-    product_id       uuid                NOT NULL,
-    warehouse_id     uuid                NOT NULL,
-    movement_type    core.movement_type  NOT NULL,
-    quantity         numeric(18,4)       NOT NULL CONSTRAINT stock_movement_quantity_not_zero CHECK (quantity <> 0),
-    unit_of_measure  text                NOT NULL DEFAULT 'EA',
-    cost_price       numeric(20,6)       CONSTRAINT stock_movement_cost_positive CHECK (cost_price IS NULL OR cost_price >= 0),
-    total_cost       numeric(38,10)      GENERATED ALWAYS AS (quantity * cost_price) STORED,
-    reference_type   core.reference_type,
-    reference_id     uuid,
-    reference_number text,
-    notes            text,
-    metadata         jsonb               DEFAULT '{}'::jsonb,
-    created_by       uuid,
-    created_at       timestamptz         NOT NULL DEFAULT now(),
-    CONSTRAINT stock_movement_reference_has_type
-        CHECK (reference_type IS NOT NULL OR (reference_id IS NULL AND reference_number IS NULL))
-);
-
 -- Reports of the backfill: what could not be moved, and why. Nothing in them
 -- was deleted anywhere; they say where the original value still is.
 CREATE TABLE IF NOT EXISTS core.supplier_contact_issue (
@@ -190,10 +183,12 @@ COMMENT ON TABLE core.product_brand_issue IS
 COMMIT;
 
 ------------------------------------------------------------------------------
--- Phase 2: new columns on existing tables. Each ALTER takes a brief ACCESS
--- EXCLUSIVE lock and rewrites nothing: no defaults that need a rewrite, no
--- STORED generated columns (total_value is kept by a trigger, phase 4), and
--- CHECKs are added NOT VALID and validated in phase 5 under a weaker lock.
+-- Phase 2: new columns on existing tables, the value rule of stock, and the
+-- ledger with its posting rule, in one short transaction. Each ALTER takes a
+-- brief ACCESS EXCLUSIVE lock and rewrites nothing: no defaults that need a
+-- rewrite, no STORED generated columns (total_value is kept by a trigger),
+-- and CHECKs are added NOT VALID and validated in phase 5 under a weaker
+-- lock. From this commit on, every movement moves its stock row.
 ------------------------------------------------------------------------------
 BEGIN;
 
@@ -203,7 +198,6 @@ ALTER TABLE core.stock_on_hand
     ADD COLUMN IF NOT EXISTS cost_source         text,
     ADD COLUMN IF NOT EXISTS last_cost_update_at timestamptz,
     ADD COLUMN IF NOT EXISTS total_value         numeric(38,10);
-
 
 ALTER TABLE core.suppliers
     ADD COLUMN IF NOT EXISTS contact_phone text,
@@ -230,224 +224,9 @@ BEGIN
 END
 $$;
 
-COMMIT;
-
-------------------------------------------------------------------------------
--- Phase 3: backfills. Each one only fills what is still empty, so a re-run
--- neither duplicates nor overwrites values changed since.
-------------------------------------------------------------------------------
-
--- 3a. Brands from products.brand_from_supplier. Spellings that differ only in
--- case or spacing are one brand, named by its most frequent spelling. Codes
--- are deterministic: in key order, the first brand gets the base code, later
--- ones _2, _3, ... (never dropped on a conflict).
-DO $$
-DECLARE
-    brand record;
-    v_base text;
-    v_code text;
-    n     int;
-    made  int := 0;
-BEGIN
-    FOR brand IN
-        SELECT key, spelling
-        FROM (
-            SELECT DISTINCT ON (key) key, spelling
-            FROM (
-                SELECT core.brand_key(brand_from_supplier) AS key,
-                       regexp_replace(btrim(brand_from_supplier), '\s+', ' ', 'g') AS spelling,
-                       count(*) AS uses
-                FROM core.products
-                WHERE btrim(brand_from_supplier) <> ''
-                GROUP BY 1, 2
-            ) spellings
-            WHERE NOT EXISTS (SELECT FROM core.brand b WHERE core.brand_key(b.name) = spellings.key)
-            ORDER BY key, uses DESC, spelling COLLATE "C"
-        ) chosen
-        ORDER BY key COLLATE "C"
-    LOOP
-        v_base := core.brand_code_base(brand.spelling);
-        v_code := v_base;
-        n := 1;
-        WHILE EXISTS (SELECT FROM core.brand b WHERE b.code = v_code) LOOP
-            n := n + 1;
-            v_code := v_base || '_' || n;
-        END LOOP;
-        INSERT INTO core.brand (name, code) VALUES (brand.spelling, v_code);
-        made := made + 1;
-    END LOOP;
-    RAISE NOTICE '003: % brand(s) created from products.brand_from_supplier', made;
-END
-$$;
-
--- 3b. Legacy brand_id values that point to no brand: recorded first (so the
--- old value is never lost), then relinked by brand text or cleared.
-BEGIN;
-
-INSERT INTO core.product_brand_issue (product_id, legacy_brand_id, brand_text, resolution)
-SELECT p.id, p.brand_id, p.brand_from_supplier,
-       CASE WHEN btrim(p.brand_from_supplier) <> ''
-            THEN 'relinked by brand text'
-            ELSE 'cleared: no brand text to link by' END
-FROM core.products p
-WHERE p.brand_id IS NOT NULL
-  AND NOT EXISTS (SELECT FROM core.brand b WHERE b.id = p.brand_id)
-ON CONFLICT (product_id, legacy_brand_id) DO NOTHING;
-
-UPDATE core.products p
-SET brand_id = NULL
-WHERE p.brand_id IS NOT NULL
-  AND NOT EXISTS (SELECT FROM core.brand b WHERE b.id = p.brand_id);
-
-UPDATE core.products p
-SET brand_id = b.id
-FROM core.brand b
-WHERE p.brand_id IS NULL
-  AND btrim(p.brand_from_supplier) <> ''
-  AND core.brand_key(p.brand_from_supplier) = core.brand_key(b.name);
-
-COMMIT;
-
--- 3c. Supplier contacts from metadata. Valid values are copied into the new
--- columns; metadata itself is left as it was. Invalid values are listed in
--- core.supplier_contact_issue with the reason.
-BEGIN;
-
-WITH contact AS (
-    SELECT id,
-           nullif(btrim(metadata->>'email'), '')         AS email,
-           nullif(btrim(metadata->>'phone'), '')         AS phone,
-           nullif(btrim(metadata->>'website'), '')       AS website,
-           nullif(btrim(metadata->>'payment_terms'), '') AS payment_terms
-    FROM core.suppliers
-)
-UPDATE core.suppliers s
-SET contact_email = CASE WHEN core.is_valid_email(c.email) THEN lower(c.email) END,
-    contact_phone = CASE WHEN core.is_valid_phone(c.phone) THEN c.phone END,
-    website       = CASE WHEN core.is_valid_website(c.website) THEN c.website END,
-    payment_terms = c.payment_terms
-FROM contact c
-WHERE c.id = s.id
-  AND s.contact_email IS NULL AND s.contact_phone IS NULL
-  AND s.website IS NULL AND s.payment_terms IS NULL;
-
--- The default applies only where no terms are known.
-UPDATE core.suppliers SET payment_terms = 'Net 30' WHERE payment_terms IS NULL;
-ALTER TABLE core.suppliers ALTER COLUMN payment_terms SET DEFAULT 'Net 30';
-
-INSERT INTO core.supplier_contact_issue (supplier_id, field, value, reason)
-SELECT s.id, f.field, f.value, f.reason
-FROM core.suppliers s
-CROSS JOIN LATERAL (VALUES
-    ('email', nullif(btrim(s.metadata->>'email'), ''),
-     'not an email address (expected name@domain.tld)', core.is_valid_email(btrim(s.metadata->>'email'))),
-    ('phone', nullif(btrim(s.metadata->>'phone'), ''),
-     'not a phone number (expected 7 to 15 digits, optionally +, spaces, dashes, dots or parentheses)',
-     core.is_valid_phone(btrim(s.metadata->>'phone'))),
-    ('website', nullif(btrim(s.metadata->>'website'), ''),
-     'not a website address (expected a domain such as example.com, optionally with http:// or https://)',
-     core.is_valid_website(btrim(s.metadata->>'website')))
-) AS f(field, value, reason, valid)
-WHERE f.value IS NOT NULL AND NOT f.valid
-ON CONFLICT (supplier_id, field) DO UPDATE SET value = EXCLUDED.value, reason = EXCLUDED.reason;
-
-COMMIT;
-
--- 3d. Unit cost of existing stock from the best price known before 003: the
--- preferred supplier's, else another supplier's (most recently updated). Only
--- positive prices in the base currency count. cost_source says which.
-UPDATE core.stock_on_hand s
-SET cost_price = c.cost_price,
-    cost_source = c.source,
-    last_cost_update_at = now(),
-    total_value = s.quantity * c.cost_price
-FROM (
-    SELECT DISTINCT ON (sp.product_id)
-           sp.product_id, sp.cost_price,
-           CASE WHEN sp.is_preferred THEN 'PREFERRED_SUPPLIER' ELSE 'SUPPLIER_PRICE' END AS source
-    FROM core.supplier_products sp
-    JOIN core.suppliers su ON su.id = sp.supplier_id
-    WHERE sp.cost_price > 0
-      AND sp.currency = coalesce(nullif(current_setting('mantis.base_currency', true), ''), 'ZAR')
-    ORDER BY sp.product_id, sp.is_preferred DESC, su.is_active DESC,
-             sp.updated_at DESC, sp.cost_price, sp.supplier_id
-) c
-WHERE c.product_id = s.product_id
-  AND s.cost_price IS NULL;
-
-DO $$
-DECLARE
-    stocked bigint;
-    costed  bigint;
-BEGIN
-    SELECT count(*), count(cost_price) INTO stocked, costed
-    FROM core.stock_on_hand WHERE quantity > 0;
-    RAISE NOTICE '003: cost coverage % of % stock rows with quantity > 0 (% %%)',
-        costed, stocked, CASE WHEN stocked = 0 THEN 100 ELSE round(costed * 100.0 / stocked, 1) END;
-END
-$$;
-
--- 3e. Opening balances: one movement per existing stock row that has none, so
--- quantity on hand equals the sum of movements from the first day. Writers to
--- stock_on_hand wait for this transaction (SHARE lock); readers do not.
--- mantis.ledger_replay tells the posting trigger that these record stock that
--- is already there.
-BEGIN;
-
-SET LOCAL mantis.ledger_replay = 'on';
-LOCK TABLE core.stock_on_hand IN SHARE MODE;
-
-INSERT INTO core.stock_movement
-    (product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price,
-     reference_type, reference_number, notes)
-SELECT s.product_id, s.warehouse_id, 'ADJUSTMENT', s.quantity, p.unit_of_measure, s.cost_price,
-       'SYSTEM_ADJUSTMENT', 'OPENING-BALANCE', 'Opening balance written by migration 003'
-FROM core.stock_on_hand s
-JOIN core.products p ON p.id = s.product_id
-WHERE s.quantity <> 0
-  AND NOT EXISTS (SELECT FROM core.stock_movement m
-                  WHERE m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id);
-
-COMMIT;
-
--- 3f. The ledger's keys, now that its first rows are in: the primary key
--- (one index build) and foreign keys NOT VALID, validated in phase 5.
-BEGIN;
-
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_movement_pkey'
-                   AND conrelid = 'core.stock_movement'::regclass) THEN
-        ALTER TABLE core.stock_movement ADD CONSTRAINT stock_movement_pkey PRIMARY KEY (id);
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_movement_product_id_fkey'
-                   AND conrelid = 'core.stock_movement'::regclass) THEN
-        ALTER TABLE core.stock_movement
-            ADD CONSTRAINT stock_movement_product_id_fkey
-                FOREIGN KEY (product_id) REFERENCES core.products (id) ON DELETE CASCADE NOT VALID,
-            ADD CONSTRAINT stock_movement_warehouse_id_fkey
-                FOREIGN KEY (warehouse_id) REFERENCES core.warehouses (id) ON DELETE CASCADE NOT VALID,
-            ADD CONSTRAINT stock_movement_created_by_fkey
-                FOREIGN KEY (created_by) REFERENCES core.users (id) ON DELETE SET NULL NOT VALID;
-    END IF;
-END
-$$;
-
-COMMIT;
-
-------------------------------------------------------------------------------
--- Phase 4: the posting rule (ADR-020/022). Every movement updates its stock
--- row under a row lock, so concurrent receipts cannot compute from the same
--- old state. Inbound with a cost moves the weighted average; inbound into zero
--- or negative stock takes the incoming cost; an unknown incoming cost is
--- valued at the current average, never as zero. Outbound keeps the average
--- and records it on the movement.
-------------------------------------------------------------------------------
-BEGIN;
-
 -- Stock value = quantity x unit cost, kept by a trigger rather than a STORED
 -- generated column (adding one rewrites the whole table under ACCESS
--- EXCLUSIVE). Rows changed since the backfill are brought in line here.
+-- EXCLUSIVE). Installed before any cost is set, so no row is ever out of line.
 CREATE OR REPLACE FUNCTION core.stock_on_hand_value() RETURNS trigger
     LANGUAGE plpgsql AS
 $$
@@ -467,10 +246,41 @@ BEGIN
 END
 $$;
 
-UPDATE core.stock_on_hand
-SET total_value = quantity * cost_price
-WHERE total_value IS DISTINCT FROM quantity * cost_price;
+-- The audit trail (ADR-020). quantity is signed: in > 0, out < 0. The primary
+-- key and the stock-row index exist from the start: the opening balances
+-- (3e) look up each stock row's movements while the application posts new
+-- ones. Foreign keys are added NOT VALID after the opening balances (3f) and
+-- validated in phase 5; the other indexes are built in phase 6.
+CREATE TABLE IF NOT EXISTS core.stock_movement (
+    id               uuid                NOT NULL DEFAULT gen_random_uuid(),
+    product_id       uuid                NOT NULL,
+    warehouse_id     uuid                NOT NULL,
+    movement_type    core.movement_type  NOT NULL,
+    quantity         numeric(18,4)       NOT NULL CONSTRAINT stock_movement_quantity_not_zero CHECK (quantity <> 0),
+    unit_of_measure  text                NOT NULL DEFAULT 'EA',
+    cost_price       numeric(20,6)       CONSTRAINT stock_movement_cost_positive CHECK (cost_price IS NULL OR cost_price >= 0),
+    total_cost       numeric(38,10)      GENERATED ALWAYS AS (quantity * cost_price) STORED,
+    reference_type   core.reference_type,
+    reference_id     uuid,
+    reference_number text,
+    notes            text,
+    metadata         jsonb               DEFAULT '{}'::jsonb,
+    created_by       uuid,
+    created_at       timestamptz         NOT NULL DEFAULT now(),
+    CONSTRAINT stock_movement_pkey PRIMARY KEY (id),
+    CONSTRAINT stock_movement_reference_has_type
+        CHECK (reference_type IS NOT NULL OR (reference_id IS NULL AND reference_number IS NULL))
+);
 
+CREATE INDEX IF NOT EXISTS idx_stock_movement_product_time
+    ON core.stock_movement (product_id, warehouse_id, created_at);
+
+-- The posting rule (ADR-020/022). Every movement updates its stock row under a
+-- row lock, so concurrent receipts cannot compute from the same old state.
+-- Inbound with a cost moves the weighted average; inbound into zero or
+-- negative stock takes the incoming cost; an unknown incoming cost is valued
+-- at the current average, never as zero. Outbound keeps the average and
+-- records it on the movement.
 CREATE OR REPLACE FUNCTION core.update_stock_cost_on_movement() RETURNS trigger
     LANGUAGE plpgsql AS
 $$
@@ -532,9 +342,219 @@ $$;
 COMMIT;
 
 ------------------------------------------------------------------------------
+-- Phase 3: backfills. Each one only fills what is still empty, so a re-run
+-- neither duplicates nor overwrites values changed since. Those that write
+-- existing tables are batched.
+------------------------------------------------------------------------------
+
+-- 3a. Brands from products.brand_from_supplier. Spellings that differ only in
+-- case or spacing are one brand, named by its most frequent spelling. Codes
+-- are deterministic: in key order, the first brand gets the base code, later
+-- ones _2, _3, ... (never dropped on a conflict).
+DO $$
+DECLARE
+    brand record;
+    v_base text;
+    v_code text;
+    n     int;
+    made  int := 0;
+BEGIN
+    FOR brand IN
+        SELECT key, spelling
+        FROM (
+            SELECT DISTINCT ON (key) key, spelling
+            FROM (
+                SELECT core.brand_key(brand_from_supplier) AS key,
+                       regexp_replace(btrim(brand_from_supplier), '\s+', ' ', 'g') AS spelling,
+                       count(*) AS uses
+                FROM core.products
+                WHERE btrim(brand_from_supplier) <> ''
+                GROUP BY 1, 2
+            ) spellings
+            WHERE NOT EXISTS (SELECT FROM core.brand b WHERE core.brand_key(b.name) = spellings.key)
+            ORDER BY key, uses DESC, spelling COLLATE "C"
+        ) chosen
+        ORDER BY key COLLATE "C"
+    LOOP
+        v_base := core.brand_code_base(brand.spelling);
+        v_code := v_base;
+        n := 1;
+        WHILE EXISTS (SELECT FROM core.brand b WHERE b.code = v_code) LOOP
+            n := n + 1;
+            v_code := v_base || '_' || n;
+        END LOOP;
+        INSERT INTO core.brand (name, code) VALUES (brand.spelling, v_code);
+        made := made + 1;
+    END LOOP;
+    RAISE NOTICE '003: % brand(s) created from products.brand_from_supplier', made;
+END
+$$;
+
+-- 3b. Legacy brand_id values that point to no brand: recorded first (so the
+-- old value is never lost), then, batch by batch, relinked by brand text or
+-- cleared; products with brand text and no brand get theirs.
+INSERT INTO core.product_brand_issue (product_id, legacy_brand_id, brand_text, resolution)
+SELECT p.id, p.brand_id, p.brand_from_supplier,
+       CASE WHEN btrim(p.brand_from_supplier) <> ''
+            THEN 'relinked by brand text'
+            ELSE 'cleared: no brand text to link by' END
+FROM core.products p
+WHERE p.brand_id IS NOT NULL
+  AND NOT EXISTS (SELECT FROM core.brand b WHERE b.id = p.brand_id)
+ON CONFLICT (product_id, legacy_brand_id) DO NOTHING;
+
+-- mantis: batch table=core.products key=id rows=5000 time=40ms
+UPDATE core.products p
+SET brand_id = (SELECT b.id FROM core.brand b
+                WHERE btrim(p.brand_from_supplier) <> ''
+                  AND core.brand_key(b.name) = core.brand_key(p.brand_from_supplier))
+WHERE p.id BETWEEN current_setting('mantis.batch_first')::uuid AND current_setting('mantis.batch_last')::uuid
+  AND CASE WHEN p.brand_id IS NULL
+           THEN btrim(p.brand_from_supplier) <> ''
+                AND EXISTS (SELECT FROM core.brand b
+                            WHERE core.brand_key(b.name) = core.brand_key(p.brand_from_supplier))
+           ELSE NOT EXISTS (SELECT FROM core.brand b WHERE b.id = p.brand_id) END;
+
+-- 3c. Supplier contacts from metadata. Valid values are copied into the new
+-- columns; metadata itself is left as it was. Invalid values are listed in
+-- core.supplier_contact_issue with the reason. The default payment terms
+-- apply only where no terms are known.
+-- mantis: batch table=core.suppliers key=id rows=2000 time=40ms
+WITH contact AS (
+    SELECT id,
+           nullif(btrim(metadata->>'email'), '')         AS email,
+           nullif(btrim(metadata->>'phone'), '')         AS phone,
+           nullif(btrim(metadata->>'website'), '')       AS website,
+           nullif(btrim(metadata->>'payment_terms'), '') AS payment_terms
+    FROM core.suppliers
+    WHERE id BETWEEN current_setting('mantis.batch_first')::uuid AND current_setting('mantis.batch_last')::uuid
+)
+UPDATE core.suppliers s
+SET contact_email = CASE WHEN core.is_valid_email(c.email) THEN lower(c.email) END,
+    contact_phone = CASE WHEN core.is_valid_phone(c.phone) THEN c.phone END,
+    website       = CASE WHEN core.is_valid_website(c.website) THEN c.website END,
+    payment_terms = coalesce(c.payment_terms, 'Net 30')
+FROM contact c
+WHERE c.id = s.id
+  AND s.contact_email IS NULL AND s.contact_phone IS NULL
+  AND s.website IS NULL AND s.payment_terms IS NULL;
+
+ALTER TABLE core.suppliers ALTER COLUMN payment_terms SET DEFAULT 'Net 30';
+
+INSERT INTO core.supplier_contact_issue (supplier_id, field, value, reason)
+SELECT s.id, f.field, f.value, f.reason
+FROM core.suppliers s
+CROSS JOIN LATERAL (VALUES
+    ('email', nullif(btrim(s.metadata->>'email'), ''),
+     'not an email address (expected name@domain.tld)', core.is_valid_email(btrim(s.metadata->>'email'))),
+    ('phone', nullif(btrim(s.metadata->>'phone'), ''),
+     'not a phone number (expected 7 to 15 digits, optionally +, spaces, dashes, dots or parentheses)',
+     core.is_valid_phone(btrim(s.metadata->>'phone'))),
+    ('website', nullif(btrim(s.metadata->>'website'), ''),
+     'not a website address (expected a domain such as example.com, optionally with http:// or https://)',
+     core.is_valid_website(btrim(s.metadata->>'website')))
+) AS f(field, value, reason, valid)
+WHERE f.value IS NOT NULL AND NOT f.valid
+ON CONFLICT (supplier_id, field) DO UPDATE SET value = EXCLUDED.value, reason = EXCLUDED.reason;
+
+-- 3d. Unit cost of existing stock from the best price known before 003: the
+-- preferred supplier's, else another supplier's (most recently updated). Only
+-- positive prices in the base currency count. cost_source says which. A
+-- stock row that received a costed movement meanwhile already has its cost.
+-- Each stock row looks up its product's prices by this index.
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_supplier_products_product
+    ON core.supplier_products (product_id);
+
+-- mantis: batch table=core.stock_on_hand key=id rows=5000 time=40ms
+UPDATE core.stock_on_hand s
+SET cost_price = c.cost_price,
+    cost_source = c.source,
+    last_cost_update_at = now()
+FROM core.stock_on_hand target
+CROSS JOIN LATERAL (
+    SELECT sp.cost_price,
+           CASE WHEN sp.is_preferred THEN 'PREFERRED_SUPPLIER' ELSE 'SUPPLIER_PRICE' END AS source
+    FROM core.supplier_products sp
+    JOIN core.suppliers su ON su.id = sp.supplier_id
+    WHERE sp.product_id = target.product_id
+      AND sp.cost_price > 0
+      AND sp.currency = coalesce(nullif(current_setting('mantis.base_currency', true), ''), 'ZAR')
+    ORDER BY sp.is_preferred DESC, su.is_active DESC, sp.updated_at DESC, sp.cost_price, sp.supplier_id
+    LIMIT 1
+) c
+WHERE target.id BETWEEN current_setting('mantis.batch_first')::uuid AND current_setting('mantis.batch_last')::uuid
+  AND target.cost_price IS NULL
+  AND s.id = target.id
+  AND s.cost_price IS NULL;
+
+DO $$
+DECLARE
+    stocked bigint;
+    costed  bigint;
+BEGIN
+    SELECT count(*), count(cost_price) INTO stocked, costed
+    FROM core.stock_on_hand WHERE quantity > 0;
+    RAISE NOTICE '003: cost coverage % of % stock rows with quantity > 0 (% %%)',
+        costed, stocked, CASE WHEN stocked = 0 THEN 100 ELSE round(costed * 100.0 / stocked, 1) END;
+END
+$$;
+
+-- 3e. Opening balances, batch by batch: under the lock of its stock row, the
+-- part of each row's quantity that its movements do not explain becomes one
+-- ADJUSTMENT at the row's unit cost. Postings since phase 2 moved the row and
+-- recorded themselves, so they are not counted twice; a posting to a row of
+-- the batch waits for the batch (tens of milliseconds). mantis.ledger_replay
+-- tells the posting trigger that these record stock that is already there.
+-- Each statement of the block sees what committed before it started (READ
+-- COMMITTED), so the sums are taken after the locks are held.
+-- mantis: batch table=core.stock_on_hand key=id rows=5000 time=40ms
+DO $$
+BEGIN
+    PERFORM set_config('mantis.ledger_replay', 'on', true);
+    PERFORM FROM core.stock_on_hand
+    WHERE id BETWEEN current_setting('mantis.batch_first')::uuid AND current_setting('mantis.batch_last')::uuid
+    FOR NO KEY UPDATE;
+    INSERT INTO core.stock_movement
+        (product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price,
+         reference_type, reference_number, notes)
+    SELECT s.product_id, s.warehouse_id, 'ADJUSTMENT', s.quantity - coalesce(m.total, 0),
+           p.unit_of_measure, s.cost_price,
+           'SYSTEM_ADJUSTMENT', 'OPENING-BALANCE', 'Opening balance written by migration 003'
+    FROM core.stock_on_hand s
+    JOIN core.products p ON p.id = s.product_id
+    LEFT JOIN LATERAL (SELECT sum(m.quantity) AS total FROM core.stock_movement m
+                       WHERE m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id) m ON true
+    WHERE s.id BETWEEN current_setting('mantis.batch_first')::uuid AND current_setting('mantis.batch_last')::uuid
+      AND s.quantity <> coalesce(m.total, 0);
+    PERFORM set_config('mantis.ledger_replay', '', true);
+END
+$$;
+
+-- 3f. The ledger's foreign keys, NOT VALID (a brief lock, no scan), validated
+-- in phase 5.
+BEGIN;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_movement_product_id_fkey'
+                   AND conrelid = 'core.stock_movement'::regclass) THEN
+        ALTER TABLE core.stock_movement
+            ADD CONSTRAINT stock_movement_product_id_fkey
+                FOREIGN KEY (product_id) REFERENCES core.products (id) ON DELETE CASCADE NOT VALID,
+            ADD CONSTRAINT stock_movement_warehouse_id_fkey
+                FOREIGN KEY (warehouse_id) REFERENCES core.warehouses (id) ON DELETE CASCADE NOT VALID,
+            ADD CONSTRAINT stock_movement_created_by_fkey
+                FOREIGN KEY (created_by) REFERENCES core.users (id) ON DELETE SET NULL NOT VALID;
+    END IF;
+END
+$$;
+
+COMMIT;
+
+------------------------------------------------------------------------------
 -- Phase 5: referential rules (ADR-024), under the names PostgreSQL gives a
--- foreign key by default (the seed's names). 001's plain keys are replaced in
--- one transaction by keys of the same name with their ON DELETE rule, added
+-- foreign key by default (the seed's names). 001's plain keys are replaced,
+-- one table per transaction, by keys of the same name with their ON DELETE rule, added
 -- NOT VALID (a brief lock, no scan); each is then validated on its own under
 -- SHARE UPDATE EXCLUSIVE, which blocks neither reads nor writes. A key that
 -- already has its rule is left as it is, so a re-run changes nothing.
@@ -557,6 +577,15 @@ BEGIN
             ADD CONSTRAINT products_category_id_fkey
                 FOREIGN KEY (category_id) REFERENCES core.categories (id) ON DELETE SET NULL NOT VALID;
     END IF;
+END
+$$;
+
+COMMIT;
+
+BEGIN;
+
+DO $$
+BEGIN
     IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_on_hand_product_id_fkey'
                    AND conrelid = 'core.stock_on_hand'::regclass AND confdeltype = 'c') THEN
         ALTER TABLE core.stock_on_hand
@@ -593,8 +622,6 @@ ALTER TABLE core.suppliers VALIDATE CONSTRAINT suppliers_website_format;
 -- Phase 6: lookup indexes (ADR-025), built CONCURRENTLY: neither
 -- reads nor writes wait. Predicates use only immutable expressions.
 ------------------------------------------------------------------------------
-CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_movement_product_time
-    ON core.stock_movement (product_id, warehouse_id, created_at);
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_movement_warehouse_time
     ON core.stock_movement (warehouse_id, created_at DESC);
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_movement_reference

@@ -109,7 +109,7 @@ FROM unnest(ARRAY[
     'products_brand_idx', 'products_category_idx', 'idx_products_active', 'idx_products_name_lower',
     'idx_products_sku_lower', 'idx_products_search',
     'idx_stock_on_hand_valuation', 'idx_stock_on_hand_active', 'stock_on_hand_out_of_stock_idx',
-    'supplier_products_preferred_idx', 'idx_suppliers_active', 'idx_suppliers_name_lower',
+    'supplier_products_preferred_idx', 'idx_supplier_products_product', 'idx_suppliers_active', 'idx_suppliers_name_lower',
     'idx_suppliers_email', 'idx_suppliers_phone', 'idx_suppliers_search',
     'idx_mv_inventory_valuation_pk', 'idx_mv_product_stock_pk', 'mv_product_stock_summary_brand_idx',
     'idx_mv_product_stock_quantity', 'idx_mv_product_stock_value',

@@ -1,4 +1,4 @@
--- mantis: no-transaction
+-- mantis: no-transaction, lock-timeout=50ms, lock-retries=40
 --
 -- Migration 004: the inventory ledger's rules (ADR-026).
 --
@@ -24,11 +24,25 @@
 --     posted with the same content is skipped (INSERT reports 0 rows); the same
 --     key with other content is an error.
 --
--- Short phases, each its own transaction, every statement safe to re-run
--- (see 003 for why). Writers to stock_on_hand wait only for phase 3, which
--- does no bulk work.
+-- Online (ADR-028), like 003: short transactions with lock_timeout 50ms for
+-- DDL, batched backfills, no lock a reader or writer waits on for longer than
+-- a batch. The true-up stays exact while stock keeps moving:
+--   1. the rules are installed first (phase 3): from that commit on, every
+--      change of a stock row records a movement whose quantity and value_delta
+--      are exactly the row's change, in the same transaction, under the row's
+--      lock. So for each stock row, quantity minus the sum of its movements
+--      (and value minus the sum of value_delta) no longer changes;
+--   2. the movements posted before that commit get their value_delta (phase
+--      4, batched; they are the movements with no seq);
+--   3. batch by batch, under the lock of its stock rows, each row's remaining
+--      difference becomes one ADJUSTMENT (quantity) and a note on its latest
+--      movement (value rounding): phase 5. The sums are read after the locks
+--      are held, so a posting in flight is either counted (it committed first)
+--      or waits and comes after.
+--   4. only then are movements made append-only (phase 6).
 --
--- By hand: psql -v ON_ERROR_STOP=1 -f THIS_FILE   (psql's autocommit mode).
+-- Batched statements read their key range from mantis.batch_first and
+-- mantis.batch_last (set by mantis per batch); by hand, see 003's header.
 
 ------------------------------------------------------------------------------
 -- Phase 1: new columns (catalog-only: nullable, or a constant default) and the
@@ -61,14 +75,9 @@ COMMENT ON COLUMN core.stock_movement.reverses_id IS
 COMMIT;
 
 ------------------------------------------------------------------------------
--- Phase 2: the value of movements posted before 004 (bulk; stock is not
--- locked) and the idempotency index (built concurrently while the column is
+-- Phase 2: what a down of 004 saved, put back (for the movements still
+-- there), and the idempotency index (built concurrently while the column is
 -- still empty).
-------------------------------------------------------------------------------
-------------------------------------------------------------------------------
--- Phase 2: what a down of 004 saved, put back (for the movements still there);
--- the value of other movements posted before 004 (bulk; stock is not locked);
--- the idempotency index (built concurrently while the column is still empty).
 ------------------------------------------------------------------------------
 DO $$
 DECLARE
@@ -96,66 +105,15 @@ BEGIN
 END
 $$;
 
-UPDATE core.stock_movement
-SET value_delta = quantity * cost_price
-WHERE seq IS NULL AND value_delta IS NULL AND cost_price IS NOT NULL;
-
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS stock_movement_idempotency_key
     ON core.stock_movement (idempotency_key) WHERE idempotency_key IS NOT NULL;
 
 ------------------------------------------------------------------------------
--- Phase 3: the rules, installed atomically with the true-up that makes the
--- invariants exact. Writers to stock_on_hand wait for this transaction (SHARE
--- lock); readers do not. mantis.ledger_replay tells the posting trigger of 003
--- that these rows record stock that is already there.
+-- Phase 3: the rules, installed in one short transaction (catalog only; no
+-- bulk work). From this commit on every change of a stock row is recorded
+-- with its exact quantity and value (see the header).
 ------------------------------------------------------------------------------
 BEGIN;
-
-SET LOCAL mantis.ledger_replay = 'on';
-LOCK TABLE core.stock_on_hand IN SHARE MODE;
-
--- Movements posted since phase 2.
-UPDATE core.stock_movement
-SET value_delta = quantity * cost_price
-WHERE seq IS NULL AND value_delta IS NULL AND cost_price IS NOT NULL;
-
--- Quantities written directly to stock_on_hand since 003, which no movement
--- records yet: one ADJUSTMENT each, so quantity = sum of movements again.
-INSERT INTO core.stock_movement
-    (product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price, value_delta,
-     reference_type, reference_number, notes)
-SELECT s.product_id, s.warehouse_id, 'ADJUSTMENT', s.quantity - coalesce(m.total, 0),
-       p.unit_of_measure, s.cost_price, (s.quantity - coalesce(m.total, 0)) * s.cost_price,
-       'SYSTEM_ADJUSTMENT', 'LEDGER-TRUE-UP-004',
-       'Quantity written to stock_on_hand outside the ledger before migration 004'
-FROM core.stock_on_hand s
-JOIN core.products p ON p.id = s.product_id
-LEFT JOIN (SELECT product_id, warehouse_id, sum(quantity) AS total
-           FROM core.stock_movement GROUP BY 1, 2) m
-       ON m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id
-WHERE s.quantity <> coalesce(m.total, 0);
-
--- Value: 003 rounded each new average, so the sum of quantity x unit cost of a
--- stock row's movements can differ from its value by that rounding. The
--- difference goes to the row's latest movement, and is noted on it.
-WITH residual AS (
-    SELECT s.product_id, s.warehouse_id,
-           coalesce(s.total_value, 0) - coalesce(sum(m.value_delta), 0) AS diff
-    FROM core.stock_on_hand s
-    JOIN core.stock_movement m ON m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id
-    GROUP BY s.product_id, s.warehouse_id, s.total_value
-    HAVING coalesce(s.total_value, 0) <> coalesce(sum(m.value_delta), 0)
-), latest AS (
-    SELECT DISTINCT ON (m.product_id, m.warehouse_id) m.id, r.diff
-    FROM residual r
-    JOIN core.stock_movement m ON m.product_id = r.product_id AND m.warehouse_id = r.warehouse_id
-    ORDER BY m.product_id, m.warehouse_id, m.created_at DESC, m.id DESC
-)
-UPDATE core.stock_movement m
-SET value_delta = coalesce(m.value_delta, 0) + latest.diff,
-    metadata = m.metadata || jsonb_build_object('value_residual_004', latest.diff)
-FROM latest
-WHERE m.id = latest.id;
 
 -- A quantity as people write it: no trailing zeros (4, not 4.0000).
 CREATE OR REPLACE FUNCTION core.format_quantity(n numeric) RETURNS text
@@ -427,14 +385,8 @@ CREATE TRIGGER stock_movement_update_cost
 
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'trg_stock_movement_append_only'
-                   AND tgrelid = 'core.stock_movement'::regclass) THEN
-        CREATE TRIGGER trg_stock_movement_append_only
-            BEFORE UPDATE OR DELETE ON core.stock_movement
-            FOR EACH ROW EXECUTE FUNCTION core.stock_movement_append_only();
-        CREATE TRIGGER trg_stock_movement_no_truncate
-            BEFORE TRUNCATE ON core.stock_movement
-            FOR EACH STATEMENT EXECUTE FUNCTION core.stock_movement_append_only();
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'trg_stock_on_hand_capture'
+                   AND tgrelid = 'core.stock_on_hand'::regclass) THEN
         CREATE CONSTRAINT TRIGGER trg_stock_movement_transfer_balanced
             AFTER INSERT ON core.stock_movement
             DEFERRABLE INITIALLY DEFERRED
@@ -452,7 +404,102 @@ $$;
 COMMIT;
 
 ------------------------------------------------------------------------------
--- Phase 4: reversing movements name their original.
+-- Phase 4: the value of movements posted before phase 3 (they have no seq),
+-- batch by batch. Nothing else updates movements: no one waits on these rows.
+------------------------------------------------------------------------------
+-- mantis: batch table=core.stock_movement key=id rows=10000 time=40ms
+UPDATE core.stock_movement
+SET value_delta = quantity * cost_price
+WHERE id BETWEEN current_setting('mantis.batch_first')::uuid AND current_setting('mantis.batch_last')::uuid
+  AND seq IS NULL AND value_delta IS NULL AND cost_price IS NOT NULL;
+
+------------------------------------------------------------------------------
+-- Phase 5: the true-up, batch by batch, each batch under the lock of its
+-- stock rows (a writer of one of them waits for the batch, tens of ms).
+--   * quantities written directly to stock_on_hand before phase 3, which no
+--     movement records: one ADJUSTMENT each, so quantity = sum of movements;
+--   * value: 003 rounded each new average, so the sum of quantity x unit cost
+--     of a row's movements can differ from its value by that rounding. The
+--     difference goes to the row's latest movement from before 004 (or the
+--     adjustment just written), and is noted on it.
+-- mantis.ledger_replay tells the posting trigger that these rows record stock
+-- that is already there. The sums are read by statements that start after
+-- the locks are held (READ COMMITTED), so they see every posting to these
+-- rows that committed, and no other can be in flight.
+------------------------------------------------------------------------------
+-- mantis: batch table=core.stock_on_hand key=id rows=2000 time=40ms
+DO $$
+BEGIN
+    PERFORM set_config('mantis.ledger_replay', 'on', true);
+    PERFORM FROM core.stock_on_hand
+    WHERE id BETWEEN current_setting('mantis.batch_first')::uuid AND current_setting('mantis.batch_last')::uuid
+    FOR NO KEY UPDATE;
+
+    INSERT INTO core.stock_movement
+        (product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price, value_delta,
+         reference_type, reference_number, notes)
+    SELECT s.product_id, s.warehouse_id, 'ADJUSTMENT', s.quantity - coalesce(m.total, 0),
+           p.unit_of_measure, s.cost_price, (s.quantity - coalesce(m.total, 0)) * s.cost_price,
+           'SYSTEM_ADJUSTMENT', 'LEDGER-TRUE-UP-004',
+           'Quantity written to stock_on_hand outside the ledger before migration 004'
+    FROM core.stock_on_hand s
+    JOIN core.products p ON p.id = s.product_id
+    LEFT JOIN LATERAL (SELECT sum(m.quantity) AS total FROM core.stock_movement m
+                       WHERE m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id) m ON true
+    WHERE s.id BETWEEN current_setting('mantis.batch_first')::uuid AND current_setting('mantis.batch_last')::uuid
+      AND s.quantity <> coalesce(m.total, 0);
+
+    WITH residual AS (
+        SELECT s.product_id, s.warehouse_id,
+               coalesce(s.total_value, 0) - coalesce(v.total, 0) AS diff
+        FROM core.stock_on_hand s
+        CROSS JOIN LATERAL (SELECT sum(m.value_delta) AS total, count(*) AS movements
+                            FROM core.stock_movement m
+                            WHERE m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id) v
+        WHERE s.id BETWEEN current_setting('mantis.batch_first')::uuid AND current_setting('mantis.batch_last')::uuid
+          AND v.movements > 0
+          AND coalesce(s.total_value, 0) <> coalesce(v.total, 0)
+    ), latest AS (
+        SELECT r.diff,
+               (SELECT m.id FROM core.stock_movement m
+                WHERE m.product_id = r.product_id AND m.warehouse_id = r.warehouse_id
+                ORDER BY m.seq IS NULL DESC, m.created_at DESC, m.id DESC
+                LIMIT 1) AS id
+        FROM residual r
+    )
+    UPDATE core.stock_movement m
+    SET value_delta = coalesce(m.value_delta, 0) + latest.diff,
+        metadata = coalesce(m.metadata, '{}'::jsonb) || jsonb_build_object('value_residual_004', latest.diff)
+    FROM latest
+    WHERE m.id = latest.id;
+
+    PERFORM set_config('mantis.ledger_replay', '', true);
+END
+$$;
+
+------------------------------------------------------------------------------
+-- Phase 6: movements are facts from now on: never changed, never removed.
+------------------------------------------------------------------------------
+BEGIN;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'trg_stock_movement_append_only'
+                   AND tgrelid = 'core.stock_movement'::regclass) THEN
+        CREATE TRIGGER trg_stock_movement_append_only
+            BEFORE UPDATE OR DELETE ON core.stock_movement
+            FOR EACH ROW EXECUTE FUNCTION core.stock_movement_append_only();
+        CREATE TRIGGER trg_stock_movement_no_truncate
+            BEFORE TRUNCATE ON core.stock_movement
+            FOR EACH STATEMENT EXECUTE FUNCTION core.stock_movement_append_only();
+    END IF;
+END
+$$;
+
+COMMIT;
+
+------------------------------------------------------------------------------
+-- Phase 7: reversing movements name their original.
 ------------------------------------------------------------------------------
 BEGIN;
 

@@ -450,6 +450,7 @@ async fn running_up_again_by_hand_with_psql_changes_no_data() {
             "-f",
             &up,
         ])
+        .env("PGOPTIONS", mantis_schema::PSQL_OPTIONS)
         .output()
         .expect("psql runs");
     assert!(

@@ -95,6 +95,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             copy,
             keep,
             probes,
+            max_wait,
+            workload,
             tools,
         } => {
             let options = mantis_migrate::rehearse::Options {
@@ -103,9 +105,10 @@ pub async fn run(cli: Cli) -> Result<()> {
                 keep,
                 probes,
                 tools: tools.tools(),
+                workload: crate::workload::hook(&workload),
                 ..Default::default()
             };
-            rehearse::run(&ctx, &options).await
+            rehearse::run(&ctx, &options, max_wait).await
         }
         Command::Stock { command } => stock::run(&ctx, command).await,
         Command::Report { report } => report::run(&ctx, report).await,

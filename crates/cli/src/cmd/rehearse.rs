@@ -1,14 +1,16 @@
 //! `mantis rehearse`: the pending migrations on a copy, measured.
 
+use std::time::Duration;
+
 use anyhow::Result;
-use mantis_migrate::rehearse::{self, Options, Rehearsal, StatementReport};
+use mantis_migrate::rehearse::{self, Options, Rehearsal, StatementReport, WorkloadSummary};
 
 use crate::args::Format;
 use crate::context::Context;
 use crate::exit::Fail;
 use crate::output;
 
-pub async fn run(ctx: &Context, options: &Options) -> Result<()> {
+pub async fn run(ctx: &Context, options: &Options, max_wait: Option<Duration>) -> Result<()> {
     let set = ctx.migration_set()?;
     let run_options = ctx.run.clone();
     let found = rehearse::rehearse(
@@ -22,12 +24,62 @@ pub async fn run(ctx: &Context, options: &Options) -> Result<()> {
         Format::Json => output::json(&found)?,
         Format::Text => print!("{}", render(&found)),
     }
-    match &found.run {
-        Ok(_) => Ok(()),
-        Err(e) => Err(Fail::migration_failed(format!(
+    if let Err(e) = &found.run {
+        return Err(Fail::migration_failed(format!(
             "the rehearsal stopped: {e}\n(the target was not touched; the report above shows what ran on the copy)"
-        ))),
+        )));
     }
+    let Some(max) = max_wait else {
+        return Ok(());
+    };
+    let over = found.over(max);
+    if over.is_empty() {
+        eprintln!("gate passed: no probe or workload operation waited longer than {max:?}");
+        return Ok(());
+    }
+    Err(Fail::checks(format!(
+        "the rehearsal exceeded --max-wait {max:?}:\n  {}",
+        over.join("\n  ")
+    )))
+}
+
+fn render_workload(w: &WorkloadSummary) -> String {
+    let mut out = format!(
+        "\nworkload: {} operations ({} refused by a rule, {} failed)\n  \
+         latency before: p50 {:.1} ms, p99 {:.1} ms; during: p50 {:.1} ms, p99 {:.1} ms, longest {:.1} ms\n",
+        w.operations,
+        w.refused,
+        w.failed,
+        w.baseline_p50_ms,
+        w.baseline_p99_ms,
+        w.during_p50_ms,
+        w.during_p99_ms,
+        w.during_max_ms
+    );
+    for f in &w.failures {
+        out.push_str(&format!("  failed: {f}\n"));
+    }
+    if let Some(e) = &w.error {
+        out.push_str(&format!("  could not run: {e}\n"));
+    }
+    for i in &w.invariants {
+        out.push_str(&format!(
+            "  {} {} ({} rows{})\n",
+            if i.violations == 0 {
+                "holds:"
+            } else {
+                "BROKEN:"
+            },
+            i.name,
+            i.rows,
+            if i.violations == 0 {
+                String::new()
+            } else {
+                format!(", {} violating", i.violations)
+            }
+        ));
+    }
+    out
 }
 
 fn render(r: &Rehearsal) -> String {
@@ -53,7 +105,7 @@ fn render(r: &Rehearsal) -> String {
     for s in &r.statements {
         out.push_str(&line(s));
     }
-    out.push_str("\nprobes (a query every 20 ms on its own connection):\n");
+    out.push_str("\nprobes (a query every 20 ms on its own connection; writers update a random row each time):\n");
     for p in &r.probes {
         out.push_str(&format!(
             "  {:<6} {:<28} {:>6} queries, normally {:>6} µs, longest {:>7} ms{}{}\n",
@@ -71,6 +123,9 @@ fn render(r: &Rehearsal) -> String {
                 .map(|e| format!(" (stopped: {e})"))
                 .unwrap_or_default()
         ));
+    }
+    if let Some(w) = &r.workload {
+        out.push_str(&render_workload(w));
     }
     out.push_str(&format!(
         "\nlocks are sampled every {} ms: a statement shorter than that may show none.\n",

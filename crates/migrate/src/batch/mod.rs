@@ -29,8 +29,8 @@ pub struct BatchSpec {
     pub key: String,
     /// The most rows in one batch (and the first batch's size).
     pub rows: u64,
-    /// Target duration of a batch: a batch that takes longer halves the
-    /// next one; a quick one grows it again, up to `rows`.
+    /// Target duration of a batch (its row locks are held that long): the
+    /// next batch is sized in proportion to how long this one took, up to `rows`.
     pub time: Duration,
     /// Pause between batches (a throttle for busy servers).
     pub pause: Duration,

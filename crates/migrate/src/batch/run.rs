@@ -108,7 +108,10 @@ async fn run_batch(
     let mut attempt = 1;
     loop {
         let started = Instant::now();
-        let (result, seen) = cx.watch.during(try_batch(cx, statement, range)).await;
+        let (result, seen) = cx
+            .watch
+            .during(try_batch(cx, statement, range), cx.lock_timeout)
+            .await;
         match result {
             Ok(()) => return Ok(started.elapsed()),
             Err(e) => {
@@ -160,16 +163,12 @@ async fn try_batch(
     client.batch_execute("COMMIT").await
 }
 
-/// A batch that took longer than the target halves the next; one that took
-/// less than half of it doubles the next, never above `rows`.
+/// The next batch's size, toward the target time: in proportion to how long
+/// this one took, at most halved or doubled at once, never above `rows`.
 fn next_size(size: u64, spec: &BatchSpec, took: Duration) -> u64 {
-    if took > spec.time {
-        (size / 2).max(1)
-    } else if took < spec.time / 2 {
-        size.saturating_mul(2).min(spec.rows)
-    } else {
-        size
-    }
+    let ratio = spec.time.as_secs_f64() / took.as_secs_f64().max(0.000_1);
+    let next = (size as f64 * ratio.clamp(0.5, 2.0)).round() as u64;
+    next.clamp(1, spec.rows)
 }
 
 async fn key_type(client: &Client, spec: &BatchSpec) -> Result<String, Error> {
@@ -219,8 +218,10 @@ fn next_range_sql(spec: &BatchSpec, key_type: &str) -> (String, String) {
     let (table, key) = (spec.quoted_table(), spec.quoted_key());
     let query = |filter: &str| {
         format!(
-            "SELECT min(k)::text, max(k)::text, count(*) FROM ( \
-                 SELECT {key} AS k FROM {table} {filter} ORDER BY {key} LIMIT $1) batch"
+            "WITH batch AS (SELECT {key} AS k FROM {table} {filter} ORDER BY {key} LIMIT $1) \
+             SELECT (SELECT k::text AS first FROM batch ORDER BY batch.k LIMIT 1), \
+                    (SELECT k::text AS last FROM batch ORDER BY batch.k DESC LIMIT 1), \
+                    (SELECT count(*) FROM batch)"
         )
     };
     (
@@ -256,10 +257,11 @@ mod tests {
     fn batch_size_follows_the_target_time() {
         let spec = BatchSpec::parse("table=t key=k rows=1000 time=40ms").unwrap();
         let ms = Duration::from_millis;
-        assert_eq!(next_size(1000, &spec, ms(90)), 500);
-        assert_eq!(next_size(1, &spec, ms(90)), 1);
-        assert_eq!(next_size(500, &spec, ms(30)), 500);
-        assert_eq!(next_size(500, &spec, ms(10)), 1000);
-        assert_eq!(next_size(1000, &spec, ms(1)), 1000);
+        assert_eq!(next_size(1000, &spec, ms(90)), 500, "at most halved");
+        assert_eq!(next_size(1000, &spec, ms(50)), 800, "in proportion");
+        assert_eq!(next_size(1, &spec, ms(90)), 1, "never zero");
+        assert_eq!(next_size(400, &spec, ms(32)), 500);
+        assert_eq!(next_size(300, &spec, ms(10)), 600, "at most doubled");
+        assert_eq!(next_size(800, &spec, ms(1)), 1000, "never above rows");
     }
 }

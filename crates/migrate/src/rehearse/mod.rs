@@ -7,6 +7,7 @@
 mod copy;
 mod report;
 mod watch;
+mod workload;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,7 +17,8 @@ use serde::Serialize;
 
 pub use copy::{Choice as CopyChoice, Copy, Method as CopyMethod};
 pub use report::{ProbeSummary, StatementReport};
-pub use watch::{strength, ProbeKind, MODES};
+pub use watch::{strength, ProbeKind, ProbeSample, MODES};
+pub use workload::{InvariantCheck, WorkloadHook, WorkloadRun, WorkloadSummary};
 
 use crate::backup::{BackupError, Tools};
 use crate::connect::ConnectOptions;
@@ -43,6 +45,8 @@ pub struct Options {
     pub sample_every: Duration,
     /// pg_dump / pg_restore, for a dump copy.
     pub tools: Tools,
+    /// The application's traffic to run on the copy meanwhile, if any.
+    pub workload: Option<WorkloadHook>,
 }
 
 impl Default for Options {
@@ -55,6 +59,7 @@ impl Default for Options {
             probe_every: Duration::from_millis(20),
             sample_every: Duration::from_millis(10),
             tools: Tools::default(),
+            workload: None,
         }
     }
 }
@@ -75,6 +80,59 @@ pub struct Rehearsal {
     /// Lock samples were taken this often.
     #[serde(serialize_with = "millis")]
     pub sample_every: Duration,
+    /// The application workload, if one ran.
+    pub workload: Option<WorkloadSummary>,
+}
+
+impl Rehearsal {
+    /// What breaks the gate `--max-wait`: each probe whose longest wait was
+    /// longer than `max`, a workload operation that waited longer, failed
+    /// workload operations, and broken invariants. Empty: the gate passes.
+    pub fn over(&self, max: Duration) -> Vec<String> {
+        let max_ms = max.as_secs_f64() * 1000.0;
+        let mut out: Vec<String> = self
+            .probes
+            .iter()
+            .filter(|p| p.longest_ms as f64 > max_ms)
+            .map(|p| {
+                format!(
+                    "{} probe of {} waited {} ms{}",
+                    format!("{:?}", p.kind).to_lowercase(),
+                    p.table,
+                    p.longest_ms,
+                    p.during
+                        .as_ref()
+                        .map(|d| format!(" during {d}"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        if let Some(w) = &self.workload {
+            if w.during_max_ms > max_ms {
+                out.push(format!(
+                    "a workload operation took {:.0} ms (p99 {:.1} ms, baseline p99 {:.1} ms)",
+                    w.during_max_ms, w.during_p99_ms, w.baseline_p99_ms
+                ));
+            }
+            if w.failed > 0 {
+                out.push(format!(
+                    "{} workload operation(s) failed: {}",
+                    w.failed,
+                    w.failures.join("; ")
+                ));
+            }
+            if let Some(e) = &w.error {
+                out.push(format!("the workload could not run: {e}"));
+            }
+            for i in w.invariants.iter().filter(|i| i.violations > 0) {
+                out.push(format!(
+                    "invariant broken: {} ({} of {} rows)",
+                    i.name, i.violations, i.rows
+                ));
+            }
+        }
+        out
+    }
 }
 
 /// Rehearses the pending migrations of `migrator` against a copy of `target`.
@@ -109,7 +167,7 @@ pub async fn rehearse(
     if !options.keep {
         copy::drop(admin.client(), &name).await?;
     }
-    let (run, statements, probes) = result?;
+    let (run, statements, probes, workload) = result?;
     Ok(Rehearsal {
         copy,
         kept: options.keep,
@@ -117,6 +175,7 @@ pub async fn rehearse(
         statements,
         probes,
         sample_every: options.sample_every,
+        workload,
     })
 }
 
@@ -124,6 +183,7 @@ type Outcome = (
     Result<RunReport, String>,
     Vec<StatementReport>,
     Vec<ProbeSummary>,
+    Option<WorkloadSummary>,
 );
 
 async fn on_copy(
@@ -189,8 +249,13 @@ async fn on_copy(
         options.sample_every,
         stop.clone(),
     ));
-    // A moment of normal traffic first: the probes' baseline latency.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let workload_task = options
+        .workload
+        .as_ref()
+        .map(|hook| tokio::spawn((hook.0)(copy.clone(), stop.clone())));
+    // A moment of normal traffic first: the probes' (and workload's) baseline latency.
+    let baseline = if workload_task.is_some() { 1000 } else { 300 };
+    tokio::time::sleep(Duration::from_millis(baseline)).await;
     let started = Instant::now();
     let run = migrator
         .run(&session, Direction::Up, options.to, false)
@@ -206,10 +271,21 @@ async fn on_copy(
             probes.push(p);
         }
     }
+    let workload = match workload_task {
+        Some(task) => Some(WorkloadSummary::of(
+            task.await.unwrap_or_else(|e| WorkloadRun {
+                error: Some(e.to_string()),
+                ..WorkloadRun::default()
+            }),
+            started,
+            finished,
+        )),
+        None => None,
+    };
     let timeline = timeline.lock().map(|t| t.clone()).unwrap_or_default();
     let statements = report::statements(migrator.set(), &timeline, &locks, &probes);
     let summaries = report::probes(&probes, started, finished, &statements);
-    Ok((run, statements, summaries))
+    Ok((run, statements, summaries, workload))
 }
 
 /// The tables to probe: those asked for (checked to exist), else the 3 largest.

@@ -45,8 +45,9 @@ pub struct LockSample {
 pub enum ProbeKind {
     /// `SELECT … LIMIT 1`: waits only for ACCESS EXCLUSIVE.
     Reader,
-    /// An UPDATE of one existing row: waits for SHARE and stronger, and for
-    /// row locks the migration holds.
+    /// An UPDATE of an existing row, another random one each time: waits
+    /// for SHARE and stronger, and for the row locks the migration holds
+    /// (a batched backfill locks a few thousand rows at a time).
     Writer,
 }
 
@@ -120,16 +121,23 @@ pub async fn probe(
     let result = async {
         let session = Session::connect(&options, crate::event::ignore_events()).await?;
         let client = session.client();
-        let statement = match kind {
-            ProbeKind::Reader => format!("SELECT 1 FROM {table} LIMIT 1"),
-            ProbeKind::Writer => writer_statement(client, &table).await?,
+        let writer = match kind {
+            ProbeKind::Reader => None,
+            ProbeKind::Writer => Some(writer_statement(client, &table).await?),
         };
+        let reader = format!("SELECT 1 FROM {table} LIMIT 1");
+        let mut pick = crate::retry::Picker::new();
         while !stop.load(Ordering::Relaxed) {
             let at = Instant::now();
-            client
-                .batch_execute(&statement)
-                .await
-                .map_err(Error::db("running a probe"))?;
+            match &writer {
+                None => client.batch_execute(&reader).await,
+                Some((sql, keys)) if !keys.is_empty() => {
+                    let key = &keys[pick.below(keys.len())];
+                    client.execute(sql.as_str(), &[key]).await.map(|_| ())
+                }
+                Some(_) => Ok(()),
+            }
+            .map_err(Error::db("running a probe"))?;
             probe.samples.push(ProbeSample {
                 at,
                 took: at.elapsed(),
@@ -143,25 +151,35 @@ pub async fn probe(
     probe
 }
 
-/// `UPDATE table SET key = key WHERE key = <an existing key>`: a real row
-/// write that changes nothing and fires no column trigger.
-async fn writer_statement(client: &Client, table: &str) -> Result<String, Error> {
-    let column: String = client
+/// `UPDATE table SET key = key WHERE key = $1` (a real row write that
+/// changes nothing and fires no column trigger), and up to 1000 existing keys
+/// (a block sample of the table) to pick `$1` from.
+async fn writer_statement(client: &Client, table: &str) -> Result<(String, Vec<String>), Error> {
+    let row = client
         .query_one(crate::sql::REHEARSE_WRITER_COLUMN, &[&table])
         .await
-        .map_err(Error::db("choosing a column for the writer probe"))?
-        .get(0);
+        .map_err(Error::db("choosing a column for the writer probe"))?;
+    let (column, key_type): (String, String) = (row.get(0), row.get(1));
     let column = crate::ident::quote_ident(&column);
-    let value: Option<String> = client
-        .query_opt(&format!("SELECT {column}::text FROM {table} LIMIT 1"), &[])
+    let keys = client
+        .query(
+            &format!(
+                "SELECT {column}::text FROM {table} TABLESAMPLE SYSTEM ( \
+                     (SELECT least(100, greatest(0.01, 300000 / greatest(reltuples, 1)))::float4 \
+                      FROM pg_class WHERE oid = $1::text::regclass)) \
+                 WHERE {column} IS NOT NULL LIMIT 1000"
+            ),
+            &[&table],
+        )
         .await
-        .map_err(Error::db("choosing a row for the writer probe"))?
-        .and_then(|r| r.get(0));
-    Ok(match value {
-        Some(v) => format!(
-            "UPDATE {table} SET {column} = {column} WHERE {column} = {}",
-            crate::ident::quote_literal(&v)
+        .map_err(Error::db("choosing rows for the writer probe"))?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    Ok((
+        format!(
+            "UPDATE {table} SET {column} = {column} WHERE {column} = CAST($1::text AS {key_type})"
         ),
-        None => format!("UPDATE {table} SET {column} = {column} WHERE false"),
-    })
+        keys,
+    ))
 }

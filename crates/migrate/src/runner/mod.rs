@@ -186,7 +186,7 @@ impl Migrator {
             });
         }
         self.apply_session_settings(session).await?;
-        let watch = LockWatch::open(session, self.options.lock_timeout).await;
+        let watch = LockWatch::open(session).await;
         let mut completed = Vec::new();
         for step in &plan.steps {
             lock::ensure_held(session, guard).await?;
@@ -429,6 +429,32 @@ impl Migrator {
         })
     }
 
+    /// The file's `lock-timeout=` header, else the run's.
+    pub(crate) fn lock_timeout(&self, step: &Step) -> Duration {
+        step.script
+            .options
+            .lock_timeout
+            .unwrap_or(self.options.lock_timeout)
+    }
+
+    /// The file's `lock-retries=` header, else the run's.
+    pub(crate) fn lock_retries(&self, step: &Step) -> u32 {
+        step.script
+            .options
+            .lock_retries
+            .unwrap_or(self.options.lock_retries)
+    }
+
+    async fn set_lock_timeout(&self, session: &Session, timeout: Duration) -> Result<(), Error> {
+        let value = format!("{}ms", timeout.as_millis());
+        session
+            .client()
+            .query_one(sql::SET_SESSION_SETTING, &[&"lock_timeout", &value])
+            .await
+            .map_err(Error::db("setting lock_timeout"))?;
+        Ok(())
+    }
+
     async fn apply_session_settings(&self, session: &Session) -> Result<(), Error> {
         let ms = |d: Duration| format!("{}ms", d.as_millis());
         for (name, value) in [
@@ -459,11 +485,25 @@ impl Migrator {
             resume_at: step.resume_at,
         });
         tracing::info!(version = step.version, name = %step.name, direction = %step.direction, "running migration");
+        let own_timeout = step.script.options.lock_timeout.is_some();
+        if own_timeout {
+            self.set_lock_timeout(session, self.lock_timeout(step))
+                .await?;
+        }
         let duration = if step.transactional {
-            self.run_transactional(session, watch, step).await?
+            self.run_transactional(session, watch, step).await
         } else {
-            self.run_statementwise(session, guard, watch, step).await?
+            self.run_statementwise(session, guard, watch, step).await
         };
+        if own_timeout {
+            let restored = self
+                .set_lock_timeout(session, self.options.lock_timeout)
+                .await;
+            if duration.is_ok() {
+                restored?;
+            }
+        }
+        let duration = duration?;
         (self.events)(&Event::MigrationFinished {
             version: step.version,
             name: step.name.clone(),
@@ -504,10 +544,10 @@ impl Migrator {
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<(), Error>>,
     {
-        let attempts = self.options.lock_retries + 1;
+        let attempts = self.lock_retries(step) + 1;
         let mut tried = 1;
         loop {
-            let (result, seen) = watch.during(attempt()).await;
+            let (result, seen) = watch.during(attempt(), self.lock_timeout(step)).await;
             match result {
                 Err(Error::MigrationFailed(mut f)) if is_lock_timeout(&f) => {
                     if tried >= attempts {

@@ -182,8 +182,8 @@ impl Migrator {
             version: step.version,
             index,
             line: statement.line,
-            lock_timeout: self.options.lock_timeout,
-            lock_retries: self.options.lock_retries,
+            lock_timeout: self.lock_timeout(step),
+            lock_retries: self.lock_retries(step),
         };
         batch::run(&cx, spec, &statement.sql)
             .await
