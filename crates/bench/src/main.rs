@@ -1,8 +1,9 @@
 //! `mantis-bench`: measures mantis side by side with its baselines (psql,
 //! plain INSERTs, the base tables before 003) and writes docs/BENCHMARKS.md.
 //!
-//! Modes: `--quick` (10k products, under 3 minutes), `--full` (10k and 200k
-//! products), `--smoke` (tiny, for CI: it must run, not be fast).
+//! Modes: `--quick` (10k products, under 5 minutes), `--full` (10k and 200k
+//! products; the online rehearsal at 200k and 1M), `--smoke` (tiny, for CI:
+//! it must run, not be fast).
 //! Run it through `scripts/bench`, which builds the release binaries first.
 
 mod commands;
@@ -10,6 +11,7 @@ mod db;
 mod ledger;
 mod machine;
 mod migration;
+mod online;
 mod process;
 mod render;
 mod reports;
@@ -26,9 +28,10 @@ use clap::{Parser, ValueEnum};
 pub enum Mode {
     /// A few hundred products, one repeat: proves the harness runs (CI).
     Smoke,
-    /// 10,000 products × 5 warehouses, 3 repeats: under 3 minutes.
+    /// 10,000 products × 5 warehouses, 3 repeats: under 5 minutes.
     Quick,
-    /// 10,000 and 200,000 products × 5 warehouses, 3 repeats.
+    /// 10,000 and 200,000 products × 5 warehouses, 3 repeats; the online
+    /// rehearsal at 200,000 and 1,000,000 products.
     Full,
 }
 
@@ -67,6 +70,8 @@ pub struct Settings {
     pub repeats: usize,
     /// Product counts.
     pub scales: Vec<u64>,
+    /// Product counts of the online rehearsal (003 and 004 with the workload).
+    pub online_scales: Vec<u64>,
     /// Iterations of each report query.
     pub report_iterations: usize,
     /// Movements per posting configuration.
@@ -75,16 +80,23 @@ pub struct Settings {
 
 impl Settings {
     fn of(mode: Mode, mantis: PathBuf) -> Settings {
-        let (repeats, scales, report_iterations, movements) = match mode {
-            Mode::Smoke => (1, vec![300], 3, 200),
-            Mode::Quick => (3, vec![10_000], 20, 2_000),
-            Mode::Full => (3, vec![10_000, 200_000], 30, 10_000),
+        let (repeats, scales, online_scales, report_iterations, movements) = match mode {
+            Mode::Smoke => (1, vec![300], vec![300], 3, 200),
+            Mode::Quick => (3, vec![10_000], vec![10_000], 20, 2_000),
+            Mode::Full => (
+                3,
+                vec![10_000, 200_000],
+                vec![200_000, 1_000_000],
+                30,
+                10_000,
+            ),
         };
         Settings {
             mode,
             mantis,
             repeats,
             scales,
+            online_scales,
             report_iterations,
             movements,
         }
@@ -109,8 +121,15 @@ async fn main() -> Result<()> {
 
     let mut scales = Vec::new();
     for &products in &settings.scales {
-        eprintln!("mantis-bench: {products} products: seed, 003 (mantis and psql), 004, verify, down, rehearse");
+        eprintln!(
+            "mantis-bench: {products} products: seed, 003 (mantis and psql), 004, verify, down"
+        );
         scales.push(migration::measure(&server, &settings, products, file_003.path()).await?);
+    }
+    let mut online = Vec::new();
+    for &products in &settings.online_scales {
+        eprintln!("mantis-bench: {products} products: rehearse 003 and 004 with the workload");
+        online.push(online::measure(&server, &settings, products).await?);
     }
     let largest = *settings.scales.last().context("no scale")?;
     let base = migration::base(largest);
@@ -140,6 +159,7 @@ async fn main() -> Result<()> {
         settings: &settings,
         machine: &machine,
         scales: &scales,
+        online: &online,
         reports: &reports,
         posting: &posting,
         commands: &commands,

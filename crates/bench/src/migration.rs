@@ -1,5 +1,5 @@
-//! Seed, migration 003 (mantis vs psql on identical copies), 004, verify,
-//! down and rehearse, at one scale.
+//! Seed, migration 003 (mantis vs psql on identical copies), 004, verify
+//! and down, at one scale.
 
 use std::path::Path;
 
@@ -34,21 +34,10 @@ pub struct Scale {
     pub down: Samples,
     /// Peak RSS per command, KiB.
     pub rss: Vec<(&'static str, u64)>,
-    /// What rehearse measured for 003.
-    pub rehearse: Option<Rehearse>,
-}
-
-/// The longest waits `mantis rehearse --to 3` saw.
-#[derive(Debug, Clone, Default)]
-pub struct Rehearse {
-    /// (table, kind, longest ms, during which statement).
-    pub probes: Vec<(String, String, u64, String)>,
-    /// Copy method and milliseconds.
-    pub copy: (String, u64),
 }
 
 impl Scale {
-    fn peak(&mut self, command: &'static str, kib: u64) {
+    pub(crate) fn peak(&mut self, command: &'static str, kib: u64) {
         match self.rss.iter_mut().find(|(c, _)| *c == command) {
             Some((_, k)) => *k = (*k).max(kib),
             None => self.rss.push((command, kib)),
@@ -151,41 +140,5 @@ pub async fn measure(
         server.drop(&a).await?;
         server.drop(&b).await?;
     }
-    let ran = run(
-        mantis,
-        &["-q", "--format", "json", "rehearse", "--to", "3"],
-        &server.url(&base(products)),
-    )?;
-    scale.peak("rehearse", ran.peak_kib);
-    scale.rehearse = Some(parse_rehearse(&ran.stdout)?);
     Ok(scale)
-}
-
-fn parse_rehearse(stdout: &str) -> Result<Rehearse> {
-    let json: serde_json::Value = serde_json::from_str(stdout).context("rehearse output")?;
-    let probes = json["probes"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|p| {
-                    (
-                        p["table"].as_str().unwrap_or_default().to_string(),
-                        p["kind"].as_str().unwrap_or_default().to_string(),
-                        p["longest_ms"].as_u64().unwrap_or(0),
-                        p["during"].as_str().unwrap_or("-").to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Rehearse {
-        probes,
-        copy: (
-            json["copy"]["method"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
-            json["copy"]["duration"].as_u64().unwrap_or(0),
-        ),
-    })
 }

@@ -26,6 +26,16 @@ pub fn run(program: &Path, args: &[&str], url: &str) -> Result<Ran> {
 /// Runs `program args` with extra environment variables (connection settings
 /// go there, never on the command line); fails when it fails.
 pub fn run_env(program: &Path, args: &[&str], env: &[(&str, String)]) -> Result<Ran> {
+    run_accepting(program, args, env, &[0])
+}
+
+/// [`run_env`], where the exit codes in `ok` all count as success.
+pub fn run_accepting(
+    program: &Path,
+    args: &[&str],
+    env: &[(&str, String)],
+    ok: &[i32],
+) -> Result<Ran> {
     let started = Instant::now();
     let mut child = Command::new(program)
         .args(args)
@@ -56,7 +66,7 @@ pub fn run_env(program: &Path, args: &[&str], env: &[(&str, String)]) -> Result<
     };
     let wall = started.elapsed();
     let stdout = reader.join().unwrap_or_default();
-    if !status.success() {
+    if !status.code().is_some_and(|c| ok.contains(&c)) {
         let mut err = String::new();
         if let Some(mut e) = child.stderr.take() {
             let _ = std::io::Read::read_to_string(&mut e, &mut err);

@@ -38,7 +38,7 @@ fn the_smoke_mode_writes_every_section_of_the_report() {
         "## Machine",
         "## Targets",
         "## Seed and migrations",
-        "## Readers and writers during 003",
+        "## Readers, writers and the shop during 003 and 004",
         "## Ledger posting",
         "## Reports at 300 products",
         "## Memory",
@@ -56,6 +56,15 @@ fn the_smoke_mode_writes_every_section_of_the_report() {
     assert_eq!(
         text.matches("| posting ≥ 50% of plain INSERTs").count(),
         4,
+        "{text}"
+    );
+    // The online rehearsal ran 003 and 004 with the workload and checked it.
+    assert!(
+        text.contains("| no reader or writer waits > 100 ms during 003 and 004, workload invariants hold (300 products) |"),
+        "{text}"
+    );
+    assert!(
+        text.contains("quantity on hand = sum of movements: holds"),
         "{text}"
     );
 }

@@ -303,3 +303,49 @@ async fn a_missing_or_too_old_pg_dump_is_a_clear_error() {
     );
     assert!(!file.exists(), "no file is left behind");
 }
+
+/// Five deploys at once: one applies, verifies and refreshes; the others
+/// wait for the migration lock, find nothing left to do and exit 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_deploys_at_once_all_succeed_and_apply_each_migration_once() {
+    let db = TestDb::seeded("deploy_five", &small_spec(), 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let children: Vec<_> = (0..5)
+        .map(|i| {
+            let log = dir.path().join(format!("deploy-{i}.log"));
+            mantis()
+                .current_dir(dir.path())
+                .arg("--database-url")
+                .arg(db.url())
+                .args(["deploy", "--no-backup", "--log", log.to_str().unwrap()])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let runs: Vec<Run> = children
+        .into_iter()
+        .map(|c| Run::from(c.wait_with_output().unwrap()).expect_code(0))
+        .collect();
+    let applied = runs
+        .iter()
+        .filter(|r| r.stdout.trim_end().ends_with(SUCCESS_LINE))
+        .count();
+    let idle = runs
+        .iter()
+        .filter(|r| {
+            r.stderr.contains("nothing to deploy") || r.stderr.contains("nothing left to deploy")
+        })
+        .count();
+    assert_eq!((applied, idle), (1, 4), "{runs:#?}");
+    assert_eq!(
+        count(
+            &db,
+            "mantis.migration_events WHERE action = 'up' AND version IN (3, 4)"
+        )
+        .await,
+        2,
+        "003 and 004 applied once each"
+    );
+}

@@ -1,6 +1,14 @@
 //! Refreshing the three inventory views: one at a time, each CONCURRENTLY
 //! once populated (readers keep reading), each timed; the failure of one does
 //! not stop the others.
+//!
+//! Two sessions refreshing at once would queue one REFRESH behind the other
+//! (each takes an EXCLUSIVE lock on its view) until lock_timeout fails it:
+//! five `mantis deploy` at once failed that way. So mantis's refreshes take
+//! turns on an advisory lock of their own: a refresh that finds another
+//! running waits for it (up to [`TURN_WAIT`]), then refreshes with the data
+//! committed by then; if the other is still running, it skips, saying so. A
+//! view held by a refresh from outside mantis (lock_timeout) is skipped too.
 
 use std::time::{Duration, Instant};
 
@@ -26,13 +34,22 @@ pub struct Refreshed {
     /// How long it took.
     #[serde(serialize_with = "millis")]
     pub duration: Duration,
+    /// Why it was not refreshed although nothing failed (another session
+    /// was refreshing it).
+    pub skipped: Option<String>,
     /// The error, when it failed.
     pub error: Option<String>,
 }
 
+/// How long a refresh waits for another session's refresh to finish.
+pub const TURN_WAIT: Duration = Duration::from_secs(60);
+
 impl Refreshed {
     /// `core.view refreshed concurrently in 12 ms`, or what failed.
     pub fn describe(&self) -> String {
+        if let Some(why) = &self.skipped {
+            return format!("core.{} skipped: {why}", self.view);
+        }
         match &self.error {
             None => format!(
                 "core.{} refreshed{} in {} ms",
@@ -69,44 +86,112 @@ fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Refreshes each view in turn and reports each; never stops early.
+/// Refreshes each view in turn and reports each; never stops early. Waits
+/// its turn behind another session's refresh (up to [`TURN_WAIT`]).
 pub async fn refresh_all(client: &Client) -> Vec<Refreshed> {
+    refresh_all_waiting(client, TURN_WAIT).await
+}
+
+/// [`refresh_all`], waiting at most `wait` for another session's refresh.
+pub async fn refresh_all_waiting(client: &Client, wait: Duration) -> Vec<Refreshed> {
+    let started = Instant::now();
+    if let Err(why) = take_turn(client, wait).await {
+        return VIEWS
+            .iter()
+            .map(|view| Refreshed {
+                view,
+                concurrently: false,
+                duration: started.elapsed(),
+                skipped: Some(why.clone()),
+                error: None,
+            })
+            .collect();
+    }
     let mut done = Vec::with_capacity(VIEWS.len());
     for view in VIEWS {
         done.push(refresh(client, view).await);
     }
+    // The lock also goes with the session: an unlock that fails loses nothing.
+    let _ = client.query_one(sql::REFRESH_UNLOCK, &[]).await;
     done
+}
+
+/// Takes the refresh lock, polling while another session holds it; says who
+/// kept it when `wait` runs out.
+async fn take_turn(client: &Client, wait: Duration) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        let taken: bool = client
+            .query_one(sql::REFRESH_LOCK, &[])
+            .await
+            .map_err(|e| describe(&e))?
+            .get(0);
+        if taken {
+            return Ok(());
+        }
+        if started.elapsed() >= wait {
+            let holder = client
+                .query_opt(sql::REFRESH_HOLDER, &[])
+                .await
+                .ok()
+                .flatten()
+                .map_or("another session".to_string(), |r| {
+                    format!(
+                        "pid {} ({} as {})",
+                        r.get::<_, i32>(0),
+                        r.get::<_, String>(1),
+                        r.get::<_, String>(2)
+                    )
+                });
+            return Err(format!(
+                "{holder} was still refreshing the views after {} s; they will be as fresh as its refresh",
+                wait.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn refresh(client: &Client, view: &'static str) -> Refreshed {
     let started = Instant::now();
-    let populated = client
-        .query_opt(sql::VIEW_STATE, &[&view])
-        .await
-        .map(|r| r.map(|r| r.get::<_, bool>(0)));
-    let outcome = match populated {
-        Ok(None) => Err(format!(
-            "core.{view} does not exist: is migration 003 applied?"
-        )),
-        Ok(Some(concurrently)) => {
+    let mut done = Refreshed {
+        view,
+        concurrently: false,
+        duration: Duration::ZERO,
+        skipped: None,
+        error: None,
+    };
+    match client.query_opt(sql::VIEW_STATE, &[&view]).await {
+        Ok(None) => {
+            done.error = Some(format!(
+                "core.{view} does not exist: is migration 003 applied?"
+            ));
+        }
+        Ok(Some(row)) => {
+            done.concurrently = row.get(0);
             let statement = format!(
                 "REFRESH MATERIALIZED VIEW {}core.{view}",
-                if concurrently { "CONCURRENTLY " } else { "" }
+                if done.concurrently {
+                    "CONCURRENTLY "
+                } else {
+                    ""
+                }
             );
-            client
-                .batch_execute(&statement)
-                .await
-                .map(|()| concurrently)
-                .map_err(|e| describe(&e))
+            match client.batch_execute(&statement).await {
+                Ok(()) => {}
+                Err(e) if e.code().is_some_and(|c| c.code() == "55P03") => {
+                    done.skipped = Some(format!(
+                        "another session held core.{view} longer than lock_timeout \
+                         (a refresh from outside mantis?); refresh later"
+                    ));
+                }
+                Err(e) => done.error = Some(describe(&e)),
+            }
         }
-        Err(e) => Err(describe(&e)),
-    };
-    Refreshed {
-        view,
-        concurrently: outcome.as_ref().copied().unwrap_or(false),
-        duration: started.elapsed(),
-        error: outcome.err(),
+        Err(e) => done.error = Some(describe(&e)),
     }
+    done.duration = started.elapsed();
+    done
 }
 
 fn describe(e: &tokio_postgres::Error) -> String {

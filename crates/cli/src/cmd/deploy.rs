@@ -145,6 +145,15 @@ async fn deploy(ctx: &Context, options: &Options, log: &Arc<Log>) -> Result<()> 
         }
     };
     log.line(&format!("  {}", migrate::summary(&run)));
+    if run.completed.is_empty() {
+        // Another deploy applied the pending migrations while this one
+        // waited for the migration lock: it verifies and refreshes them.
+        log.line(&format!(
+            "nothing left to deploy: another session applied the pending migrations meanwhile; the database is at version {}",
+            output::version(run.version_after)
+        ));
+        return Ok(());
+    }
 
     log.line("[4/6] verify");
     let verify_options = verify::options(&options.verify);

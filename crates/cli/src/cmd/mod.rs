@@ -106,9 +106,10 @@ pub async fn run(cli: Cli) -> Result<()> {
                 probes,
                 tools: tools.tools(),
                 workload: crate::workload::hook(&workload),
+                max_wait,
                 ..Default::default()
             };
-            rehearse::run(&ctx, &options, max_wait).await
+            rehearse::run(&ctx, &options).await
         }
         Command::Stock { command } => stock::run(&ctx, command).await,
         Command::Report { report } => report::run(&ctx, report).await,

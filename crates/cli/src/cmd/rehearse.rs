@@ -1,7 +1,5 @@
 //! `mantis rehearse`: the pending migrations on a copy, measured.
 
-use std::time::Duration;
-
 use anyhow::Result;
 use mantis_migrate::rehearse::{self, Options, Rehearsal, StatementReport, WorkloadSummary};
 
@@ -10,7 +8,7 @@ use crate::context::Context;
 use crate::exit::Fail;
 use crate::output;
 
-pub async fn run(ctx: &Context, options: &Options, max_wait: Option<Duration>) -> Result<()> {
+pub async fn run(ctx: &Context, options: &Options) -> Result<()> {
     let set = ctx.migration_set()?;
     let run_options = ctx.run.clone();
     let found = rehearse::rehearse(
@@ -29,17 +27,20 @@ pub async fn run(ctx: &Context, options: &Options, max_wait: Option<Duration>) -
             "the rehearsal stopped: {e}\n(the target was not touched; the report above shows what ran on the copy)"
         )));
     }
-    let Some(max) = max_wait else {
+    let Some(gate) = &found.gate else {
         return Ok(());
     };
-    let over = found.over(max);
-    if over.is_empty() {
-        eprintln!("gate passed: no probe or workload operation waited longer than {max:?}");
+    if gate.passed() {
+        eprintln!(
+            "gate passed: no probe or workload operation waited longer than {:?}",
+            gate.max_wait
+        );
         return Ok(());
     }
     Err(Fail::checks(format!(
-        "the rehearsal exceeded --max-wait {max:?}:\n  {}",
-        over.join("\n  ")
+        "the rehearsal exceeded --max-wait {:?}:\n  {}",
+        gate.max_wait,
+        gate.over.join("\n  ")
     )))
 }
 

@@ -47,6 +47,8 @@ pub struct Options {
     pub tools: Tools,
     /// The application's traffic to run on the copy meanwhile, if any.
     pub workload: Option<WorkloadHook>,
+    /// The gate: the longest wait allowed to a probe or a workload operation.
+    pub max_wait: Option<Duration>,
 }
 
 impl Default for Options {
@@ -60,6 +62,7 @@ impl Default for Options {
             sample_every: Duration::from_millis(10),
             tools: Tools::default(),
             workload: None,
+            max_wait: None,
         }
     }
 }
@@ -82,6 +85,25 @@ pub struct Rehearsal {
     pub sample_every: Duration,
     /// The application workload, if one ran.
     pub workload: Option<WorkloadSummary>,
+    /// The gate's verdict, when `max_wait` was given.
+    pub gate: Option<Gate>,
+}
+
+/// The verdict of `--max-wait`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Gate {
+    /// The longest wait allowed, in ms.
+    #[serde(serialize_with = "millis")]
+    pub max_wait: Duration,
+    /// What broke it (empty: passed).
+    pub over: Vec<String>,
+}
+
+impl Gate {
+    /// True when nothing broke it.
+    pub fn passed(&self) -> bool {
+        self.over.is_empty()
+    }
 }
 
 impl Rehearsal {
@@ -168,7 +190,7 @@ pub async fn rehearse(
         copy::drop(admin.client(), &name).await?;
     }
     let (run, statements, probes, workload) = result?;
-    Ok(Rehearsal {
+    let mut found = Rehearsal {
         copy,
         kept: options.keep,
         run,
@@ -176,7 +198,13 @@ pub async fn rehearse(
         probes,
         sample_every: options.sample_every,
         workload,
-    })
+        gate: None,
+    };
+    found.gate = options.max_wait.map(|max_wait| Gate {
+        max_wait,
+        over: found.over(max_wait),
+    });
+    Ok(found)
 }
 
 type Outcome = (

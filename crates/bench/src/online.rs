@@ -1,0 +1,138 @@
+//! 003 and 004 while the shop sells: `mantis rehearse --workload --max-wait
+//! 100ms` on a copy of a seeded version-1 database. Per table the longest
+//! wait of a reader and of a random-row writer; the workload's latency
+//! before and during; its invariants; how long each migration took.
+
+use anyhow::{Context as _, Result};
+
+use crate::db::Server;
+use crate::migration::{base, WAREHOUSES};
+use crate::process::{run, run_accepting};
+use crate::Settings;
+
+/// The gate's limit.
+pub const MAX_WAIT_MS: u64 = 100;
+
+/// What one online rehearsal measured.
+#[derive(Debug, Clone, Default)]
+pub struct Online {
+    /// Products.
+    pub products: u64,
+    /// (table, kind, longest ms, during which statement).
+    pub probes: Vec<(String, String, u64, String)>,
+    /// Operations, refused, failed.
+    pub operations: (u64, u64, u64),
+    /// p50 and p99 before, p50, p99 and longest during (ms).
+    pub latency: [f64; 5],
+    /// (invariant, rows, violations).
+    pub invariants: Vec<(String, i64, i64)>,
+    /// What broke the gate (empty: passed).
+    pub over: Vec<String>,
+    /// (version, ms) of each migration on the copy.
+    pub migrations: Vec<(u64, u64)>,
+    /// Peak RSS of mantis, KiB.
+    pub peak_kib: u64,
+}
+
+/// Rehearses 003 and 004 with the workload at `products` (seeding a
+/// version-1 database first when the migration measurements made none).
+pub async fn measure(server: &Server, settings: &Settings, products: u64) -> Result<Online> {
+    let name = base(products);
+    let seeded_here = !settings.scales.contains(&products);
+    let mantis = settings.mantis.as_path();
+    if seeded_here {
+        server.create(&name, None).await?;
+        let url = server.url(&name);
+        run(mantis, &["-q", "up", "--to", "1"], &url)?;
+        let (count, warehouses) = (products.to_string(), WAREHOUSES.to_string());
+        run(
+            mantis,
+            &[
+                "-q",
+                "seed",
+                "--products",
+                &count,
+                "--warehouses",
+                &warehouses,
+            ],
+            &url,
+        )?;
+    }
+    let max = format!("{MAX_WAIT_MS}ms");
+    let ran = run_accepting(
+        mantis,
+        &[
+            "-q",
+            "--format",
+            "json",
+            "rehearse",
+            "--workload",
+            "--max-wait",
+            &max,
+        ],
+        &[("DATABASE_URL", server.url(&name))],
+        &[0, 8],
+    )?;
+    if seeded_here {
+        server.drop(&name).await?;
+    }
+    let mut online = parse(&ran.stdout)?;
+    online.products = products;
+    online.peak_kib = ran.peak_kib;
+    Ok(online)
+}
+
+fn parse(stdout: &str) -> Result<Online> {
+    let json: serde_json::Value = serde_json::from_str(stdout).context("rehearse output")?;
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("-").to_string();
+    let list = |v: &serde_json::Value| v.as_array().cloned().unwrap_or_default();
+    let w = &json["workload"];
+    let ms = |key: &str| w[key].as_f64().unwrap_or(0.0);
+    Ok(Online {
+        products: 0,
+        probes: list(&json["probes"])
+            .iter()
+            .map(|p| {
+                (
+                    text(&p["table"]),
+                    text(&p["kind"]),
+                    p["longest_ms"].as_u64().unwrap_or(0),
+                    text(&p["during"]),
+                )
+            })
+            .collect(),
+        operations: (
+            w["operations"].as_u64().unwrap_or(0),
+            w["refused"].as_u64().unwrap_or(0),
+            w["failed"].as_u64().unwrap_or(0),
+        ),
+        latency: [
+            ms("baseline_p50_ms"),
+            ms("baseline_p99_ms"),
+            ms("during_p50_ms"),
+            ms("during_p99_ms"),
+            ms("during_max_ms"),
+        ],
+        invariants: list(&w["invariants"])
+            .iter()
+            .map(|i| {
+                (
+                    text(&i["name"]),
+                    i["rows"].as_i64().unwrap_or(0),
+                    i["violations"].as_i64().unwrap_or(-1),
+                )
+            })
+            .collect(),
+        over: list(&json["gate"]["over"]).iter().map(text).collect(),
+        migrations: list(&json["run"]["Ok"]["completed"])
+            .iter()
+            .map(|c| {
+                (
+                    c["version"].as_u64().unwrap_or(0),
+                    c["duration_ms"].as_u64().unwrap_or(0),
+                )
+            })
+            .collect(),
+        peak_kib: 0,
+    })
+}
