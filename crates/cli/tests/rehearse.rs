@@ -139,3 +139,46 @@ async fn a_busy_target_is_copied_with_pg_dump() {
         template.stderr
     );
 }
+
+/// The gate: with the shop's workload, a `--max-wait` nothing can meet fails
+/// with exit 8 and says why; the invariants are reported (and hold).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rehearse_with_the_workload_reports_its_invariants_and_gates_on_max_wait() {
+    let db = mantis_testkit::TestDb::seeded("rehearse_gate", &common::small_spec(), 1).await;
+    let out = common::run(
+        &db,
+        &[
+            "--format",
+            "json",
+            "rehearse",
+            "--workload",
+            "--workload-rate",
+            "200",
+            "--max-wait",
+            "1ms",
+        ],
+    )
+    .expect_code(8);
+    let json = out.json();
+    let workload = &json["workload"];
+    assert!(workload["operations"].as_u64().unwrap() > 50, "{workload}");
+    assert_eq!(workload["failed"], 0, "{workload}");
+    let invariants = workload["invariants"].as_array().unwrap();
+    assert_eq!(invariants.len(), 3, "{workload}");
+    assert!(
+        invariants.iter().all(|i| i["violations"] == 0),
+        "{workload}"
+    );
+    let over = json["gate"]["over"].as_array().unwrap();
+    assert!(!over.is_empty(), "{json}");
+    assert!(
+        out.stderr.contains("exceeded --max-wait 1ms"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        common::count(&db, "mantis.schema_migrations").await,
+        1,
+        "the target was not touched"
+    );
+}
