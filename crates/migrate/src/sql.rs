@@ -210,3 +210,13 @@ pub(crate) const SELECT_BATCH_PROGRESS: &str = "SELECT batch_after, batch_rows \
 pub(crate) const ADVANCE_BATCH: &str = "UPDATE mantis.migration_progress \
      SET batch_after = $2, batch_rows = batch_rows + $3, updated_at = clock_timestamp() \
      WHERE version = $1";
+
+/// One batch's settings, local to its transaction: its lock_timeout and key range.
+pub(crate) const BATCH_SETTINGS: &str = "SELECT set_config('lock_timeout', $1, true), \
+            set_config('mantis.batch_first', $2, true), \
+            set_config('mantis.batch_last', $3, true)";
+
+/// The type of a batched statement's key column.
+pub(crate) const BATCH_KEY_TYPE: &str = "SELECT format_type(a.atttypid, a.atttypmod) \
+     FROM pg_attribute a \
+     WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped";

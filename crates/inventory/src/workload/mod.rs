@@ -131,17 +131,9 @@ impl Workload {
         client: &Client,
         spec: &WorkloadSpec,
     ) -> Result<Workload, tokio_postgres::Error> {
-        let estimate: f64 = client
-            .query_one(
-                "SELECT greatest(reltuples, 1)::float8 FROM pg_class WHERE oid = 'core.stock_on_hand'::regclass",
-                &[],
-            )
-            .await?
-            .get(0);
-        let percent = (spec.rows as f64 * 300.0 / estimate).clamp(0.01, 100.0);
         let limit = i64::try_from(spec.rows).unwrap_or(i64::MAX);
         let rows = client
-            .query(ROWS, &[&limit, &percent])
+            .query(ROWS, &[&limit])
             .await?
             .iter()
             .map(|r| StockRow {

@@ -146,9 +146,7 @@ async fn try_batch(
     client.batch_execute("BEGIN").await?;
     client
         .execute(
-            "SELECT set_config('lock_timeout', $1, true), \
-                    set_config('mantis.batch_first', $2, true), \
-                    set_config('mantis.batch_last', $3, true)",
+            sql::BATCH_SETTINGS,
             &[
                 &format!("{}ms", cx.lock_timeout.as_millis()),
                 &range.first,
@@ -173,11 +171,7 @@ fn next_size(size: u64, spec: &BatchSpec, took: Duration) -> u64 {
 
 async fn key_type(client: &Client, spec: &BatchSpec) -> Result<String, Error> {
     let row = client
-        .query_opt(
-            "SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
-             WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped",
-            &[&spec.quoted_table(), &spec.key],
-        )
+        .query_opt(sql::BATCH_KEY_TYPE, &[&spec.quoted_table(), &spec.key])
         .await
         .map_err(Error::db("reading the batch key's type"))?;
     row.map(|r| r.get(0)).ok_or_else(|| Error::BatchKey {
