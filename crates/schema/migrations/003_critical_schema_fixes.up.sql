@@ -21,10 +21,10 @@
 --     writes).
 -- The ledger is consistent while stock keeps moving: the posting trigger
 -- exists from the moment the ledger does (phase 2), so every movement posted
--- during the migration moves its stock row; the opening balance of a stock
--- row is written under that row's lock and is what its movements do not yet
--- explain. mantis records its progress (per batch) and resumes where it
--- stopped; every statement is safe to run again.
+-- during the migration moves its stock row and its movements together; the
+-- opening balance of a stock row is what its movements do not yet explain,
+-- which postings do not change. mantis records its progress (per batch) and
+-- resumes where it stopped; every statement is safe to run again.
 --
 -- Batched statements read their key range from mantis.batch_first and
 -- mantis.batch_last (set by mantis per batch). By hand, in one go (every lock
@@ -499,21 +499,18 @@ BEGIN
 END
 $$;
 
--- 3e. Opening balances, batch by batch: under the lock of its stock row, the
--- part of each row's quantity that its movements do not explain becomes one
--- ADJUSTMENT at the row's unit cost. Postings since phase 2 moved the row and
--- recorded themselves, so they are not counted twice; a posting to a row of
--- the batch waits for the batch (tens of milliseconds). mantis.ledger_replay
--- tells the posting trigger that these record stock that is already there.
--- Each statement of the block sees what committed before it started (READ
--- COMMITTED), so the sums are taken after the locks are held.
+-- 3e. Opening balances, batch by batch: the part of each stock row's quantity
+-- that its movements do not explain becomes one ADJUSTMENT at the row's unit
+-- cost. No lock is needed (ADR-028): since phase 2 every posting changes a
+-- row's quantity and its movements' sum by the same amount in one
+-- transaction, so the difference is the same in every snapshot, whether a
+-- posting in flight commits before this batch or after it; postings are
+-- never counted twice. mantis.ledger_replay tells the posting trigger that
+-- these record stock that is already there.
 -- mantis: batch table=core.stock_on_hand key=id rows=5000 time=40ms
 DO $$
 BEGIN
     PERFORM set_config('mantis.ledger_replay', 'on', true);
-    PERFORM FROM core.stock_on_hand
-    WHERE id BETWEEN current_setting('mantis.batch_first')::uuid AND current_setting('mantis.batch_last')::uuid
-    FOR NO KEY UPDATE;
     INSERT INTO core.stock_movement
         (product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price,
          reference_type, reference_number, notes)

@@ -34,11 +34,11 @@
 --      (and value minus the sum of value_delta) no longer changes;
 --   2. the movements posted before that commit get their value_delta (phase
 --      4, batched; they are the movements with no seq);
---   3. batch by batch, under the lock of its stock rows, each row's remaining
---      difference becomes one ADJUSTMENT (quantity) and a note on its latest
---      movement (value rounding): phase 5. The sums are read after the locks
---      are held, so a posting in flight is either counted (it committed first)
---      or waits and comes after.
+--   3. batch by batch, each row's remaining difference becomes one
+--      ADJUSTMENT (quantity, and the value it leaves unexplained) or a note on
+--      its latest movement (value rounding only): phase 5. By 1, the
+--      difference is the same in every snapshot, so no row is locked and a
+--      posting in flight is counted once, whenever it commits.
 --   4. only then are movements made append-only (phase 6).
 --
 -- Batched statements read their key range from mantis.batch_first and
@@ -414,65 +414,65 @@ WHERE id BETWEEN current_setting('mantis.batch_first')::uuid AND current_setting
   AND seq IS NULL AND value_delta IS NULL AND cost_price IS NOT NULL;
 
 ------------------------------------------------------------------------------
--- Phase 5: the true-up, batch by batch, each batch under the lock of its
--- stock rows (a writer of one of them waits for the batch, tens of ms).
---   * quantities written directly to stock_on_hand before phase 3, which no
---     movement records: one ADJUSTMENT each, so quantity = sum of movements;
---   * value: 003 rounded each new average, so the sum of quantity x unit cost
---     of a row's movements can differ from its value by that rounding. The
---     difference goes to the row's latest movement from before 004 (or the
---     adjustment just written), and is noted on it.
--- mantis.ledger_replay tells the posting trigger that these rows record stock
--- that is already there. The sums are read by statements that start after
--- the locks are held (READ COMMITTED), so they see every posting to these
--- rows that committed, and no other can be in flight.
+-- Phase 5: the true-up, batch by batch. For each stock row, what its
+-- movements do not explain:
+--   * quantity written directly to stock_on_hand before phase 3, which no
+--     movement records: one ADJUSTMENT, whose value change is all the value
+--     the movements do not explain (so quantity = sum of movements and value
+--     = sum of value changes);
+--   * otherwise value only: 003 rounded each new average, so the sum of
+--     quantity x unit cost of a row's movements can differ from its value by
+--     that rounding. The difference goes to the row's latest movement from
+--     before 004, and is noted on it.
+-- No lock is needed (ADR-028): since phase 3 every change of a stock row
+-- changes its movements' sums by the same amount in the same transaction, so
+-- the differences are the same in every snapshot. Rows whose movements
+-- explain them are only read. mantis.ledger_replay tells the posting trigger
+-- that the adjustments record stock that is already there.
 ------------------------------------------------------------------------------
--- mantis: batch table=core.stock_on_hand key=id rows=2000 time=40ms
+-- mantis: batch table=core.stock_on_hand key=id rows=5000 time=40ms
 DO $$
 BEGIN
     PERFORM set_config('mantis.ledger_replay', 'on', true);
-    PERFORM FROM core.stock_on_hand
-    WHERE id BETWEEN current_setting('mantis.batch_first')::uuid AND current_setting('mantis.batch_last')::uuid
-    FOR NO KEY UPDATE;
-
-    INSERT INTO core.stock_movement
-        (product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price, value_delta,
-         reference_type, reference_number, notes)
-    SELECT s.product_id, s.warehouse_id, 'ADJUSTMENT', s.quantity - coalesce(m.total, 0),
-           p.unit_of_measure, s.cost_price, (s.quantity - coalesce(m.total, 0)) * s.cost_price,
-           'SYSTEM_ADJUSTMENT', 'LEDGER-TRUE-UP-004',
-           'Quantity written to stock_on_hand outside the ledger before migration 004'
-    FROM core.stock_on_hand s
-    JOIN core.products p ON p.id = s.product_id
-    LEFT JOIN LATERAL (SELECT sum(m.quantity) AS total FROM core.stock_movement m
-                       WHERE m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id) m ON true
-    WHERE s.id BETWEEN current_setting('mantis.batch_first')::uuid AND current_setting('mantis.batch_last')::uuid
-      AND s.quantity <> coalesce(m.total, 0);
-
-    WITH residual AS (
-        SELECT s.product_id, s.warehouse_id,
-               coalesce(s.total_value, 0) - coalesce(v.total, 0) AS diff
+    WITH gap AS MATERIALIZED (
+        SELECT s.product_id, s.warehouse_id, s.cost_price, p.unit_of_measure,
+               s.quantity - coalesce(m.quantity, 0)             AS quantity,
+               coalesce(s.total_value, 0) - coalesce(m.value, 0) AS value,
+               coalesce(m.movements, 0)                          AS movements
         FROM core.stock_on_hand s
-        CROSS JOIN LATERAL (SELECT sum(m.value_delta) AS total, count(*) AS movements
-                            FROM core.stock_movement m
-                            WHERE m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id) v
+        JOIN core.products p ON p.id = s.product_id
+        LEFT JOIN LATERAL (SELECT sum(m.quantity) AS quantity, sum(m.value_delta) AS value,
+                                  count(*) AS movements
+                           FROM core.stock_movement m
+                           WHERE m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id) m ON true
         WHERE s.id BETWEEN current_setting('mantis.batch_first')::uuid AND current_setting('mantis.batch_last')::uuid
-          AND v.movements > 0
-          AND coalesce(s.total_value, 0) <> coalesce(v.total, 0)
-    ), latest AS (
-        SELECT r.diff,
-               (SELECT m.id FROM core.stock_movement m
-                WHERE m.product_id = r.product_id AND m.warehouse_id = r.warehouse_id
-                ORDER BY m.seq IS NULL DESC, m.created_at DESC, m.id DESC
-                LIMIT 1) AS id
-        FROM residual r
+          AND (s.quantity <> coalesce(m.quantity, 0)
+               OR coalesce(s.total_value, 0) <> coalesce(m.value, 0))
+    ), adjusted AS (
+        INSERT INTO core.stock_movement
+            (product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price, value_delta,
+             reference_type, reference_number, notes, metadata)
+        SELECT g.product_id, g.warehouse_id, 'ADJUSTMENT', g.quantity, g.unit_of_measure, g.cost_price,
+               g.value, 'SYSTEM_ADJUSTMENT', 'LEDGER-TRUE-UP-004',
+               'Quantity written to stock_on_hand outside the ledger before migration 004',
+               CASE WHEN g.value <> coalesce(g.quantity * g.cost_price, 0)
+                    THEN jsonb_build_object('value_residual_004', g.value - coalesce(g.quantity * g.cost_price, 0))
+                    ELSE '{}'::jsonb END
+        FROM gap g
+        WHERE g.quantity <> 0
+        RETURNING 1
     )
     UPDATE core.stock_movement m
-    SET value_delta = coalesce(m.value_delta, 0) + latest.diff,
-        metadata = coalesce(m.metadata, '{}'::jsonb) || jsonb_build_object('value_residual_004', latest.diff)
-    FROM latest
-    WHERE m.id = latest.id;
-
+    SET value_delta = coalesce(m.value_delta, 0) + r.value,
+        metadata = coalesce(m.metadata, '{}'::jsonb) || jsonb_build_object('value_residual_004', r.value)
+    FROM (SELECT g.value,
+                 (SELECT x.id FROM core.stock_movement x
+                  WHERE x.product_id = g.product_id AND x.warehouse_id = g.warehouse_id
+                  ORDER BY x.seq IS NULL DESC, x.created_at DESC, x.id DESC
+                  LIMIT 1) AS id
+          FROM gap g
+          WHERE g.quantity = 0 AND g.movements > 0) r
+    WHERE m.id = r.id;
     PERFORM set_config('mantis.ledger_replay', '', true);
 END
 $$;
