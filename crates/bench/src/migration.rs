@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 
 use crate::db::Server;
-use crate::process::{run, run_env};
+use crate::process::{run, run_env, Ran};
 use crate::stats::Samples;
 use crate::Settings;
 
@@ -45,6 +45,29 @@ impl Scale {
     }
 }
 
+/// Creates database `name` at version 1 and seeds `products` products × 5
+/// warehouses into it; returns the seed's run (JSON on stdout).
+pub async fn seed_v1(server: &Server, mantis: &Path, name: &str, products: u64) -> Result<Ran> {
+    server.create(name, None).await?;
+    let url = server.url(name);
+    run(mantis, &["-q", "up", "--to", "1"], &url)?;
+    let (count, warehouses) = (products.to_string(), WAREHOUSES.to_string());
+    run(
+        mantis,
+        &[
+            "-q",
+            "--format",
+            "json",
+            "seed",
+            "--products",
+            &count,
+            "--warehouses",
+            &warehouses,
+        ],
+        &url,
+    )
+}
+
 /// Name of one of this run's databases: unique per process, so two runs on
 /// one server (the smoke test beside the docs test) never meet.
 pub fn database(products: u64, what: &str) -> String {
@@ -68,31 +91,13 @@ pub async fn measure(
         ..Scale::default()
     };
     let mantis = settings.mantis.as_path();
-    let count = products.to_string();
-    let warehouses = WAREHOUSES.to_string();
     for r in 0..settings.repeats {
         let name = if r == 0 {
             base(products)
         } else {
             database(products, "seed")
         };
-        server.create(&name, None).await?;
-        let url = server.url(&name);
-        run(mantis, &["-q", "up", "--to", "1"], &url)?;
-        let ran = run(
-            mantis,
-            &[
-                "-q",
-                "--format",
-                "json",
-                "seed",
-                "--products",
-                &count,
-                "--warehouses",
-                &warehouses,
-            ],
-            &url,
-        )?;
+        let ran = seed_v1(server, mantis, &name, products).await?;
         let json: serde_json::Value = serde_json::from_str(&ran.stdout).context("seed output")?;
         scale.seed_rows = json["rows"].as_u64().unwrap_or(0);
         scale.seed.push(ran.wall);

@@ -6,8 +6,8 @@
 use anyhow::{Context as _, Result};
 
 use crate::db::Server;
-use crate::migration::{base, WAREHOUSES};
-use crate::process::{run, run_accepting};
+use crate::migration::{base, seed_v1};
+use crate::process::run_accepting;
 use crate::Settings;
 
 /// The gate's limit.
@@ -41,22 +41,7 @@ pub async fn measure(server: &Server, settings: &Settings, products: u64) -> Res
     let seeded_here = !settings.scales.contains(&products);
     let mantis = settings.mantis.as_path();
     if seeded_here {
-        server.create(&name, None).await?;
-        let url = server.url(&name);
-        run(mantis, &["-q", "up", "--to", "1"], &url)?;
-        let (count, warehouses) = (products.to_string(), WAREHOUSES.to_string());
-        run(
-            mantis,
-            &[
-                "-q",
-                "seed",
-                "--products",
-                &count,
-                "--warehouses",
-                &warehouses,
-            ],
-            &url,
-        )?;
+        seed_v1(server, mantis, &name, products).await?;
     }
     let max = format!("{MAX_WAIT_MS}ms");
     let ran = run_accepting(

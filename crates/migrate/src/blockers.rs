@@ -33,11 +33,7 @@ impl fmt::Display for Blocker {
             f,
             "pid {} ({} as {}, {} for {:.1}s: {})",
             self.pid,
-            if self.application.is_empty() {
-                "?"
-            } else {
-                &self.application
-            },
+            crate::lock::application(&self.application),
             self.user,
             self.state,
             self.transaction_ms as f64 / 1000.0,

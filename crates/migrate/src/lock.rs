@@ -43,15 +43,20 @@ impl fmt::Display for LockHolder {
             f,
             "pid {} ({} as {} from {}, running {:.1}s)",
             self.pid,
-            if self.application.is_empty() {
-                "?"
-            } else {
-                &self.application
-            },
+            application(&self.application),
             self.user,
             self.client,
             self.running_ms as f64 / 1000.0
         )
+    }
+}
+
+/// An application_name as shown to people: `?` when the session set none.
+pub(crate) fn application(name: &str) -> &str {
+    if name.is_empty() {
+        "?"
+    } else {
+        name
     }
 }
 
