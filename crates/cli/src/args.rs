@@ -44,6 +44,18 @@ pub struct Global {
     #[arg(long, global = true, default_value_t = 3, value_name = "N")]
     pub lock_retries: u32,
 
+    /// Target time of one batch of a batched statement (overrides the file's `time=`; shorter: writers wait less, the backfill takes longer).
+    #[arg(long, global = true, value_parser = parse_duration, value_name = "DURATION")]
+    pub batch_time: Option<Duration>,
+
+    /// Pause between two batches of a batched statement (overrides the file's `pause=`).
+    #[arg(long, global = true, value_parser = parse_duration, value_name = "DURATION")]
+    pub batch_pause: Option<Duration>,
+
+    /// Hold batches while a standby replays more than this far behind (pg_stat_replication.replay_lag).
+    #[arg(long, global = true, value_parser = parse_duration, value_name = "DURATION")]
+    pub max_replication_lag: Option<Duration>,
+
     /// statement_timeout for migration statements (0 = none).
     #[arg(long, global = true, value_parser = parse_duration, default_value = "0s", value_name = "DURATION")]
     pub statement_timeout: Duration,

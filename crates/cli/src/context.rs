@@ -1,7 +1,9 @@
 //! Turns global arguments into library options.
 
 use anyhow::{Context as _, Result};
-use mantis_migrate::{ConnectOptions, EventSink, MigrationSet, Migrator, RunOptions, Session};
+use mantis_migrate::{
+    BatchOverrides, ConnectOptions, EventSink, MigrationSet, Migrator, RunOptions, Session,
+};
 
 use crate::args::{Format, Global, OutputFormat};
 use crate::events::stderr_sink;
@@ -33,6 +35,11 @@ impl Context {
             allow_missing: global.allow_missing,
             check_drift: !global.no_drift_check,
             tool_version: format!("mantis {}", env!("CARGO_PKG_VERSION")),
+            batch: BatchOverrides {
+                time: global.batch_time,
+                pause: global.batch_pause,
+                max_replication_lag: global.max_replication_lag,
+            },
         };
         Ok(Context {
             connect,

@@ -99,6 +99,15 @@ pub fn describe(event: &Event, quiet: bool) -> Option<String> {
             }
             Some(text)
         }
+        Event::ReplicationLag {
+            version,
+            lag,
+            limit,
+        } => Some(format!(
+            "  {version:03}: batches held: a standby replays {} behind (over --max-replication-lag {})",
+            secs(*lag),
+            secs(*limit)
+        )),
         Event::InvalidIndexDropped { version, index } => Some(format!(
             "  {version:03}: dropped INVALID index {index} left by an interrupted CREATE INDEX CONCURRENTLY; building it again"
         )),

@@ -333,3 +333,55 @@ async fn migrations_003_and_004_under_load_lose_nothing_and_count_nothing_twice(
         verify.stdout
     );
 }
+
+/// The run's pacing wins over the file's: `--batch-time 1ms` shrinks the
+/// batches (a file's `rows=100` batch halves until it fits); a replication
+/// lag limit with no standby holds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_batch_pace_set_for_a_run_shrinks_the_batches() {
+    let db = TestDb::empty("batch_pace").await;
+    let dir = Dir::with(&[
+        (
+            "001_t.up.sql",
+            "CREATE TABLE t (id int PRIMARY KEY, touched int NOT NULL DEFAULT 0);\n\
+             INSERT INTO t (id) SELECT generate_series(1, 400);",
+        ),
+        (
+            "002_backfill.up.sql",
+            "-- mantis: no-transaction\n\
+             -- mantis: batch table=public.t key=id rows=100 time=5000ms\n\
+             UPDATE t SET touched = touched + 1\n\
+             WHERE id BETWEEN current_setting('mantis.batch_first')::int\n\
+                          AND current_setting('mantis.batch_last')::int;",
+        ),
+    ]);
+    let out = run(
+        &db,
+        &[
+            "--source",
+            &dir.arg(),
+            "--batch-time",
+            "1ms",
+            "--max-replication-lag",
+            "1s",
+            "up",
+        ],
+    )
+    .expect_code(0);
+    let sizes: Vec<u64> = out
+        .stderr
+        .lines()
+        .filter_map(|l| l.split("last batch ").nth(1))
+        .filter_map(|l| l.split(' ').next()?.parse().ok())
+        .collect();
+    assert!(!sizes.is_empty(), "{}", out.stderr);
+    assert!(
+        sizes.iter().any(|n| *n < 100),
+        "batches stayed at 100 rows: {sizes:?}"
+    );
+    assert_eq!(
+        count(&db, "t WHERE touched = 1").await,
+        400,
+        "every row once"
+    );
+}

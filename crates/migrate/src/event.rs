@@ -88,6 +88,15 @@ pub enum Event {
         /// How long this batch's transaction took.
         batch_time: Duration,
     },
+    /// Batches are held: a standby replays further behind than allowed.
+    ReplicationLag {
+        /// Version.
+        version: u64,
+        /// The longest replay lag seen.
+        lag: Duration,
+        /// `--max-replication-lag`.
+        limit: Duration,
+    },
     /// A NOTICE, WARNING, INFO … sent by the server.
     Notice {
         /// Severity (NOTICE, WARNING, …).

@@ -58,7 +58,7 @@ pub use event::{ignore_events, Event, EventSink};
 pub use history::{AppliedMigration, DbState, Progress};
 pub use lock::LockHolder;
 pub use plan::{Direction, Plan, Step};
-pub use runner::{Completed, Migrator, RunOptions, RunReport, VerifyRun};
+pub use runner::{BatchOverrides, Completed, Migrator, RunOptions, RunReport, VerifyRun};
 pub use script::{Script, ScriptKind, ScriptOptions};
 pub use session::Session;
 pub use source::{Checksum, Migration, MigrationSet};

@@ -220,3 +220,9 @@ pub(crate) const BATCH_SETTINGS: &str = "SELECT set_config('lock_timeout', $1, t
 pub(crate) const BATCH_KEY_TYPE: &str = "SELECT format_type(a.atttypid, a.atttypmod) \
      FROM pg_attribute a \
      WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped";
+
+/// The longest replay lag of the standbys this server streams to, in ms (0
+/// without standbys, or without the privilege to see them).
+pub(crate) const REPLICATION_LAG: &str =
+    "SELECT coalesce(max((extract(epoch FROM replay_lag) * 1000)::bigint), 0) \
+     FROM pg_stat_replication";

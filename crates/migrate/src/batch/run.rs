@@ -29,6 +29,8 @@ pub(crate) struct BatchContext<'a> {
     pub lock_timeout: Duration,
     /// How many times one batch cancelled by `lock_timeout` is tried again.
     pub lock_retries: u32,
+    /// Hold batches while a standby replays further behind than this.
+    pub max_replication_lag: Option<Duration>,
 }
 
 /// Why a batched statement stopped.
@@ -68,6 +70,7 @@ pub(crate) async fn run(
     let (from_start, from_after) = next_range_sql(spec, &key_type);
     loop {
         lock::ensure_held(cx.session, cx.guard).await?;
+        wait_for_standbys(cx).await?;
         let query = if after.is_some() {
             &from_after
         } else {
@@ -93,6 +96,39 @@ pub(crate) async fn run(
         if !spec.pause.is_zero() {
             tokio::time::sleep(spec.pause).await;
         }
+    }
+}
+
+/// Holds the next batch while a standby replays further behind than
+/// `max_replication_lag`, saying so every 5 s (a backfill must not leave
+/// readers of replicas with stale data for long).
+async fn wait_for_standbys(cx: &BatchContext<'_>) -> Result<(), Error> {
+    let Some(max) = cx.max_replication_lag else {
+        return Ok(());
+    };
+    let started = Instant::now();
+    let mut told = Duration::ZERO;
+    loop {
+        let lag_ms: i64 = cx
+            .session
+            .client()
+            .query_one(sql::REPLICATION_LAG, &[])
+            .await
+            .map_err(Error::db("reading the standbys' replay lag"))?
+            .get(0);
+        let lag = Duration::from_millis(u64::try_from(lag_ms).unwrap_or(0));
+        if lag <= max {
+            return Ok(());
+        }
+        if started.elapsed() >= told {
+            (cx.events)(&Event::ReplicationLag {
+                version: cx.version,
+                lag,
+                limit: max,
+            });
+            told += Duration::from_secs(5);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
 

@@ -46,6 +46,20 @@ pub struct RunOptions {
     /// Before migrating up, run the verify file of the newest applied
     /// migration and refuse when the live schema differs from it.
     pub check_drift: bool,
+    /// How batched statements are paced, over what their files say.
+    pub batch: BatchOverrides,
+}
+
+/// Pacing of batched statements set for a run (`--batch-time`,
+/// `--batch-pause`, `--max-replication-lag`), over each file's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchOverrides {
+    /// Target time of a batch.
+    pub time: Option<Duration>,
+    /// Pause between batches.
+    pub pause: Option<Duration>,
+    /// Hold batches while a standby's replay lag is longer than this.
+    pub max_replication_lag: Option<Duration>,
 }
 
 impl Default for RunOptions {
@@ -58,6 +72,7 @@ impl Default for RunOptions {
             allow_missing: false,
             tool_version: format!("mantis-migrate {}", env!("CARGO_PKG_VERSION")),
             check_drift: true,
+            batch: BatchOverrides::default(),
         }
     }
 }

@@ -172,7 +172,14 @@ impl Migrator {
         index: usize,
     ) -> Result<(), Error> {
         let statement = &step.script.statements[index];
-        let spec = step.script.batch(index).expect("a batched unit has a spec");
+        let mut spec = step
+            .script
+            .batch(index)
+            .expect("a batched unit has a spec")
+            .clone();
+        let pace = &self.options.batch;
+        spec.time = pace.time.unwrap_or(spec.time);
+        spec.pause = pace.pause.unwrap_or(spec.pause);
         let started = self.statement_started(step, statement, index);
         let cx = BatchContext {
             session,
@@ -184,8 +191,9 @@ impl Migrator {
             line: statement.line,
             lock_timeout: self.lock_timeout(step),
             lock_retries: self.lock_retries(step),
+            max_replication_lag: pace.max_replication_lag,
         };
-        batch::run(&cx, spec, &statement.sql)
+        batch::run(&cx, &spec, &statement.sql)
             .await
             .map_err(|e| match e {
                 batch::BatchError::Statement(e, blocked_by) => {
