@@ -18,12 +18,14 @@ pub const MAX_WAIT_MS: u64 = 100;
 pub struct Online {
     /// Products.
     pub products: u64,
-    /// (table, kind, longest ms, during which statement).
-    pub probes: Vec<(String, String, u64, String)>,
+    /// (table, kind, longest ms, during which statement, waiting on what).
+    pub probes: Vec<(String, String, u64, String, String)>,
     /// Operations, refused, failed.
     pub operations: (u64, u64, u64),
     /// p50 and p99 before, p50, p99 and longest during (ms).
     pub latency: [f64; 5],
+    /// What the slowest workload operation waited on.
+    pub slowest_waiting_on: String,
     /// (invariant, rows, violations).
     pub invariants: Vec<(String, i64, i64)>,
     /// What broke the gate (empty: passed).
@@ -83,6 +85,7 @@ fn parse(stdout: &str) -> Result<Online> {
                     text(&p["kind"]),
                     p["longest_ms"].as_u64().unwrap_or(0),
                     text(&p["during"]),
+                    text(&p["waiting_on"]),
                 )
             })
             .collect(),
@@ -98,6 +101,7 @@ fn parse(stdout: &str) -> Result<Online> {
             ms("during_p99_ms"),
             ms("during_max_ms"),
         ],
+        slowest_waiting_on: text(&w["slowest_waiting_on"]),
         invariants: list(&w["invariants"])
             .iter()
             .map(|i| {

@@ -198,13 +198,19 @@ fn online(md: &mut String, r: &Report) {
     );
     let _ = writeln!(
         md,
-        "| products | table | probe | longest wait | during |\n|---|---|---|---|---|"
+        "*waiting on*: what the probe's session was seen waiting for during its longest wait (sampled every 10 ms \
+         from `pg_stat_activity`): `Lock:…` is a lock the migration held; `LWLock:WALWrite`, `IO:…` are commit and \
+         I/O stalls under the migration's writes; `-` means it was never seen waiting.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| products | table | probe | longest wait | during | waiting on |\n|---|---|---|---|---|---|"
     );
     for o in r.online {
-        for (table, kind, ms, during) in &o.probes {
+        for (table, kind, ms, during, on) in &o.probes {
             let _ = writeln!(
                 md,
-                "| {} | {table} | {kind} | {ms} ms | {during} |",
+                "| {} | {table} | {kind} | {ms} ms | {during} | {on} |",
                 o.products
             );
         }
@@ -237,11 +243,12 @@ fn online(md: &mut String, r: &Report) {
         };
         let _ = writeln!(
             md,
-            "| {} | {} ({}, {}) | {b50:.1} ms, {b99:.1} ms | {d50:.1} ms, {d99:.1} ms, {dmax:.1} ms | {invariants} | {} | {} | {} |",
+            "| {} | {} ({}, {}) | {b50:.1} ms, {b99:.1} ms | {d50:.1} ms, {d99:.1} ms, {dmax:.1} ms (waiting on {}) | {invariants} | {} | {} | {} |",
             o.products,
             o.operations.0,
             o.operations.1,
             o.operations.2,
+            o.slowest_waiting_on,
             took(3),
             took(4),
             if o.over.is_empty() { "passed".to_string() } else { format!("**failed**: {}", o.over.join("; ")) }

@@ -226,3 +226,12 @@ pub(crate) const BATCH_KEY_TYPE: &str = "SELECT format_type(a.atttypid, a.atttyp
 pub(crate) const REPLICATION_LAG: &str =
     "SELECT coalesce(max((extract(epoch FROM replay_lag) * 1000)::bigint), 0) \
      FROM pg_stat_replication";
+
+/// What every other active client session is waiting for now (pid,
+/// application, `type:event`): tells a probe's lock wait from a commit
+/// stall on WAL or I/O.
+pub(crate) const REHEARSE_WAITS: &str = "SELECT pid, coalesce(application_name, ''), \
+            wait_event_type || ':' || wait_event \
+     FROM pg_stat_activity \
+     WHERE pid <> $1 AND backend_type = 'client backend' AND state = 'active' \
+       AND wait_event_type IS NOT NULL AND wait_event_type <> 'Client'";

@@ -47,7 +47,7 @@ pub async fn run(ctx: &Context, options: &Options) -> Result<()> {
 fn render_workload(w: &WorkloadSummary) -> String {
     let mut out = format!(
         "\nworkload: {} operations ({} refused by a rule, {} failed)\n  \
-         latency before: p50 {:.1} ms, p99 {:.1} ms; during: p50 {:.1} ms, p99 {:.1} ms, longest {:.1} ms\n",
+         latency before: p50 {:.1} ms, p99 {:.1} ms; during: p50 {:.1} ms, p99 {:.1} ms, longest {:.1} ms{}\n",
         w.operations,
         w.refused,
         w.failed,
@@ -55,7 +55,11 @@ fn render_workload(w: &WorkloadSummary) -> String {
         w.baseline_p99_ms,
         w.during_p50_ms,
         w.during_p99_ms,
-        w.during_max_ms
+        w.during_max_ms,
+        w.slowest_waiting_on
+            .as_ref()
+            .map(|e| format!(" (waiting on {e})"))
+            .unwrap_or_default()
     );
     for f in &w.failures {
         out.push_str(&format!("  failed: {f}\n"));
@@ -118,7 +122,11 @@ fn render(r: &Rehearsal) -> String {
             p.during
                 .as_ref()
                 .map(|d| format!(" during {d}"))
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                + &p.waiting_on
+                    .as_ref()
+                    .map(|w| format!(", waiting on {w}"))
+                    .unwrap_or_default(),
             p.error
                 .as_ref()
                 .map(|e| format!(" (stopped: {e})"))

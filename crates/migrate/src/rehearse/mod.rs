@@ -17,7 +17,7 @@ use serde::Serialize;
 
 pub use copy::{Choice as CopyChoice, Copy, Method as CopyMethod};
 pub use report::{ProbeSummary, StatementReport};
-pub use watch::{strength, ProbeKind, ProbeSample, MODES};
+pub use watch::{strength, ProbeKind, ProbeSample, Samples, WaitSample, MODES};
 pub use workload::{InvariantCheck, WorkloadHook, WorkloadRun, WorkloadSummary};
 
 use crate::backup::{BackupError, Tools};
@@ -118,13 +118,17 @@ impl Rehearsal {
             .filter(|p| p.longest_ms as f64 > max_ms)
             .map(|p| {
                 format!(
-                    "{} probe of {} waited {} ms{}",
+                    "{} probe of {} waited {} ms{}{}",
                     format!("{:?}", p.kind).to_lowercase(),
                     p.table,
                     p.longest_ms,
                     p.during
                         .as_ref()
                         .map(|d| format!(" during {d}"))
+                        .unwrap_or_default(),
+                    p.waiting_on
+                        .as_ref()
+                        .map(|w| format!(", waiting on {w}"))
                         .unwrap_or_default()
                 )
             })
@@ -132,8 +136,14 @@ impl Rehearsal {
         if let Some(w) = &self.workload {
             if w.during_max_ms > max_ms {
                 out.push(format!(
-                    "a workload operation took {:.0} ms (p99 {:.1} ms, baseline p99 {:.1} ms)",
-                    w.during_max_ms, w.during_p99_ms, w.baseline_p99_ms
+                    "a workload operation took {:.0} ms (p99 {:.1} ms, baseline p99 {:.1} ms){}",
+                    w.during_max_ms,
+                    w.during_p99_ms,
+                    w.baseline_p99_ms,
+                    w.slowest_waiting_on
+                        .as_ref()
+                        .map(|e| format!(", waiting on {e}"))
+                        .unwrap_or_default()
                 ));
             }
             if w.failed > 0 {
@@ -292,7 +302,7 @@ async fn on_copy(
     let finished = Instant::now();
     tokio::time::sleep(Duration::from_millis(100)).await;
     stop.store(true, Ordering::Relaxed);
-    let locks = lock_task.await.unwrap_or_default();
+    let sampled = lock_task.await.unwrap_or_default();
     let mut probes = Vec::new();
     for task in probe_tasks {
         if let Ok(p) = task.await {
@@ -307,12 +317,13 @@ async fn on_copy(
             }),
             started,
             finished,
+            &sampled,
         )),
         None => None,
     };
     let timeline = timeline.lock().map(|t| t.clone()).unwrap_or_default();
-    let statements = report::statements(migrator.set(), &timeline, &locks, &probes);
-    let summaries = report::probes(&probes, started, finished, &statements);
+    let statements = report::statements(migrator.set(), &timeline, &sampled.locks, &probes);
+    let summaries = report::probes(&probes, started, finished, &statements, &sampled);
     Ok((run, statements, summaries, workload))
 }
 

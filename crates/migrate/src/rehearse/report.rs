@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::watch::{strength, LockSample, Probe, ProbeKind};
+use super::watch::{strength, LockSample, Probe, ProbeKind, Samples};
 use crate::event::Event;
 use crate::source::MigrationSet;
 
@@ -61,6 +61,9 @@ pub struct ProbeSummary {
     pub longest_ms: u64,
     /// The statement it overlapped most, when it waited longest.
     pub during: Option<String>,
+    /// What it was seen waiting for then (`Lock:…` a lock, `LWLock:WALWrite`
+    /// or `IO:…` a commit or I/O stall), if it was seen waiting.
+    pub waiting_on: Option<String>,
     /// Why the probe stopped early, if it did.
     pub error: Option<String>,
 }
@@ -136,6 +139,7 @@ pub fn probes(
     started: Instant,
     finished: Instant,
     statements: &[StatementReport],
+    sampled: &Samples,
 ) -> Vec<ProbeSummary> {
     probes
         .iter()
@@ -167,6 +171,9 @@ pub fn probes(
                 baseline_us: u64::try_from(baseline.as_micros()).unwrap_or(u64::MAX),
                 longest_ms: longest.map_or(0, |s| millis(s.took)),
                 during,
+                waiting_on: longest.and_then(|s| {
+                    sampled.dominant_wait((s.at, s.at + s.took), |w| w.pid == p.pid)
+                }),
                 error: p.error.clone(),
             }
         })

@@ -39,6 +39,50 @@ pub struct LockSample {
     pub locks: Vec<(String, String)>,
 }
 
+/// What another session was waiting for at one moment.
+#[derive(Debug, Clone)]
+pub struct WaitSample {
+    /// When.
+    pub at: Instant,
+    /// Its backend pid.
+    pub pid: i32,
+    /// Its application_name.
+    pub application: String,
+    /// `wait_event_type:wait_event`, e.g. `Lock:transactionid`, `LWLock:WALWrite`, `IO:WALSync`.
+    pub event: String,
+}
+
+/// What the sampler saw.
+#[derive(Debug, Clone, Default)]
+pub struct Samples {
+    /// The migration session's table locks.
+    pub locks: Vec<LockSample>,
+    /// Other sessions' waits.
+    pub waits: Vec<WaitSample>,
+}
+
+impl Samples {
+    /// The wait seen most often in `window` among sessions `matching`, if any.
+    pub fn dominant_wait(
+        &self,
+        window: (Instant, Instant),
+        matching: impl Fn(&WaitSample) -> bool,
+    ) -> Option<String> {
+        let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+        for w in self
+            .waits
+            .iter()
+            .filter(|w| w.at >= window.0 && w.at <= window.1 && matching(w))
+        {
+            *counts.entry(w.event.as_str()).or_default() += 1;
+        }
+        counts
+            .into_iter()
+            .max_by_key(|(_, n)| *n)
+            .map(|(event, _)| event.to_string())
+    }
+}
+
 /// What a probe does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -69,20 +113,22 @@ pub struct Probe {
     pub kind: ProbeKind,
     /// Its queries.
     pub samples: Vec<ProbeSample>,
+    /// Its backend pid.
+    pub pid: i32,
     /// The probe's last error, if it stopped early.
     pub error: Option<String>,
 }
 
-/// Samples the relation locks of backend `pid` on existing tables every
-/// `every` until `stop` is set.
+/// Samples the relation locks of backend `pid` on existing tables, and what
+/// the other sessions wait for, every `every` until `stop` is set.
 pub async fn locks(
     client: Client,
     pid: i32,
     tables: Vec<u32>,
     every: Duration,
     stop: Arc<AtomicBool>,
-) -> Vec<LockSample> {
-    let mut samples = Vec::new();
+) -> Samples {
+    let mut samples = Samples::default();
     while !stop.load(Ordering::Relaxed) {
         let at = Instant::now();
         match client
@@ -93,10 +139,19 @@ pub async fn locks(
                 let locks: Vec<(String, String)> =
                     rows.iter().map(|r| (r.get(0), r.get(1))).collect();
                 if !locks.is_empty() {
-                    samples.push(LockSample { at, locks });
+                    samples.locks.push(LockSample { at, locks });
                 }
             }
             Err(e) => tracing::debug!(error = %e, "lock sample failed"),
+        }
+        match client.query(crate::sql::REHEARSE_WAITS, &[&pid]).await {
+            Ok(rows) => samples.waits.extend(rows.iter().map(|r| WaitSample {
+                at,
+                pid: r.get(0),
+                application: r.get(1),
+                event: r.get(2),
+            })),
+            Err(e) => tracing::debug!(error = %e, "wait sample failed"),
         }
         tokio::time::sleep(every).await;
     }
@@ -116,11 +171,17 @@ pub async fn probe(
         table: table.clone(),
         kind,
         samples: Vec::new(),
+        pid: 0,
         error: None,
     };
     let result = async {
         let session = Session::connect(&options, crate::event::ignore_events()).await?;
         let client = session.client();
+        probe.pid = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await
+            .map_err(Error::db("reading a probe's pid"))?
+            .get(0);
         let writer = match kind {
             ProbeKind::Reader => None,
             ProbeKind::Writer => Some(writer_statement(client, &table).await?),

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::watch::ProbeSample;
+use super::watch::{ProbeSample, Samples};
 use crate::connect::ConnectOptions;
 
 /// What a workload reports when it has stopped.
@@ -75,6 +75,8 @@ pub struct WorkloadSummary {
     pub during_p99_ms: f64,
     /// Longest operation while the migrations ran.
     pub during_max_ms: f64,
+    /// What the workload's sessions were seen waiting for during it.
+    pub slowest_waiting_on: Option<String>,
     /// Invariants checked afterwards.
     pub invariants: Vec<InvariantCheck>,
     /// Why it could not run, if it could not.
@@ -82,8 +84,23 @@ pub struct WorkloadSummary {
 }
 
 impl WorkloadSummary {
-    /// Sums up `run` around the migrations' `started`..`finished`.
-    pub fn of(run: WorkloadRun, started: Instant, finished: Instant) -> WorkloadSummary {
+    /// Sums up `run` around the migrations' `started`..`finished`; what its
+    /// sessions (application_name `… workload`) waited for during the slowest
+    /// operation comes from `sampled`.
+    pub fn of(
+        run: WorkloadRun,
+        started: Instant,
+        finished: Instant,
+        sampled: &Samples,
+    ) -> WorkloadSummary {
+        let slowest = run
+            .samples
+            .iter()
+            .filter(|s| s.at + s.took >= started && s.at <= finished)
+            .max_by_key(|s| s.took);
+        let slowest_waiting_on = slowest.and_then(|s| {
+            sampled.dominant_wait((s.at, s.at + s.took), |w| w.application.ends_with("workload"))
+        });
         let mut before: Vec<Duration> = Vec::new();
         let mut during: Vec<Duration> = Vec::new();
         for s in &run.samples {
@@ -107,6 +124,7 @@ impl WorkloadSummary {
             during_p50_ms: percentile(&mut during, 0.50),
             during_p99_ms: percentile(&mut during, 0.99),
             during_max_ms: percentile(&mut during, 1.0),
+            slowest_waiting_on,
             invariants: run.invariants,
             error: run.error,
         }
@@ -144,7 +162,7 @@ mod tests {
             failures: vec!["b".into(), "a".into(), "a".into()],
             ..WorkloadRun::default()
         };
-        let s = WorkloadSummary::of(run, t0 + ms(500), t0 + ms(2000));
+        let s = WorkloadSummary::of(run, t0 + ms(500), t0 + ms(2000), &Samples::default());
         assert_eq!((s.baseline_p50_ms, s.baseline_p99_ms), (1.0, 1.0));
         assert_eq!(
             (s.during_p50_ms, s.during_p99_ms, s.during_max_ms),
