@@ -247,10 +247,10 @@ END
 $$;
 
 -- The audit trail (ADR-020). quantity is signed: in > 0, out < 0. The primary
--- key and the indexes exist from the start: the opening balances (3e) look up
--- each stock row's movements while the application posts new ones. Foreign
--- keys are added NOT VALID after the opening balances (3f) and validated in
--- phase 5.
+-- key and the stock-row index exist from the start: the opening balances
+-- (3e) look up each stock row's movements while the application posts new
+-- ones. Foreign keys are added NOT VALID after the opening balances (3f) and
+-- validated in phase 5; the other indexes are built in phase 6.
 CREATE TABLE IF NOT EXISTS core.stock_movement (
     id               uuid                NOT NULL DEFAULT gen_random_uuid(),
     product_id       uuid                NOT NULL,
@@ -272,26 +272,8 @@ CREATE TABLE IF NOT EXISTS core.stock_movement (
         CHECK (reference_type IS NOT NULL OR (reference_id IS NULL AND reference_number IS NULL))
 );
 
--- The ledger's lookup indexes are made with the (empty) table and grow with
--- each batch of opening balances: building them afterwards, at a million
--- products, wrote each one in a burst that stalled other sessions' commits
--- for up to 174 ms (docs/BENCHMARKS.md). Their keys mostly append (time,
--- warehouse, type), so growing them costs little.
 CREATE INDEX IF NOT EXISTS idx_stock_movement_product_time
     ON core.stock_movement (product_id, warehouse_id, created_at);
-CREATE INDEX IF NOT EXISTS idx_stock_movement_warehouse_time
-    ON core.stock_movement (warehouse_id, created_at DESC);
-CREATE INDEX IF NOT EXISTS idx_stock_movement_reference
-    ON core.stock_movement (reference_type, reference_id);
-CREATE INDEX IF NOT EXISTS stock_movement_type_time_idx
-    ON core.stock_movement (movement_type, created_at);
--- The newest movements first (a feed); and time ranges ("recent") by block.
-CREATE INDEX IF NOT EXISTS idx_stock_movement_created_at
-    ON core.stock_movement (created_at DESC);
-CREATE INDEX IF NOT EXISTS idx_stock_movement_recent
-    ON core.stock_movement USING brin (created_at);
-CREATE INDEX IF NOT EXISTS idx_stock_movement_metadata
-    ON core.stock_movement USING gin (metadata);
 
 -- The posting rule (ADR-020/022). Every movement updates its stock row under a
 -- row lock, so concurrent receipts cannot compute from the same old state.
@@ -483,7 +465,7 @@ ON CONFLICT (supplier_id, field) DO UPDATE SET value = EXCLUDED.value, reason = 
 CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_supplier_products_product
     ON core.supplier_products (product_id);
 
--- mantis: batch table=core.stock_on_hand key=id rows=5000 time=40ms pause=20ms
+-- mantis: batch table=core.stock_on_hand key=id rows=5000 time=40ms
 UPDATE core.stock_on_hand s
 SET cost_price = c.cost_price,
     cost_source = c.source,
@@ -525,7 +507,7 @@ $$;
 -- posting in flight commits before this batch or after it; postings are
 -- never counted twice. mantis.ledger_replay tells the posting trigger that
 -- these record stock that is already there.
--- mantis: batch table=core.stock_on_hand key=id rows=5000 time=30ms pause=30ms
+-- mantis: batch table=core.stock_on_hand key=id rows=5000 time=40ms
 DO $$
 BEGIN
     PERFORM set_config('mantis.ledger_replay', 'on', true);
@@ -637,6 +619,19 @@ ALTER TABLE core.suppliers VALIDATE CONSTRAINT suppliers_website_format;
 -- Phase 6: lookup indexes (ADR-025), built CONCURRENTLY: neither
 -- reads nor writes wait. Predicates use only immutable expressions.
 ------------------------------------------------------------------------------
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_movement_warehouse_time
+    ON core.stock_movement (warehouse_id, created_at DESC);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_movement_reference
+    ON core.stock_movement (reference_type, reference_id);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS stock_movement_type_time_idx
+    ON core.stock_movement (movement_type, created_at);
+-- The newest movements first (a feed); and time ranges ("recent") by block.
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_movement_created_at
+    ON core.stock_movement (created_at DESC);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_movement_recent
+    ON core.stock_movement USING brin (created_at);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_stock_movement_metadata
+    ON core.stock_movement USING gin (metadata);
 CREATE INDEX CONCURRENTLY IF NOT EXISTS products_brand_idx
     ON core.products (brand_id) WHERE brand_id IS NOT NULL;
 CREATE INDEX CONCURRENTLY IF NOT EXISTS products_category_idx

@@ -407,7 +407,7 @@ COMMIT;
 -- Phase 4: the value of movements posted before phase 3 (they have no seq),
 -- batch by batch. Nothing else updates movements: no one waits on these rows.
 ------------------------------------------------------------------------------
--- mantis: batch table=core.stock_movement key=id rows=10000 time=30ms pause=30ms
+-- mantis: batch table=core.stock_movement key=id rows=10000 time=40ms
 UPDATE core.stock_movement
 SET value_delta = quantity * cost_price
 WHERE id BETWEEN current_setting('mantis.batch_first')::uuid AND current_setting('mantis.batch_last')::uuid
