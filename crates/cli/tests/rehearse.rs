@@ -182,3 +182,44 @@ async fn rehearse_with_the_workload_reports_its_invariants_and_gates_on_max_wait
         "the target was not touched"
     );
 }
+
+/// A probe held up by a lock the migration holds says so: the wait is
+/// attributed to `Lock:…` (not to a commit or I/O stall).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_that_waited_on_the_migrations_lock_says_it_waited_on_a_lock() {
+    let db = TestDb::empty("rehearse_waits").await;
+    let dir = common::Dir::with(&[
+        (
+            "001_t.up.sql",
+            "CREATE TABLE t (id int PRIMARY KEY, v int);\nINSERT INTO t SELECT i, i FROM generate_series(1, 100) i;",
+        ),
+        (
+            "002_hold.up.sql",
+            "LOCK TABLE t IN ACCESS EXCLUSIVE MODE;\nSELECT pg_sleep(0.6);",
+        ),
+    ]);
+    run(&db, &["--source", &dir.arg(), "up", "--to", "1"]).expect_code(0);
+    let json = run(
+        &db,
+        &[
+            "--source",
+            &dir.arg(),
+            "--format",
+            "json",
+            "rehearse",
+            "--probe",
+            "public.t",
+            "--max-wait",
+            "100ms",
+        ],
+    )
+    .expect_code(8)
+    .json();
+    for probe in json["probes"].as_array().unwrap() {
+        assert!(probe["longest_ms"].as_u64().unwrap() >= 300, "{probe}");
+        let on = probe["waiting_on"].as_str().unwrap_or_default();
+        assert!(on.starts_with("Lock:"), "{probe}");
+    }
+    let over = json["gate"]["over"].to_string();
+    assert!(over.contains("waiting on Lock:"), "{over}");
+}

@@ -171,9 +171,8 @@ pub fn probes(
                 baseline_us: u64::try_from(baseline.as_micros()).unwrap_or(u64::MAX),
                 longest_ms: longest.map_or(0, |s| millis(s.took)),
                 during,
-                waiting_on: longest.and_then(|s| {
-                    sampled.dominant_wait((s.at, s.at + s.took), |w| w.pid == p.pid)
-                }),
+                waiting_on: longest
+                    .and_then(|s| sampled.dominant_wait((s.at, s.at + s.took), |w| w.pid == p.pid)),
                 error: p.error.clone(),
             }
         })

@@ -99,7 +99,9 @@ impl WorkloadSummary {
             .filter(|s| s.at + s.took >= started && s.at <= finished)
             .max_by_key(|s| s.took);
         let slowest_waiting_on = slowest.and_then(|s| {
-            sampled.dominant_wait((s.at, s.at + s.took), |w| w.application.ends_with("workload"))
+            sampled.dominant_wait((s.at, s.at + s.took), |w| {
+                w.application.ends_with("workload")
+            })
         });
         let mut before: Vec<Duration> = Vec::new();
         let mut during: Vec<Duration> = Vec::new();
