@@ -224,14 +224,15 @@ async fn resume_point(client: &Client, version: u64) -> Result<(Option<String>, 
     Ok(row.map_or((None, 0), |r| (r.get(0), r.get(1))))
 }
 
-/// The planner's row count (cheap), or an exact count when the table was
-/// never analysed; only the progress bar uses it.
+/// The planner's row count (cheap), or an exact count when it has none
+/// (never analysed: -1 since PostgreSQL 14, 0 before, which an empty table
+/// also shows and counts at no cost); only the progress bar uses it.
 async fn row_estimate(client: &Client, spec: &BatchSpec) -> Result<u64, Error> {
     let table = spec.quoted_table();
     let row = client
         .query_one(
             &format!(
-                "SELECT CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint \
+                "SELECT CASE WHEN c.reltuples > 0 THEN c.reltuples::bigint \
                              ELSE (SELECT count(*) FROM {table}) END \
                  FROM pg_class c WHERE c.oid = to_regclass($1)"
             ),
