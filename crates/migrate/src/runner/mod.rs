@@ -461,28 +461,12 @@ impl Migrator {
     }
 
     async fn set_lock_timeout(&self, session: &Session, timeout: Duration) -> Result<(), Error> {
-        let value = format!("{}ms", timeout.as_millis());
-        session
-            .client()
-            .query_one(sql::SET_SESSION_SETTING, &[&"lock_timeout", &value])
-            .await
-            .map_err(Error::db("setting lock_timeout"))?;
-        Ok(())
+        set_timeout(session, "lock_timeout", timeout).await
     }
 
     async fn apply_session_settings(&self, session: &Session) -> Result<(), Error> {
-        let ms = |d: Duration| format!("{}ms", d.as_millis());
-        for (name, value) in [
-            ("lock_timeout", ms(self.options.lock_timeout)),
-            ("statement_timeout", ms(self.options.statement_timeout)),
-        ] {
-            session
-                .client()
-                .query_one(sql::SET_SESSION_SETTING, &[&name, &value])
-                .await
-                .map_err(Error::db("setting timeouts"))?;
-        }
-        Ok(())
+        set_timeout(session, "lock_timeout", self.options.lock_timeout).await?;
+        set_timeout(session, "statement_timeout", self.options.statement_timeout).await
     }
 
     async fn run_step(
@@ -660,6 +644,17 @@ impl Migrator {
             mode,
         }
     }
+}
+
+/// Sets a timeout setting of the session (`lock_timeout`, `statement_timeout`).
+async fn set_timeout(session: &Session, name: &str, value: Duration) -> Result<(), Error> {
+    let value = format!("{}ms", value.as_millis());
+    session
+        .client()
+        .query_one(sql::SET_SESSION_SETTING, &[&name, &value])
+        .await
+        .map_err(Error::db("setting timeouts"))?;
+    Ok(())
 }
 
 /// Runs `body` between BEGIN and COMMIT; rolls back when it fails.
