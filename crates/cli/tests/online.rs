@@ -334,7 +334,8 @@ async fn migrations_003_and_004_under_load_lose_nothing_and_count_nothing_twice(
     );
 }
 
-/// The run's pacing wins over the file's: `--batch-time 1ms` shrinks the
+/// The run's pacing wins over the file's (`--batch-pause` is accepted beside
+/// it): `--batch-time 1ms` shrinks the
 /// batches (a file's `rows=100` batch halves until it fits); a replication
 /// lag limit with no standby holds nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -361,6 +362,8 @@ async fn the_batch_pace_set_for_a_run_shrinks_the_batches() {
             "--source",
             &dir.arg(),
             "--batch-time",
+            "1ms",
+            "--batch-pause",
             "1ms",
             "--max-replication-lag",
             "1s",
