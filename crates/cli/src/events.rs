@@ -12,26 +12,8 @@ pub fn stderr_sink(quiet: bool) -> EventSink {
     let bars = BatchBars::default();
     Arc::new(move |event| {
         let line = match event {
-            Event::BatchProgress { .. } if quiet => None,
-            Event::BatchProgress {
-                version,
-                index,
-                line,
-                table,
-                rows_done,
-                rows_total,
-                batch_rows,
-                batch_time,
-            } => bars.batch(
-                *version,
-                *index,
-                *line,
-                table,
-                *rows_done,
-                *rows_total,
-                *batch_rows,
-                *batch_time,
-            ),
+            Event::BatchProgress(_) if quiet => None,
+            Event::BatchProgress(progress) => bars.batch(progress),
             Event::StatementFinished { version, index, .. } => {
                 bars.finish(*version, *index);
                 describe(event, quiet)
@@ -82,6 +64,14 @@ pub fn describe(event: &Event, quiet: bool) -> Option<String> {
             };
             Some(format!("{direction} {version:03}_{name} ({file}{resume})"))
         }
+        Event::BatchResumed {
+            version,
+            line,
+            table,
+            at,
+        } => Some(format!(
+            "  {version:03} line {line}: {table}: resuming at {at}"
+        )),
         Event::LockTimeoutRetry {
             version,
             attempt,

@@ -160,7 +160,10 @@ async fn a_batched_statement_commits_batch_by_batch_and_resumes_after_the_last_o
     writer.batch_execute("COMMIT").await.unwrap();
     let out = finish(child).expect_code(0);
     assert!(
-        out.stderr.contains("resuming at statement 2"),
+        out.stderr.contains("resuming at statement 2")
+            && out
+                .stderr
+                .contains("public.t: resuming at the key after 500 (500 rows done)"),
         "{}",
         out.stderr
     );
@@ -385,6 +388,150 @@ async fn the_batch_pace_set_for_a_run_shrinks_the_batches() {
     assert_eq!(
         count(&db, "t WHERE touched = 1").await,
         400,
+        "every row once"
+    );
+}
+
+/// `order=physical`: the page walk writes rows where they lie, resumes at its
+/// next page, and the key walk after it finds the rows that moved behind it
+/// (a writer's update put them on a page already walked). Every row is
+/// changed once. PostgreSQL 12 and 13 walk keys only, with the same result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_physical_walk_resumes_at_its_next_page_and_finds_the_rows_that_moved_behind_it() {
+    let db = TestDb::empty("batch_physical").await;
+    let dir = Dir::with(&[
+        (
+            "001_p.up.sql",
+            "CREATE TABLE p (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), i int NOT NULL,\n\
+                             v int NOT NULL, touched int NOT NULL DEFAULT 0, w numeric);\n\
+             INSERT INTO p (i, v) SELECT i, CASE WHEN i = 12000 THEN 0 ELSE i END\n\
+             FROM generate_series(1, 20000) i;",
+        ),
+        (
+            "002_backfill.up.sql",
+            "-- mantis: no-transaction\n\
+             -- every row once: 1 / v fails on row i = 12000 until it is fixed\n\
+             -- mantis: batch table=public.p key=id order=physical rows=500 time=5000ms\n\
+             UPDATE p SET touched = touched + 1, w = 1.0 / v\n\
+             WHERE ctid BETWEEN current_setting('mantis.batch_first_ctid')::tid\n\
+                            AND current_setting('mantis.batch_last_ctid')::tid\n\
+               AND id BETWEEN current_setting('mantis.batch_first')::uuid\n\
+                          AND current_setting('mantis.batch_last')::uuid\n\
+               AND w IS NULL;",
+        ),
+    ]);
+    let pages_walked = scalar(&db, "SELECT current_setting('server_version_num')")
+        .await
+        .parse::<i32>()
+        .unwrap()
+        >= 140_000;
+    run(&db, &["--source", &dir.arg(), "up", "--to", "1"]).expect_code(0);
+    let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(6);
+    assert!(out.stderr.contains("22012"), "{}", out.stderr);
+    let done = count(&db, "p WHERE touched = 1").await;
+    assert!(
+        done > 0 && done < 20_000,
+        "{done} rows done before the failure"
+    );
+    if !pages_walked {
+        finish_physical(&db, &dir).await;
+        return;
+    }
+    assert!(out.stderr.contains("public.p by page"), "{}", out.stderr);
+    let next_page: i64 = scalar(&db, "SELECT batch_page FROM mantis.migration_progress")
+        .await
+        .parse()
+        .unwrap();
+    assert_eq!(
+        count(&db, "p WHERE touched = 1 AND i < 12000").await,
+        done,
+        "the rows done are the ones on the pages before the failing row's"
+    );
+    assert_eq!(
+        scalar(&db, &format!("SELECT count(*) = 0 FROM p WHERE touched = 0 AND (ctid::text::point)[0] < {next_page}")).await,
+        "true",
+        "every row on a page walked was done"
+    );
+
+    // Room on the walked pages, then a writer moves rows not done yet onto them.
+    let client = db.client().await;
+    for sql in ["UPDATE p SET v = 1 WHERE i = 12000", "VACUUM p"] {
+        client.batch_execute(sql).await.unwrap();
+    }
+    client
+        .batch_execute("UPDATE p SET v = v + 0 WHERE touched = 0 AND i > 15000")
+        .await
+        .unwrap();
+    let moved = count(
+        &db,
+        &format!("p WHERE touched = 0 AND (ctid::text::point)[0] < {next_page}"),
+    )
+    .await;
+    assert!(
+        moved > 0,
+        "no row moved behind the walk: the test proves nothing"
+    );
+    let out = finish_physical(&db, &dir).await;
+    assert!(out.contains("public.p: resuming at page "), "{out}");
+}
+
+/// Resumes the failed backfill and checks that every row was changed once.
+async fn finish_physical(db: &TestDb, dir: &Dir) -> String {
+    db.client()
+        .await
+        .batch_execute("UPDATE p SET v = 1 WHERE i = 12000")
+        .await
+        .unwrap();
+    let out = run(db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    assert_eq!(
+        scalar(
+            db,
+            "SELECT count(*) FILTER (WHERE touched = 1) || '/' || count(*) FROM p"
+        )
+        .await,
+        "20000/20000",
+        "every row was changed exactly once across both runs"
+    );
+    assert_eq!(count(db, "mantis.migration_progress").await, 0);
+    out.stderr
+}
+
+/// A history schema written by an older mantis (no batch columns) gets them
+/// on the next run, before a batched statement needs them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_history_schema_gets_the_batch_columns() {
+    let db = TestDb::empty("batch_history").await;
+    let dir = Dir::with(&[
+        (
+            "001_t.up.sql",
+            "CREATE TABLE t (id int PRIMARY KEY, touched int NOT NULL DEFAULT 0);\n\
+             INSERT INTO t (id) SELECT generate_series(1, 300);",
+        ),
+        (
+            "002_backfill.up.sql",
+            "-- mantis: no-transaction\n\
+             -- mantis: batch table=public.t key=id order=physical rows=100\n\
+             UPDATE t SET touched = touched + 1\n\
+             WHERE ctid BETWEEN current_setting('mantis.batch_first_ctid')::tid\n\
+                            AND current_setting('mantis.batch_last_ctid')::tid\n\
+               AND id BETWEEN current_setting('mantis.batch_first')::int\n\
+                          AND current_setting('mantis.batch_last')::int\n\
+               AND touched = 0;",
+        ),
+    ]);
+    run(&db, &["--source", &dir.arg(), "up", "--to", "1"]).expect_code(0);
+    db.client()
+        .await
+        .batch_execute(
+            "ALTER TABLE mantis.migration_progress DROP COLUMN batch_after, DROP COLUMN batch_rows, \
+             DROP COLUMN batch_page, DROP COLUMN batch_page_end",
+        )
+        .await
+        .unwrap();
+    run(&db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    assert_eq!(
+        count(&db, "t WHERE touched = 1").await,
+        300,
         "every row once"
     );
 }

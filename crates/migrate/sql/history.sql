@@ -35,10 +35,14 @@ CREATE TABLE IF NOT EXISTS mantis.migration_progress (
 );
 
 -- A batched statement (docs/migrations.md) in flight: the last key of the last
--- committed batch, and the rows done. Added to markers of older versions too.
+-- committed batch, and the rows done; for order=physical, the next page of the
+-- page walk and the page it ends before (set when it starts). Added to
+-- markers of older versions too.
 ALTER TABLE mantis.migration_progress
-    ADD COLUMN IF NOT EXISTS batch_after text,
-    ADD COLUMN IF NOT EXISTS batch_rows  bigint NOT NULL DEFAULT 0;
+    ADD COLUMN IF NOT EXISTS batch_after    text,
+    ADD COLUMN IF NOT EXISTS batch_rows     bigint NOT NULL DEFAULT 0,
+    ADD COLUMN IF NOT EXISTS batch_page     bigint,
+    ADD COLUMN IF NOT EXISTS batch_page_end bigint;
 
 -- Append-only log of every apply, revert and baseline: history survives a down.
 CREATE TABLE IF NOT EXISTS mantis.migration_events (

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::batch::BatchPass;
 use crate::blockers::Blocker;
 use crate::lock::LockHolder;
 use crate::plan::Direction;
@@ -70,23 +71,17 @@ pub enum Event {
         blockers: Vec<Blocker>,
     },
     /// A batch of a batched statement committed.
-    BatchProgress {
+    BatchProgress(BatchProgress),
+    /// A batched statement goes on where an interrupted run left it.
+    BatchResumed {
         /// Version.
         version: u64,
-        /// Index of the statement in its file (0-based).
-        index: usize,
-        /// 1-based line where it starts.
+        /// 1-based line where the statement starts.
         line: usize,
         /// The table walked.
         table: String,
-        /// Rows done so far (including batches of an interrupted run).
-        rows_done: u64,
-        /// Rows in the table, as the planner estimates them.
-        rows_total: u64,
-        /// Rows in this batch.
-        batch_rows: u64,
-        /// How long this batch's transaction took.
-        batch_time: Duration,
+        /// Where: `page N of M` or `after key K`, with the rows done.
+        at: String,
     },
     /// Batches are held: a standby replays further behind than allowed.
     ReplicationLag {
@@ -145,4 +140,27 @@ pub type EventSink = Arc<dyn Fn(&Event) + Send + Sync>;
 /// A sink that drops every event.
 pub fn ignore_events() -> EventSink {
     Arc::new(|_| {})
+}
+
+/// Where a batched statement stands after a committed batch.
+#[derive(Debug, Clone)]
+pub struct BatchProgress {
+    /// Version.
+    pub version: u64,
+    /// Index of the statement in its file (0-based).
+    pub index: usize,
+    /// 1-based line where it starts.
+    pub line: usize,
+    /// The table walked.
+    pub table: String,
+    /// The walk this batch belongs to (rows are counted per walk).
+    pub pass: BatchPass,
+    /// Rows done so far in this walk (including batches of an interrupted run).
+    pub rows_done: u64,
+    /// Rows in the table, as the planner estimates them.
+    pub rows_total: u64,
+    /// Rows in this batch (for a page range, as estimated from the table's density).
+    pub batch_rows: u64,
+    /// How long this batch's transaction took.
+    pub batch_time: Duration,
 }

@@ -54,7 +54,7 @@ pub mod verify;
 pub use blockers::Blocker;
 pub use connect::{ConnectOptions, SslMode};
 pub use error::{ConnectError, Error, FileProblem, SourceError, StatementFailure};
-pub use event::{ignore_events, Event, EventSink};
+pub use event::{ignore_events, BatchProgress, Event, EventSink};
 pub use history::{AppliedMigration, DbState, Progress};
 pub use lock::LockHolder;
 pub use plan::{Direction, Plan, Step};

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::batch::{self, BatchSpec};
+use crate::batch::{self, BatchOrder, BatchSpec};
 use crate::source::Checksum;
 use crate::split::{split_statements, Statement};
 
@@ -215,7 +215,7 @@ fn check_batches(
 ) -> Result<(), String> {
     let mut in_block = false;
     for (statement, spec) in statements.iter().zip(batches) {
-        if spec.is_some() {
+        if let Some(spec) = spec {
             if transactional {
                 return Err(format!(
                     "line {}: a batched statement commits batch by batch; mark the file \
@@ -230,10 +230,30 @@ fn check_batches(
                     statement.line
                 ));
             }
+            if let Some(missing) = missing_bound(spec, &statement.sql) {
+                return Err(format!(
+                    "line {}: a batched statement must bound its rows by \
+                     current_setting('{missing}'): without it every batch runs over the \
+                     whole table (docs/migrations.md, \"Batched statements\")",
+                    statement.line
+                ));
+            }
         }
         in_block = next_block_state(in_block, statement);
     }
     Ok(())
+}
+
+/// The first batch bound the statement does not read, if any: the key
+/// bounds always, the page bounds with `order=physical`.
+fn missing_bound(spec: &BatchSpec, sql: &str) -> Option<&'static str> {
+    let mut bounds = vec!["mantis.batch_first", "mantis.batch_last"];
+    if spec.order == BatchOrder::Physical {
+        bounds.extend(["mantis.batch_first_ctid", "mantis.batch_last_ctid"]);
+    }
+    bounds
+        .into_iter()
+        .find(|bound| !sql.contains(&format!("'{bound}'")))
 }
 
 /// Tracks explicit transaction blocks inside a no-transaction file.
@@ -363,7 +383,8 @@ mod tests {
              select 1;\n\
              -- the backfill\n\
              -- mantis: batch table=core.t key=id rows=10\n\
-             update core.t set a = 1;\n\
+             update core.t set a = 1 where id between current_setting('mantis.batch_first')::int\n\
+                                          and current_setting('mantis.batch_last')::int;\n\
              select 2;",
         )
         .unwrap();
@@ -392,6 +413,26 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.starts_with("line 3:"), "{err}");
+    }
+
+    #[test]
+    fn a_batched_statement_must_read_its_bounds() {
+        let file = |directive: &str, filter: &str| {
+            format!("-- mantis: no-transaction\n-- mantis: batch table=t key=id {directive}\nupdate t set a = 1 {filter};")
+        };
+        let keys = "where id between current_setting('mantis.batch_first')::int \
+                    and current_setting('mantis.batch_last')::int";
+        let pages = "and ctid between current_setting('mantis.batch_first_ctid')::tid \
+                     and current_setting('mantis.batch_last_ctid')::tid";
+        let err = parse(&file("", "")).unwrap_err();
+        assert!(
+            err.contains("line 3") && err.contains("current_setting('mantis.batch_first')"),
+            "{err}"
+        );
+        assert!(parse(&file("", keys)).is_ok());
+        let err = parse(&file("order=physical", keys)).unwrap_err();
+        assert!(err.contains("mantis.batch_first_ctid"), "{err}");
+        assert!(parse(&file("order=physical", &format!("{keys} {pages}"))).is_ok());
     }
 
     #[test]

@@ -16,7 +16,10 @@ pub(crate) const HISTORY_COMPLETE: &str =
     "SELECT to_regclass('mantis.schema_migrations') IS NOT NULL \
             AND to_regclass('mantis.migration_progress') IS NOT NULL \
             AND to_regclass('mantis.migration_events') IS NOT NULL \
-            AND to_regclass('mantis.backups') IS NOT NULL";
+            AND to_regclass('mantis.backups') IS NOT NULL \
+            AND EXISTS (SELECT FROM pg_attribute \
+                        WHERE attrelid = to_regclass('mantis.migration_progress') \
+                          AND attname = 'batch_page_end' AND NOT attisdropped)";
 
 /// Applied migrations, oldest first.
 pub(crate) const SELECT_APPLIED: &str = "SELECT version, name, checksum, applied_at, applied_by, \
@@ -50,6 +53,7 @@ pub(crate) const UPSERT_PROGRESS: &str = "INSERT INTO mantis.migration_progress 
 /// Moves the marker past a completed statement.
 pub(crate) const ADVANCE_PROGRESS: &str = "UPDATE mantis.migration_progress \
      SET statements_done = $2, last_error = NULL, batch_after = NULL, batch_rows = 0, \
+         batch_page = NULL, batch_page_end = NULL, \
          updated_at = clock_timestamp() \
      WHERE version = $1";
 
@@ -203,7 +207,8 @@ pub(crate) const BLOCKERS: &str = "SELECT a.pid, coalesce(a.application_name, ''
      FROM pg_stat_activity a WHERE a.pid = ANY (pg_blocking_pids($1)) ORDER BY a.pid";
 
 /// Where an interrupted batched statement stopped.
-pub(crate) const SELECT_BATCH_PROGRESS: &str = "SELECT batch_after, batch_rows \
+pub(crate) const SELECT_BATCH_PROGRESS: &str =
+    "SELECT batch_after, batch_rows, batch_page, batch_page_end \
      FROM mantis.migration_progress WHERE version = $1";
 
 /// Records a committed batch (in the batch's own transaction).
@@ -211,10 +216,31 @@ pub(crate) const ADVANCE_BATCH: &str = "UPDATE mantis.migration_progress \
      SET batch_after = $2, batch_rows = batch_rows + $3, updated_at = clock_timestamp() \
      WHERE version = $1";
 
+/// Records a committed batch of a page walk (in the batch's own transaction):
+/// the next page and the page the walk ends before.
+pub(crate) const ADVANCE_PAGES: &str = "UPDATE mantis.migration_progress \
+     SET batch_page = $2, batch_page_end = $3, batch_rows = batch_rows + $4, \
+         updated_at = clock_timestamp() \
+     WHERE version = $1";
+
+/// The page walk is over (at page `$2`): the key walk counts its rows from zero.
+pub(crate) const PAGES_DONE: &str = "UPDATE mantis.migration_progress \
+     SET batch_page = $2, batch_page_end = $2, batch_rows = 0, updated_at = clock_timestamp() \
+     WHERE version = $1";
+
 /// One batch's settings, local to its transaction: its lock_timeout and key range.
 pub(crate) const BATCH_SETTINGS: &str = "SELECT set_config('lock_timeout', $1, true), \
             set_config('mantis.batch_first', $2, true), \
             set_config('mantis.batch_last', $3, true)";
+
+/// The page range of a batch (`order=physical`), as ctids, both inclusive.
+pub(crate) const BATCH_PAGE_SETTINGS: &str =
+    "SELECT set_config('mantis.batch_first_ctid', $1, true), \
+            set_config('mantis.batch_last_ctid', $2, true)";
+
+/// The pages a table has now.
+pub(crate) const TABLE_PAGES: &str = "SELECT pg_relation_size(to_regclass($1)) \
+            / current_setting('block_size')::bigint";
 
 /// The type of a batched statement's key column.
 pub(crate) const BATCH_KEY_TYPE: &str = "SELECT format_type(a.atttypid, a.atttypmod) \

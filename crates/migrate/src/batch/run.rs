@@ -5,10 +5,10 @@ use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
 
-use super::BatchSpec;
+use super::{pages, BatchOrder, BatchPass, BatchSpec};
 use crate::blockers::{self, LockWatch};
 use crate::error::Error;
-use crate::event::{Event, EventSink};
+use crate::event::{BatchProgress, Event, EventSink};
 use crate::history;
 use crate::lock::{self, LockGuard};
 use crate::retry;
@@ -48,54 +48,169 @@ impl From<Error> for BatchError {
     }
 }
 
-/// One batch: the inclusive key range, as text, and its row count.
+/// Where an interrupted run of the statement stopped.
+pub(super) struct Resume {
+    /// The last key of the key walk's last committed batch.
+    after: Option<String>,
+    /// Rows done in the current walk.
+    rows: i64,
+    /// The page walk's next page and the page it ends before (`order=physical`).
+    pages: Option<(i64, i64)>,
+}
+
+/// The statement being walked, and the pace carried from batch to batch.
+pub(super) struct Walk<'a> {
+    pub(super) cx: &'a BatchContext<'a>,
+    pub(super) spec: &'a BatchSpec,
+    pub(super) statement: &'a str,
+    pub(super) key_type: String,
+    /// The planner's row count of the table.
+    pub(super) total: u64,
+    /// The next batch's size, in rows.
+    pub(super) size: u64,
+}
+
+impl Resume {
+    /// Where the interrupted run stopped, if it committed any batch.
+    fn describe(&self) -> Option<String> {
+        let rows = self.rows;
+        match (&self.after, self.pages) {
+            (Some(key), _) => Some(format!("the key after {key} ({rows} rows done)")),
+            (None, Some((next, end))) if next < end => {
+                Some(format!("page {next} of {end} ({rows} rows done)"))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A batch's bounds: its key range (inclusive, as text) and, for
+/// `order=physical`, its page range as ctids (inclusive).
+pub(super) struct Bounds {
+    pub(super) first: String,
+    pub(super) last: String,
+    pub(super) pages: Option<(String, String)>,
+}
+
+/// What a committed batch records, in its own transaction.
+pub(super) enum Mark {
+    /// The key walk is done up to `last`.
+    Key { last: String, rows: i64 },
+    /// The page walk goes on at `next` and ends before `end`.
+    Pages { next: i64, end: i64, rows: i64 },
+}
+
+/// One batch of the key walk: its key range and row count.
 struct Range {
     first: String,
     last: String,
     rows: i64,
 }
 
+/// Every ctid of a table: the page bounds of the key walk of an
+/// `order=physical` statement.
+const ALL_PAGES: (&str, &str) = ("(0,0)", "(4294967295,65535)");
+
 /// Runs `statement` batch by batch until no key is left after the last one
-/// done, resuming after the batch recorded by an interrupted run.
+/// done, resuming after the batch recorded by an interrupted run; with
+/// `order=physical`, after a walk of the table's pages (PostgreSQL 14 and later).
 pub(crate) async fn run(
     cx: &BatchContext<'_>,
     spec: &BatchSpec,
     statement: &str,
 ) -> Result<(), BatchError> {
     let client = cx.session.client();
-    let key_type = key_type(client, spec).await?;
-    let (mut after, mut done) = resume_point(client, cx.version).await?;
-    let total = row_estimate(client, spec).await?;
-    let mut size = spec.rows;
-    let (from_start, from_after) = next_range_sql(spec, &key_type);
+    let mut walk = Walk {
+        cx,
+        spec,
+        statement,
+        key_type: key_type(client, spec).await?,
+        total: row_estimate(client, spec).await?,
+        size: spec.rows,
+    };
+    let resume = resume_point(client, cx.version).await?;
+    if let Some(at) = resume.describe() {
+        (cx.events)(&Event::BatchResumed {
+            version: cx.version,
+            line: cx.line,
+            table: spec.table.clone(),
+            at,
+        });
+    }
+    let physical = spec.order == BatchOrder::Physical;
+    let keys_begun = resume.after.is_some() || resume.pages.is_some_and(|(next, end)| next >= end);
+    if physical && !keys_begun && pages::supported(cx.session) {
+        pages::walk(&mut walk, resume.pages, resume.rows).await?;
+        return keys(&mut walk, None, 0, physical).await;
+    }
+    keys(&mut walk, resume.after, resume.rows, physical).await
+}
+
+/// The key walk, from the key after `after` (the start when none).
+async fn keys(
+    walk: &mut Walk<'_>,
+    mut after: Option<String>,
+    mut done: i64,
+    physical: bool,
+) -> Result<(), BatchError> {
+    let client = walk.cx.session.client();
+    let (from_start, from_after) = next_range_sql(walk.spec, &walk.key_type);
     loop {
-        lock::ensure_held(cx.session, cx.guard).await?;
-        wait_for_standbys(cx).await?;
+        before_batch(walk.cx).await?;
         let query = if after.is_some() {
             &from_after
         } else {
             &from_start
         };
-        let Some(range) = next(client, query, after.as_deref(), size).await? else {
+        let Some(range) = next(client, query, after.as_deref(), walk.size).await? else {
             return Ok(());
         };
-        let took = run_batch(cx, statement, &range).await?;
-        size = next_size(size, spec, took);
+        let bounds = Bounds {
+            first: range.first,
+            last: range.last.clone(),
+            pages: physical.then(|| (ALL_PAGES.0.to_string(), ALL_PAGES.1.to_string())),
+        };
+        let mark = Mark::Key {
+            last: range.last.clone(),
+            rows: range.rows,
+        };
+        let took = run_batch(walk.cx, walk.statement, &bounds, &mark).await?;
         done += range.rows;
         after = Some(range.last);
-        (cx.events)(&Event::BatchProgress {
-            version: cx.version,
-            index: cx.index,
-            line: cx.line,
-            table: spec.table.clone(),
-            rows_done: u64::try_from(done).unwrap_or(0),
-            rows_total: total.max(u64::try_from(done).unwrap_or(0)),
-            batch_rows: u64::try_from(range.rows).unwrap_or(0),
-            batch_time: took,
-        });
-        if !spec.pause.is_zero() {
-            tokio::time::sleep(spec.pause).await;
-        }
+        after_batch(walk, BatchPass::Keys, done, range.rows, took).await;
+    }
+}
+
+/// Before each batch: the migration lock is still held, and no standby lags
+/// too far behind.
+pub(super) async fn before_batch(cx: &BatchContext<'_>) -> Result<(), Error> {
+    lock::ensure_held(cx.session, cx.guard).await?;
+    wait_for_standbys(cx).await
+}
+
+/// After each batch: the next batch's size, the progress event, the pause.
+pub(super) async fn after_batch(
+    walk: &mut Walk<'_>,
+    pass: BatchPass,
+    done: i64,
+    rows: i64,
+    took: Duration,
+) {
+    walk.size = next_size(walk.size, walk.spec, took);
+    let done = u64::try_from(done).unwrap_or(0);
+    (walk.cx.events)(&Event::BatchProgress(BatchProgress {
+        version: walk.cx.version,
+        index: walk.cx.index,
+        line: walk.cx.line,
+        table: walk.spec.table.clone(),
+        pass,
+        rows_done: done,
+        rows_total: walk.total.max(done),
+        batch_rows: u64::try_from(rows).unwrap_or(0),
+        batch_time: took,
+    }));
+    if !walk.spec.pause.is_zero() {
+        tokio::time::sleep(walk.spec.pause).await;
     }
 }
 
@@ -134,10 +249,11 @@ async fn wait_for_standbys(cx: &BatchContext<'_>) -> Result<(), Error> {
 
 /// One batch in its own transaction, tried again from its start when it hits
 /// `lock_timeout`. Returns how long the successful attempt took.
-async fn run_batch(
+pub(super) async fn run_batch(
     cx: &BatchContext<'_>,
     statement: &str,
-    range: &Range,
+    bounds: &Bounds,
+    mark: &Mark,
 ) -> Result<Duration, BatchError> {
     let client = cx.session.client();
     let attempts = cx.lock_retries + 1;
@@ -146,7 +262,7 @@ async fn run_batch(
         let started = Instant::now();
         let (result, seen) = cx
             .watch
-            .during(try_batch(cx, statement, range), cx.lock_timeout)
+            .during(try_batch(cx, statement, bounds, mark), cx.lock_timeout)
             .await;
         match result {
             Ok(()) => return Ok(started.elapsed()),
@@ -162,7 +278,7 @@ async fn run_batch(
                     attempt,
                     attempts,
                     backoff: pause,
-                    message: format!("batch {}..{}: {e}", range.first, range.last),
+                    message: format!("batch {}: {e}", bounds.describe()),
                     blockers: seen,
                 });
                 tokio::time::sleep(pause).await;
@@ -175,7 +291,8 @@ async fn run_batch(
 async fn try_batch(
     cx: &BatchContext<'_>,
     statement: &str,
-    range: &Range,
+    bounds: &Bounds,
+    mark: &Mark,
 ) -> Result<(), tokio_postgres::Error> {
     let client = cx.session.client();
     let version = history::db_version(cx.version);
@@ -185,16 +302,42 @@ async fn try_batch(
             sql::BATCH_SETTINGS,
             &[
                 &format!("{}ms", cx.lock_timeout.as_millis()),
-                &range.first,
-                &range.last,
+                &bounds.first,
+                &bounds.last,
             ],
         )
         .await?;
+    if let Some((first, last)) = &bounds.pages {
+        client
+            .execute(sql::BATCH_PAGE_SETTINGS, &[first, last])
+            .await?;
+    }
     client.batch_execute(statement).await?;
-    client
-        .execute(sql::ADVANCE_BATCH, &[&version, &range.last, &range.rows])
-        .await?;
+    match mark {
+        Mark::Key { last, rows } => {
+            client
+                .execute(sql::ADVANCE_BATCH, &[&version, last, rows])
+                .await?
+        }
+        Mark::Pages { next, end, rows } => {
+            client
+                .execute(sql::ADVANCE_PAGES, &[&version, next, end, rows])
+                .await?
+        }
+    };
     client.batch_execute("COMMIT").await
+}
+
+impl Bounds {
+    /// The batch, as named in a retry message.
+    fn describe(&self) -> String {
+        match &self.pages {
+            Some((first, last)) if (first.as_str(), last.as_str()) != ALL_PAGES => {
+                format!("pages {first}..{last}")
+            }
+            _ => format!("{}..{}", self.first, self.last),
+        }
+    }
 }
 
 /// The next batch's size, toward the target time: in proportion to how long
@@ -216,12 +359,23 @@ async fn key_type(client: &Client, spec: &BatchSpec) -> Result<String, Error> {
     })
 }
 
-async fn resume_point(client: &Client, version: u64) -> Result<(Option<String>, i64), Error> {
+async fn resume_point(client: &Client, version: u64) -> Result<Resume, Error> {
     let row = client
         .query_opt(sql::SELECT_BATCH_PROGRESS, &[&history::db_version(version)])
         .await
         .map_err(Error::db("reading the batch progress"))?;
-    Ok(row.map_or((None, 0), |r| (r.get(0), r.get(1))))
+    Ok(row.map_or(
+        Resume {
+            after: None,
+            rows: 0,
+            pages: None,
+        },
+        |r| Resume {
+            after: r.get(0),
+            rows: r.get(1),
+            pages: r.get::<_, Option<i64>>(2).zip(r.get::<_, Option<i64>>(3)),
+        },
+    ))
 }
 
 /// The planner's row count (cheap), or an exact count when it has none

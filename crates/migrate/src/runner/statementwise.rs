@@ -319,7 +319,8 @@ mod tests {
              select 1;\n\
              BEGIN;\nselect 2;\nselect 3;\nCOMMIT;\n\
              -- mantis: batch table=t key=id\n\
-             update t set a = 1;\n\
+             update t set a = 1 where id between current_setting('mantis.batch_first')::int \
+             and current_setting('mantis.batch_last')::int;\n\
              select 4;",
             ScriptKind::Up,
         )
