@@ -20,7 +20,9 @@ pub const FILES: &[(&str, &[u8])] = include!(concat!(env!("OUT_DIR"), "/migratio
 /// in one go — with every lock held until the statement ends, which is what
 /// mantis's batches avoid on a busy database.
 pub const PSQL_OPTIONS: &str = "-c mantis.batch_first=00000000-0000-0000-0000-000000000000 \
-                                -c mantis.batch_last=ffffffff-ffff-ffff-ffff-ffffffffffff";
+                                -c mantis.batch_last=ffffffff-ffff-ffff-ffff-ffffffffffff \
+                                -c mantis.batch_first_ctid=(0,0) \
+                                -c mantis.batch_last_ctid=(4294967295,65535)";
 
 /// Name shown for the embedded set in messages.
 pub const ORIGIN: &str = "embedded:mantis-schema";
@@ -49,19 +51,23 @@ mod tests {
     #[test]
     fn every_batched_statement_walks_a_uuid_key_that_psql_options_cover() {
         let set = migrations().expect("embedded migrations must be valid");
-        let batched: Vec<_> = set
-            .migrations()
-            .iter()
-            .flat_map(|m| m.up.batches.iter().flatten())
-            .collect();
-        assert!(batched.len() >= 5, "003 and 004 batch their backfills");
-        for spec in batched {
-            assert_eq!(spec.key, "id", "{spec:?}: PSQL_OPTIONS spans uuid ids only");
-        }
-        for statement in set.migrations().iter().flat_map(|m| &m.up.statements) {
-            if statement.sql.contains("mantis.batch_first") {
-                assert!(statement.sql.contains("::uuid"), "{}", statement.sql);
+        let mut batched = 0;
+        for m in set.migrations() {
+            for (statement, spec) in m.up.statements.iter().zip(&m.up.batches) {
+                let Some(spec) = spec else { continue };
+                batched += 1;
+                assert!(
+                    ["id", "product_id"].contains(&spec.key.as_str()),
+                    "{spec:?}: PSQL_OPTIONS spans uuid keys only"
+                );
+                assert!(statement
+                    .sql
+                    .contains("current_setting('mantis.batch_first')::uuid"));
+                if statement.sql.contains("mantis.batch_first_ctid") {
+                    assert!(PSQL_OPTIONS.contains("mantis.batch_first_ctid=(0,0)"));
+                }
             }
         }
+        assert!(batched >= 5, "003 and 004 batch their backfills");
     }
 }
