@@ -3,8 +3,12 @@
 //! collide again in step.
 
 use std::collections::hash_map::RandomState;
+use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
+
+use crate::blockers::{Blocker, LockWatch};
+use crate::event::{Event, EventSink};
 
 /// The first pause.
 const BASE: Duration = Duration::from_millis(200);
@@ -16,6 +20,61 @@ const CAP: Duration = Duration::from_secs(10);
 pub(crate) fn backoff(attempt: u32) -> Duration {
     let exponential = BASE.saturating_mul(1 << attempt.saturating_sub(1).min(10));
     exponential.min(CAP).mul_f64(0.5 + jitter() / 2.0)
+}
+
+/// How work cancelled by `lock_timeout` is tried again: a statement, a
+/// `BEGIN … COMMIT` block or a batch, each attempt from its start.
+pub(crate) struct LockRetry<'a> {
+    /// Who holds the lock, watched from a second connection while it runs.
+    pub(crate) watch: &'a LockWatch,
+    pub(crate) lock_timeout: Duration,
+    /// Attempts in all (retries + 1).
+    pub(crate) attempts: u32,
+    /// The migration, for the retry events.
+    pub(crate) version: u64,
+    pub(crate) events: &'a EventSink,
+}
+
+impl LockRetry<'_> {
+    /// Runs `attempt` until it succeeds, fails otherwise than by
+    /// `lock_timeout` (`timed_out` returns the message of a failure that
+    /// did), or has been tried `attempts` times. Between attempts: a growing
+    /// pause with jitter, announced with who held the lock. A failure comes
+    /// back with the sessions last seen holding a lock it waited for.
+    pub(crate) async fn run<T, E, F, Fut>(
+        &self,
+        mut attempt: F,
+        timed_out: impl Fn(&E) -> Option<String>,
+    ) -> Result<T, (E, Vec<Blocker>)>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let mut tried = 1;
+        loop {
+            let (result, seen) = self.watch.during(attempt(), self.lock_timeout).await;
+            let e = match result {
+                Ok(done) => return Ok(done),
+                Err(e) => e,
+            };
+            match timed_out(&e) {
+                Some(message) if tried < self.attempts => {
+                    let pause = backoff(tried);
+                    (self.events)(&Event::LockTimeoutRetry {
+                        version: self.version,
+                        attempt: tried,
+                        attempts: self.attempts,
+                        backoff: pause,
+                        message,
+                        blockers: seen,
+                    });
+                    tokio::time::sleep(pause).await;
+                    tried += 1;
+                }
+                _ => return Err((e, seen)),
+            }
+        }
+    }
 }
 
 /// Cheap random choices (xorshift), seeded differently in every process:

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use super::{pages, BatchOrder, BatchPass, BatchSpec};
@@ -11,7 +12,7 @@ use crate::error::Error;
 use crate::event::{BatchProgress, Event, EventSink};
 use crate::history;
 use crate::lock::{self, LockGuard};
-use crate::retry;
+use crate::retry::LockRetry;
 use crate::session::Session;
 use crate::sql;
 
@@ -256,36 +257,29 @@ pub(super) async fn run_batch(
     mark: &Mark,
 ) -> Result<Duration, BatchError> {
     let client = cx.session.client();
-    let attempts = cx.lock_retries + 1;
-    let mut attempt = 1;
-    loop {
+    let retry = LockRetry {
+        watch: cx.watch,
+        lock_timeout: cx.lock_timeout,
+        attempts: cx.lock_retries + 1,
+        version: cx.version,
+        events: cx.events,
+    };
+    let attempt = || async {
         let started = Instant::now();
-        let (result, seen) = cx
-            .watch
-            .during(try_batch(cx, statement, bounds, mark), cx.lock_timeout)
-            .await;
-        match result {
-            Ok(()) => return Ok(started.elapsed()),
-            Err(e) => {
-                let _ = client.batch_execute("ROLLBACK").await;
-                let lock_timeout = e.as_db_error().is_some_and(|d| d.code().code() == "55P03");
-                if !lock_timeout || attempt >= attempts {
-                    return Err(BatchError::Statement(e, blockers::describe(&seen)));
-                }
-                let pause = retry::backoff(attempt);
-                (cx.events)(&Event::LockTimeoutRetry {
-                    version: cx.version,
-                    attempt,
-                    attempts,
-                    backoff: pause,
-                    message: format!("batch {}: {e}", bounds.describe()),
-                    blockers: seen,
-                });
-                tokio::time::sleep(pause).await;
-                attempt += 1;
-            }
+        let result = try_batch(cx, statement, bounds, mark).await;
+        if result.is_err() {
+            let _ = client.batch_execute("ROLLBACK").await;
         }
-    }
+        result.map(|()| started.elapsed())
+    };
+    let timed_out = |e: &tokio_postgres::Error| {
+        (e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE))
+            .then(|| format!("batch {}: {e}", bounds.describe()))
+    };
+    retry
+        .run(attempt, timed_out)
+        .await
+        .map_err(|(e, seen)| BatchError::Statement(e, blockers::describe(&seen)))
 }
 
 async fn try_batch(

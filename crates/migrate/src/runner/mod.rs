@@ -8,14 +8,14 @@ use std::time::{Duration, Instant};
 use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::Client;
 
-use crate::blockers::{self, Blocker, LockWatch};
+use crate::blockers::{self, LockWatch};
 use crate::error::{Error, StatementFailure};
 use crate::event::{Event, EventSink};
 use crate::footprint;
 use crate::history::{self, DbState, Record};
 use crate::lock::{self, LockGuard};
 use crate::plan::{self, Direction, Plan, Step};
-use crate::retry;
+use crate::retry::LockRetry;
 use crate::session::Session;
 use crate::source::MigrationSet;
 use crate::split::Statement;
@@ -529,36 +529,40 @@ impl Migrator {
         Ok(started.get().elapsed())
     }
 
-    /// Runs `attempt` until it succeeds, fails otherwise than by
-    /// `lock_timeout`, or has been tried `lock_retries + 1` times; each
-    /// attempt must start from scratch (a whole transaction). Between
-    /// attempts: a growing pause with jitter, and who held the lock.
+    /// Runs `attempt` (a whole transaction each time) until it succeeds,
+    /// fails otherwise than by `lock_timeout`, or has run out of retries; a
+    /// final lock timeout names who held the lock.
     async fn retrying<F, Fut>(
         &self,
         step: &Step,
         watch: &LockWatch,
-        mut attempt: F,
+        attempt: F,
     ) -> Result<(), Error>
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Result<(), Error>>,
     {
-        let attempts = self.lock_retries(step) + 1;
-        let mut tried = 1;
-        loop {
-            let (result, seen) = watch.during(attempt(), self.lock_timeout(step)).await;
-            match result {
-                Err(Error::MigrationFailed(mut f)) if is_lock_timeout(&f) => {
-                    if tried >= attempts {
-                        f.blocked_by = blockers::describe(&seen);
-                        return Err(Error::MigrationFailed(f));
-                    }
-                    self.backoff(step, tried, attempts, &f.message, seen).await;
-                    tried += 1;
+        let retry = LockRetry {
+            watch,
+            lock_timeout: self.lock_timeout(step),
+            attempts: self.lock_retries(step) + 1,
+            version: step.version,
+            events: &self.events,
+        };
+        let timed_out = |e: &Error| match e {
+            Error::MigrationFailed(f) if is_lock_timeout(f) => Some(f.message.clone()),
+            _ => None,
+        };
+        retry
+            .run(attempt, timed_out)
+            .await
+            .map_err(|(e, seen)| match e {
+                Error::MigrationFailed(mut f) if is_lock_timeout(&f) => {
+                    f.blocked_by = blockers::describe(&seen);
+                    Error::MigrationFailed(f)
                 }
-                other => return other,
-            }
-        }
+                e => e,
+            })
     }
 
     async fn try_transactional(
@@ -612,26 +616,6 @@ impl Migrator {
             index,
             duration: started.elapsed(),
         });
-    }
-
-    async fn backoff(
-        &self,
-        step: &Step,
-        attempt: u32,
-        attempts: u32,
-        message: &str,
-        blockers: Vec<Blocker>,
-    ) {
-        let backoff = retry::backoff(attempt);
-        (self.events)(&Event::LockTimeoutRetry {
-            version: step.version,
-            attempt,
-            attempts,
-            backoff,
-            message: message.to_string(),
-            blockers,
-        });
-        tokio::time::sleep(backoff).await;
     }
 
     fn record<'a>(&'a self, step: &'a Step, duration_ms: i64, mode: &'a str) -> Record<'a> {
