@@ -32,6 +32,8 @@ pub struct Online {
     pub over: Vec<String>,
     /// (version, ms) of each migration on the copy.
     pub migrations: Vec<(u64, u64)>,
+    /// (version, bytes) of WAL written while each migration ran (all sessions).
+    pub wal: Vec<(u64, u64)>,
     /// Peak RSS of mantis, KiB.
     pub peak_kib: u64,
 }
@@ -122,6 +124,22 @@ fn parse(stdout: &str) -> Result<Online> {
                 )
             })
             .collect(),
+        wal: wal_per_migration(&list(&json["statements"])),
         peak_kib: 0,
     })
+}
+
+/// The statements' WAL, summed per migration, in order.
+fn wal_per_migration(statements: &[serde_json::Value]) -> Vec<(u64, u64)> {
+    let mut totals: Vec<(u64, u64)> = Vec::new();
+    for s in statements {
+        let (Some(version), Some(bytes)) = (s["version"].as_u64(), s["wal_bytes"].as_u64()) else {
+            continue;
+        };
+        match totals.last_mut() {
+            Some((v, sum)) if *v == version => *sum += bytes,
+            _ => totals.push((version, bytes)),
+        }
+    }
+    totals
 }

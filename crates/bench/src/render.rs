@@ -193,7 +193,8 @@ fn online(md: &mut String, r: &Report) {
          (an UPDATE of a random existing row, another each time) of each of the three largest tables ran every 20 ms, \
          each on its own connection, and the shop's workload ran on 4 more: 100 operations per second, receipts and \
          shipments through the ledger and direct quantity writes, on random stock rows. Before this work, a writer of \
-         stock_on_hand waited 24.9 s at 1,000,000 products.\n",
+         stock_on_hand waited 24.9 s at 1,000,000 products. *WAL*: what the server wrote while each migration ran, \
+         every session's (the workload's share is small), from `pg_current_wal_lsn()` sampled beside the locks.\n",
         online::MAX_WAIT_MS
     );
     let _ = writeln!(
@@ -217,7 +218,7 @@ fn online(md: &mut String, r: &Report) {
     }
     let _ = writeln!(
         md,
-        "\n| products | operations (refused, failed) | before: p50, p99 | during: p50, p99, longest | invariants | 003 | 004 | gate |\n|---|---|---|---|---|---|---|---|"
+        "\n| products | operations (refused, failed) | before: p50, p99 | during: p50, p99, longest | invariants | 003 | 004 | WAL 003, 004 | gate |\n|---|---|---|---|---|---|---|---|---|"
     );
     for o in r.online {
         let [b50, b99, d50, d99, dmax] = o.latency;
@@ -241,9 +242,17 @@ fn online(md: &mut String, r: &Report) {
                     format!("{:.1} s", *ms as f64 / 1000.0)
                 })
         };
+        let wal = |v: u64| {
+            o.wal
+                .iter()
+                .find(|(version, _)| *version == v)
+                .map_or("-".to_string(), |(_, bytes)| {
+                    format!("{:.2} GB", *bytes as f64 / 1e9)
+                })
+        };
         let _ = writeln!(
             md,
-            "| {} | {} ({}, {}) | {b50:.1} ms, {b99:.1} ms | {d50:.1} ms, {d99:.1} ms, {dmax:.1} ms (waiting on {}) | {invariants} | {} | {} | {} |",
+            "| {} | {} ({}, {}) | {b50:.1} ms, {b99:.1} ms | {d50:.1} ms, {d99:.1} ms, {dmax:.1} ms (waiting on {}) | {invariants} | {} | {} | {}, {} | {} |",
             o.products,
             o.operations.0,
             o.operations.1,
@@ -251,6 +260,8 @@ fn online(md: &mut String, r: &Report) {
             o.slowest_waiting_on,
             took(3),
             took(4),
+            wal(3),
+            wal(4),
             if o.over.is_empty() { "passed".to_string() } else { format!("**failed**: {}", o.over.join("; ")) }
         );
     }

@@ -66,6 +66,18 @@ async fn rehearse_reports_every_statement_and_leaves_the_target_alone() {
         .map(|l| l[1].as_str().unwrap())
         .collect();
     assert!(!strongest.is_empty(), "locks on stock_on_hand were seen");
+    // 003 writes an opening balance per stock row and a cost on most: its
+    // WAL is at least 100 bytes per stock row.
+    let wal_003: u64 = statements
+        .iter()
+        .filter(|s| s["version"] == 3)
+        .filter_map(|s| s["wal_bytes"].as_u64())
+        .sum();
+    let stock_rows = count(&db, "core.stock_on_hand").await;
+    assert!(
+        wal_003 >= u64::try_from(stock_rows).unwrap() * 100,
+        "003 wrote {wal_003} bytes of WAL for {stock_rows} stock rows"
+    );
 
     assert_eq!(
         common::fingerprint(&db).await,
@@ -94,7 +106,10 @@ async fn rehearse_reports_every_statement_and_leaves_the_target_alone() {
     );
     assert!(
         text.stdout.contains("003 #1 (line ")
-            && text.stdout.contains("probes (a query every 20 ms"),
+            && text.stdout.contains("probes (a query every 20 ms")
+            && text
+                .stdout
+                .contains("WAL written while each migration ran (all sessions): 003 "),
         "{}",
         text.stdout
     );

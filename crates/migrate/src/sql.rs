@@ -131,6 +131,11 @@ pub(crate) const REHEARSE_LOCKS: &str =
     "SELECT l.relation::regclass::text, l.mode FROM pg_locks l \
      WHERE l.pid = $1 AND l.locktype = 'relation' AND l.granted AND l.relation = ANY($2::oid[])";
 
+/// Where the server's write-ahead log stands, in bytes from its start (NULL
+/// on a standby, where no WAL is written).
+pub(crate) const REHEARSE_WAL: &str = "SELECT CASE WHEN pg_is_in_recovery() THEN NULL \
+            ELSE (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint END";
+
 /// Existing user tables, largest first: (oid, name, estimated rows).
 pub(crate) const REHEARSE_TABLES: &str =
     "SELECT c.oid, c.oid::regclass::text, c.reltuples::bigint \

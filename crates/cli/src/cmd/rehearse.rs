@@ -104,12 +104,18 @@ fn render(r: &Rehearsal) -> String {
         }
     );
     out.push_str(&format!(
-        "{:<18} {:>9} {:>12} {:>12}  {}\n",
-        "statement", "ms", "reader wait", "writer wait", "sql / locks held on existing tables"
+        "{:<18} {:>9} {:>9} {:>12} {:>12}  {}\n",
+        "statement",
+        "ms",
+        "WAL MB",
+        "reader wait",
+        "writer wait",
+        "sql / locks held on existing tables"
     ));
     for s in &r.statements {
         out.push_str(&line(s));
     }
+    out.push_str(&wal_totals(&r.statements));
     out.push_str("\nprobes (a query every 20 ms on its own connection; writers update a random row each time):\n");
     for p in &r.probes {
         out.push_str(&format!(
@@ -143,6 +149,29 @@ fn render(r: &Rehearsal) -> String {
     out
 }
 
+/// WAL written while each migration ran (every session's).
+fn wal_totals(statements: &[StatementReport]) -> String {
+    let mut totals: Vec<(u64, u64)> = Vec::new();
+    for s in statements {
+        let Some(bytes) = s.wal_bytes else { continue };
+        match totals.last_mut() {
+            Some((version, sum)) if *version == s.version => *sum += bytes,
+            _ => totals.push((s.version, bytes)),
+        }
+    }
+    if totals.is_empty() {
+        return String::new();
+    }
+    let each: Vec<String> = totals
+        .iter()
+        .map(|(v, b)| format!("{v:03} {:.1} MB", *b as f64 / 1e6))
+        .collect();
+    format!(
+        "WAL written while each migration ran (all sessions): {}\n",
+        each.join(", ")
+    )
+}
+
 fn line(s: &StatementReport) -> String {
     let locks = if s.locks.is_empty() {
         "-".to_string()
@@ -160,13 +189,15 @@ fn line(s: &StatementReport) -> String {
     let locks = if locks == "-" {
         String::new()
     } else {
-        format!("\n{:<56}locks: {locks}", "")
+        format!("\n{:<66}locks: {locks}", "")
     };
     format!(
-        "{:<18} {:>9} {:>12} {:>12}  {}{locks}\n",
+        "{:<18} {:>9} {:>9} {:>12} {:>12}  {}{locks}\n",
         s.label(),
         s.duration
             .map_or("FAILED".to_string(), |d| d.as_millis().to_string()),
+        s.wal_bytes
+            .map_or("-".to_string(), |b| format!("{:.1}", b as f64 / 1e6)),
         wait(&s.reader_wait),
         wait(&s.writer_wait),
         s.sql

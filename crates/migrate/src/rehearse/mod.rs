@@ -322,7 +322,7 @@ async fn on_copy(
         None => None,
     };
     let timeline = timeline.lock().map(|t| t.clone()).unwrap_or_default();
-    let statements = report::statements(migrator.set(), &timeline, &sampled.locks, &probes);
+    let statements = report::statements(migrator.set(), &timeline, &sampled, &probes);
     let summaries = report::probes(&probes, started, finished, &statements, &sampled);
     Ok((run, statements, summaries, workload))
 }

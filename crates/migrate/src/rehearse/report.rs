@@ -30,6 +30,10 @@ pub struct StatementReport {
     pub reader_wait: Option<(String, u64)>,
     /// The longest a writer probe waited while it ran: (table, wait).
     pub writer_wait: Option<(String, u64)>,
+    /// WAL the server wrote while it ran, in bytes (every session's: the
+    /// probes' and the workload's too), interpolated between samples; None
+    /// when the WAL could not be read.
+    pub wal_bytes: Option<u64>,
     #[serde(skip)]
     window: (Instant, Instant),
 }
@@ -72,7 +76,7 @@ pub struct ProbeSummary {
 pub fn statements(
     set: &MigrationSet,
     timeline: &[(Instant, Event)],
-    locks: &[LockSample],
+    sampled: &Samples,
     probes: &[Probe],
 ) -> Vec<StatementReport> {
     let end = timeline.last().map_or_else(Instant::now, |(t, _)| *t);
@@ -92,6 +96,7 @@ pub fn statements(
                 locks: Vec::new(),
                 reader_wait: None,
                 writer_wait: None,
+                wal_bytes: None,
                 window: (*at, end),
             }),
             Event::StatementFinished {
@@ -112,7 +117,8 @@ pub fn statements(
         }
     }
     for report in &mut out {
-        report.locks = strongest(locks, report.window);
+        report.locks = strongest(&sampled.locks, report.window);
+        report.wal_bytes = wal_between(&sampled.wal, report.window);
     }
     for probe in probes {
         for sample in &probe.samples {
@@ -192,6 +198,29 @@ fn strongest(samples: &[LockSample], (from, to): (Instant, Instant)) -> Vec<(Str
         }
     }
     by_table.into_iter().collect()
+}
+
+/// WAL written between two instants: the difference of the WAL position at
+/// each, interpolated between the samples around it (None outside them).
+fn wal_between(samples: &[(Instant, i64)], (from, to): (Instant, Instant)) -> Option<u64> {
+    let (start, end) = (wal_at(samples, from)?, wal_at(samples, to)?);
+    Some(u64::try_from((end - start).max(0.0).round() as i64).unwrap_or(0))
+}
+
+fn wal_at(samples: &[(Instant, i64)], at: Instant) -> Option<f64> {
+    let after = samples.iter().position(|(t, _)| *t >= at)?;
+    let (t1, lsn1) = samples[after];
+    if after == 0 {
+        return (t1 == at).then_some(lsn1 as f64);
+    }
+    let (t0, lsn0) = samples[after - 1];
+    let span = (t1 - t0).as_secs_f64();
+    let part = if span > 0.0 {
+        (at - t0).as_secs_f64() / span
+    } else {
+        1.0
+    };
+    Some(lsn0 as f64 + (lsn1 - lsn0) as f64 * part)
 }
 
 fn most_overlapped(

@@ -59,6 +59,8 @@ pub struct Samples {
     pub locks: Vec<LockSample>,
     /// Other sessions' waits.
     pub waits: Vec<WaitSample>,
+    /// Where the server's WAL stood: (when, bytes from its start).
+    pub wal: Vec<(Instant, i64)>,
 }
 
 impl Samples {
@@ -119,8 +121,9 @@ pub struct Probe {
     pub error: Option<String>,
 }
 
-/// Samples the relation locks of backend `pid` on existing tables, and what
-/// the other sessions wait for, every `every` until `stop` is set.
+/// Samples the relation locks of backend `pid` on existing tables, what the
+/// other sessions wait for, and where the WAL stands, every `every` until
+/// `stop` is set.
 pub async fn locks(
     client: Client,
     pid: i32,
@@ -152,6 +155,13 @@ pub async fn locks(
                 event: r.get(2),
             })),
             Err(e) => tracing::debug!(error = %e, "wait sample failed"),
+        }
+        match client.query_one(crate::sql::REHEARSE_WAL, &[]).await {
+            Ok(row) => samples.wal.extend(
+                row.get::<_, Option<i64>>(0)
+                    .map(|lsn| (Instant::now(), lsn)),
+            ),
+            Err(e) => tracing::debug!(error = %e, "WAL sample failed"),
         }
         tokio::time::sleep(every).await;
     }
