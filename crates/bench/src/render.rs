@@ -234,22 +234,12 @@ fn online(md: &mut String, r: &Report) {
             })
             .collect::<Vec<_>>()
             .join("; ");
-        let took = |v: u64| {
-            o.migrations
-                .iter()
-                .find(|(version, _)| *version == v)
-                .map_or("-".to_string(), |(_, ms)| {
-                    format!("{:.1} s", *ms as f64 / 1000.0)
-                })
+        let took = |v| {
+            of_version(&o.migrations, v, |ms| {
+                format!("{:.1} s", ms as f64 / 1000.0)
+            })
         };
-        let wal = |v: u64| {
-            o.wal
-                .iter()
-                .find(|(version, _)| *version == v)
-                .map_or("-".to_string(), |(_, bytes)| {
-                    format!("{:.2} GB", *bytes as f64 / 1e9)
-                })
-        };
+        let wal = |v| of_version(&o.wal, v, |bytes| format!("{:.2} GB", bytes as f64 / 1e9));
         let _ = writeln!(
             md,
             "| {} | {} ({}, {}) | {b50:.1} ms, {b99:.1} ms | {d50:.1} ms, {d99:.1} ms, {dmax:.1} ms (waiting on {}) | {invariants} | {} | {} | {}, {} | {} |",
@@ -266,6 +256,14 @@ fn online(md: &mut String, r: &Report) {
         );
     }
     let _ = writeln!(md);
+}
+
+/// What `per_version` holds for migration `version`, shown, or `-`.
+fn of_version(per_version: &[(u64, u64)], version: u64, show: impl Fn(u64) -> String) -> String {
+    per_version
+        .iter()
+        .find(|(v, _)| *v == version)
+        .map_or("-".to_string(), |(_, value)| show(*value))
 }
 
 fn posting(md: &mut String, r: &Report) {
