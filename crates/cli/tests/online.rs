@@ -402,9 +402,10 @@ async fn a_physical_walk_resumes_at_its_next_page_and_finds_the_rows_that_moved_
     let dir = Dir::with(&[
         (
             "001_p.up.sql",
-            "CREATE TABLE p (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), i int NOT NULL,\n\
+            "-- uuids in random order (md5: PostgreSQL 12 has no gen_random_uuid() built in)\n\
+             CREATE TABLE p (id uuid PRIMARY KEY, i int NOT NULL,\n\
                              v int NOT NULL, touched int NOT NULL DEFAULT 0, w numeric);\n\
-             INSERT INTO p (i, v) SELECT i, CASE WHEN i = 12000 THEN 0 ELSE i END\n\
+             INSERT INTO p (id, i, v) SELECT md5(i::text)::uuid, i, CASE WHEN i = 12000 THEN 0 ELSE i END\n\
              FROM generate_series(1, 20000) i;",
         ),
         (
@@ -429,15 +430,14 @@ async fn a_physical_walk_resumes_at_its_next_page_and_finds_the_rows_that_moved_
     let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(6);
     assert!(out.stderr.contains("22012"), "{}", out.stderr);
     let done = count(&db, "p WHERE touched = 1").await;
-    assert!(
-        done > 0 && done < 20_000,
-        "{done} rows done before the failure"
-    );
+    assert!(done < 20_000, "{done} rows done before the failure");
     if !pages_walked {
+        // Keys are random: the failing row may fall in the first batch.
         finish_physical(&db, &dir).await;
         return;
     }
     assert!(out.stderr.contains("public.p by page"), "{}", out.stderr);
+    assert!(done > 0, "the pages before row 12,000's were done");
     let next_page: i64 = scalar(&db, "SELECT batch_page FROM mantis.migration_progress")
         .await
         .parse()
