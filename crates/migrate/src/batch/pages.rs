@@ -31,7 +31,7 @@ pub(super) async fn walk(
         Some((page, end)) => (page, end, rows_done),
         None => (0, table_pages(client, walk.spec).await?, 0),
     };
-    if let Some((first, last)) = key_bounds(client, walk.spec, &walk.key_type).await? {
+    if let Some((first, last)) = key_bounds(client, walk.spec).await? {
         let density = (walk.total as f64 / end.max(1) as f64).max(1.0);
         while page < end {
             before_batch(walk.cx).await?;
@@ -74,16 +74,12 @@ async fn table_pages(client: &Client, spec: &BatchSpec) -> Result<i64, Error> {
 
 /// The table's first and last key now (none when it is empty): the key
 /// bounds of every batch of the page walk.
-async fn key_bounds(
-    client: &Client,
-    spec: &BatchSpec,
-    key_type: &str,
-) -> Result<Option<(String, String)>, Error> {
+async fn key_bounds(client: &Client, spec: &BatchSpec) -> Result<Option<(String, String)>, Error> {
     let (table, key) = (spec.quoted_table(), spec.quoted_key());
     let end = |direction: &str| {
         format!(
             "SELECT {key}::text FROM {table} WHERE {key} IS NOT NULL \
-             ORDER BY {key}::{key_type} {direction} LIMIT 1"
+             ORDER BY {key} {direction} LIMIT 1"
         )
     };
     let first = client
