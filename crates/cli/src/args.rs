@@ -56,6 +56,12 @@ pub struct Global {
     #[arg(long, global = true, value_parser = parse_duration, value_name = "DURATION")]
     pub max_replication_lag: Option<Duration>,
 
+    /// backend_flush_after of the migration session: the OS writes the pages
+    /// it evicts once this much is pending (0 = never), so its backfills leave
+    /// no pile of dirty pages whose flush stalls other sessions' commits.
+    #[arg(long, global = true, value_parser = parse_flush_after, default_value = "2MB", value_name = "SIZE")]
+    pub flush_after: u32,
+
     /// statement_timeout for migration statements (0 = none).
     #[arg(long, global = true, value_parser = parse_duration, default_value = "0s", value_name = "DURATION")]
     pub statement_timeout: Duration,
@@ -553,9 +559,44 @@ pub struct WorkloadArgs {
     pub workload_clients: usize,
 }
 
+/// `backend_flush_after` in kB: `0`, `NkB` or `NMB`, at most 2MB (the
+/// server's limit with 8 kB pages).
+fn parse_flush_after(text: &str) -> Result<u32, String> {
+    let form = "expected 0, a size in kB or MB up to 2MB, e.g. 256kB";
+    let kb = if text == "0" {
+        Some(0)
+    } else if let Some(n) = text.strip_suffix("kB") {
+        n.parse::<u32>().ok()
+    } else if let Some(n) = text.strip_suffix("MB") {
+        n.parse::<u32>().ok().and_then(|n| n.checked_mul(1024))
+    } else {
+        None
+    };
+    match kb {
+        Some(kb) if kb <= 2048 => Ok(kb),
+        _ => Err(format!("`{text}`: {form}")),
+    }
+}
+
 fn parse_duration(text: &str) -> Result<Duration, String> {
     if text == "0" {
         return Ok(Duration::ZERO);
     }
     humantime::parse_duration(text).map_err(|e| format!("{e} (examples: 500ms, 5s, 2m)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flush_after_takes_the_servers_units_up_to_its_limit() {
+        assert_eq!(parse_flush_after("0"), Ok(0));
+        assert_eq!(parse_flush_after("256kB"), Ok(256));
+        assert_eq!(parse_flush_after("2MB"), Ok(2048));
+        for bad in ["4MB", "256", "256KB", "-1kB", "1GB", ""] {
+            let err = parse_flush_after(bad).unwrap_err();
+            assert!(err.contains("up to 2MB"), "{bad}: {err}");
+        }
+    }
 }

@@ -40,6 +40,7 @@ impl Context {
                 pause: global.batch_pause,
                 max_replication_lag: global.max_replication_lag,
             },
+            flush_after_kb: global.flush_after,
         };
         Ok(Context {
             connect,

@@ -535,3 +535,39 @@ async fn an_older_history_schema_gets_the_batch_columns() {
         "every row once"
     );
 }
+
+/// The migration session asks the OS to write what it evicts after 2 MB
+/// (`backend_flush_after`), unless the run says otherwise; a size the server
+/// would refuse is refused before connecting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_migration_session_flushes_what_it_writes_as_it_goes() {
+    let db = TestDb::empty("flush_after").await;
+    let dir = Dir::with(&[
+        (
+            "001_log.up.sql",
+            "CREATE TABLE seen (setting text NOT NULL);",
+        ),
+        (
+            "002_see.up.sql",
+            "INSERT INTO seen SELECT current_setting('backend_flush_after');",
+        ),
+        (
+            "003_see.up.sql",
+            "INSERT INTO seen SELECT current_setting('backend_flush_after');",
+        ),
+    ]);
+    run(&db, &["--source", &dir.arg(), "up", "--to", "2"]).expect_code(0);
+    run(
+        &db,
+        &["--source", &dir.arg(), "--flush-after", "256kB", "up"],
+    )
+    .expect_code(0);
+    let seen = scalar(
+        &db,
+        "SELECT string_agg(setting, ',' ORDER BY ctid) FROM seen",
+    )
+    .await;
+    assert_eq!(seen, "2MB,256kB");
+    let refused = run(&db, &["--source", &dir.arg(), "--flush-after", "4MB", "up"]).expect_code(2);
+    assert!(refused.stderr.contains("up to 2MB"), "{}", refused.stderr);
+}

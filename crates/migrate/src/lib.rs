@@ -58,7 +58,9 @@ pub use event::{ignore_events, BatchProgress, Event, EventSink};
 pub use history::{AppliedMigration, DbState, Progress};
 pub use lock::LockHolder;
 pub use plan::{Direction, Plan, Step};
-pub use runner::{BatchOverrides, Completed, Migrator, RunOptions, RunReport, VerifyRun};
+pub use runner::{
+    BatchOverrides, Completed, Migrator, RunOptions, RunReport, VerifyRun, DEFAULT_FLUSH_AFTER_KB,
+};
 pub use script::{Script, ScriptKind, ScriptOptions};
 pub use session::Session;
 pub use source::{Checksum, Migration, MigrationSet};

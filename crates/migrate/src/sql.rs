@@ -99,7 +99,7 @@ pub(crate) const DATABASE_COMMENT: &str =
     "SELECT coalesce(shobj_description(oid, 'pg_database'), '') \
      FROM pg_database WHERE datname = $1";
 
-/// Sets a session-level setting (lock_timeout, statement_timeout).
+/// Sets a session-level setting (lock_timeout, statement_timeout, backend_flush_after).
 pub(crate) const SET_SESSION_SETTING: &str = "SELECT set_config($1, $2, false)";
 
 /// Opens the verify transaction: one snapshot for every check, never committed.
