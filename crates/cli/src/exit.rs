@@ -65,6 +65,7 @@ impl ExitCode {
         match error {
             BackupError::ToolMissing { .. } | BackupError::ToolTooOld { .. } => ExitCode::Usage,
             BackupError::FileExists { .. }
+            | BackupError::UnsafeDirectory { .. }
             | BackupError::DatabaseExists { .. }
             | BackupError::SourceInUse { .. } => ExitCode::Refused,
             BackupError::Engine(e) => ExitCode::of(e),

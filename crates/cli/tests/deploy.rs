@@ -349,3 +349,43 @@ async fn five_deploys_at_once_all_succeed_and_apply_each_migration_once() {
         "003 and 004 applied once each"
     );
 }
+
+/// A backup holds every row: it is created 0600 whatever the umask, and not
+/// at all in a directory where anyone could replace it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDb::at_version("backup_private", 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("private.dump");
+    // Through a shell whose umask lets everyone read what it creates.
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "umask 000 && exec \"$@\"",
+            "sh",
+            env!("CARGO_BIN_EXE_mantis"),
+        ])
+        .args(["--database-url", &db.url(), "backup", "--file"])
+        .arg(&file)
+        .env("PGPASSFILE", "/nonexistent")
+        .output()
+        .unwrap();
+    let out = common::Run::from(out).expect_code(0);
+    assert!(out.stdout.contains("mode 0600"), "{}", out.stdout);
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+
+    let open = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(open.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let target = open.path().join("b.dump");
+    let refused = run(&db, &["backup", "--file", target.to_str().unwrap()]).expect_code(5);
+    assert!(
+        refused
+            .stderr
+            .contains("writable by every user and has no sticky bit"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!target.exists(), "nothing written");
+}

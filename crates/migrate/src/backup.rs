@@ -81,6 +81,12 @@ pub enum BackupError {
         /// The file.
         path: PathBuf,
     },
+    /// The target directory lets anyone replace or remove the file.
+    #[error("{} is writable by every user and has no sticky bit: anyone could replace or remove a backup written there\n  hint: choose a directory only you can write to (e.g. --file ~/backups/NAME.dump), or set its sticky bit (chmod +t)", path.display())]
+    UnsafeDirectory {
+        /// The directory.
+        path: PathBuf,
+    },
     /// The target database exists; restore only creates new ones.
     #[error("database \"{name}\" already exists; restore only writes into a new database\n  hint: choose another --into")]
     DatabaseExists {
@@ -139,11 +145,6 @@ pub async fn dump(
     tools: &Tools,
     path: &Path,
 ) -> Result<BackupFile, BackupError> {
-    if path.exists() {
-        return Err(BackupError::FileExists {
-            path: path.to_path_buf(),
-        });
-    }
     let server_major = u32::try_from(server_version_num / 10_000).unwrap_or(0);
     let version = tool_version(&tools.pg_dump, "pg-dump", server_major).await?;
     let tool_major = major_of(&version).unwrap_or(0);
@@ -154,6 +155,8 @@ pub async fn dump(
             server_major,
         });
     }
+    // pg_dump writes into this file and keeps its mode.
+    drop(private_file(path)?);
     let started = Instant::now();
     let mut command = Command::new(&tools.pg_dump);
     command.arg("--format=custom").arg("--file").arg(path);
@@ -182,6 +185,44 @@ pub async fn dump(
         pg_dump: version,
         duration_ms,
     })
+}
+
+/// Creates `path` empty, readable and writable by its owner only (mode 0600,
+/// whatever the umask: a backup holds every row of the database), never over
+/// an existing file, and never in a directory where anyone could replace it.
+///
+/// # Errors
+/// [`BackupError::FileExists`], [`BackupError::UnsafeDirectory`], [`BackupError::Io`].
+pub fn private_file(path: &Path) -> Result<std::fs::File, BackupError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let io = |source| BackupError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mode = std::fs::metadata(&dir).map_err(io)?.permissions().mode();
+    if mode & 0o002 != 0 && mode & 0o1000 == 0 {
+        return Err(BackupError::UnsafeDirectory { path: dir });
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|file| {
+            // The umask cannot widen 0600, but may narrow it: set it exactly.
+            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+            Ok(file)
+        })
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => BackupError::FileExists {
+                path: path.to_path_buf(),
+            },
+            _ => io(e),
+        })
 }
 
 /// Counts the entries of a custom-format file with `pg_restore --list`;

@@ -3,6 +3,7 @@
 //! returns the database to where it started when up or verify fails.
 
 use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -40,9 +41,11 @@ struct Log {
 
 impl Log {
     fn create(path: PathBuf, quiet: bool) -> Result<Arc<Log>> {
+        // Owner only, like the backup beside it (it names tables and rows).
         let file = std::fs::OpenOptions::new()
             .create_new(true)
             .write(true)
+            .mode(0o600)
             .open(&path)
             .with_context(|| format!("creating the deploy log {}", path.display()))?;
         Ok(Arc::new(Log {

@@ -45,7 +45,7 @@ pub async fn take(
 /// One line naming the file, its size, checksum and entries.
 pub fn describe(b: &BackupFile) -> String {
     format!(
-        "backup {} written and verified: {} bytes, sha256 {}, {} entries (pg_restore --list), {:.1} s",
+        "backup {} written and verified: {} bytes, sha256 {}, {} entries (pg_restore --list), {:.1} s; mode 0600 (only its owner can read it: it holds every row)",
         b.path.display(),
         b.size_bytes,
         b.sha256,
