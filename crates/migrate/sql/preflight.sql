@@ -25,4 +25,15 @@ SELECT
                 extract(epoch FROM now() - a.xact_start)::int) ORDER BY a.xact_start), '{}')
      FROM pg_stat_activity a
      WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
-       AND a.xact_start < now() - $2::int * interval '1 second') AS long_transactions
+       AND a.xact_start < now() - $2::int * interval '1 second') AS long_transactions,
+    (SELECT coalesce(array_agg(r.role ORDER BY r.role), '{}')
+     FROM (SELECT format('%s (%s on %s of them)',
+                         CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END,
+                         string_agg(DISTINCT a.privilege_type, ', ' ORDER BY a.privilege_type),
+                         count(DISTINCT c.oid)) AS role
+           FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           CROSS JOIN LATERAL aclexplode(c.relacl) a
+           WHERE n.nspname = ANY ($1::text[]) AND c.relkind IN ('r', 'p', 'm')
+             AND a.grantee <> c.relowner
+           GROUP BY a.grantee) r) AS roles_with_privileges

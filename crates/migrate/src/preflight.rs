@@ -1,5 +1,6 @@
 //! Checks before a deploy changes anything: the server, the privileges, and
-//! nobody holding the tables the migrations will alter.
+//! nobody holding the tables the migrations will alter; and which roles use
+//! those tables.
 
 use std::time::Duration;
 
@@ -98,7 +99,25 @@ pub async fn preflight(
             options.max_transaction_age.as_secs()
         ),
     ));
+    findings.push(roles(list("roles_with_privileges")));
     Ok(findings)
+}
+
+/// The roles other than the owners that use the tables: not a failure, but
+/// what the migrations must keep working (ADR-029), and what verify checks.
+fn roles(found: Vec<String>) -> Finding {
+    Finding {
+        check: "roles using the tables",
+        ok: true,
+        detail: if found.is_empty() {
+            "none but their owners".into()
+        } else {
+            format!(
+                "{}; each gets the same on what the migrations add beside those tables, and verify checks it",
+                found.join("; ")
+            )
+        },
+    }
 }
 
 fn empty_is_ok(check: &'static str, found: Vec<String>, label: &str) -> Finding {

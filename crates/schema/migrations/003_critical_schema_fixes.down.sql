@@ -173,6 +173,7 @@ DROP FUNCTION IF EXISTS core.is_valid_phone(text);
 DROP FUNCTION IF EXISTS core.is_valid_website(text);
 DROP FUNCTION IF EXISTS core.brand_code_base(text);
 DROP FUNCTION IF EXISTS core.brand_key(text);
+DROP FUNCTION IF EXISTS core.grant_following(text, regclass, text[], text);
 
 DROP TYPE IF EXISTS core.cost_method;
 DROP TYPE IF EXISTS core.reference_type;

@@ -120,6 +120,29 @@ BEGIN
 END
 $$;
 
+-- Privileges follow the data (ADR-029): each role granted one of `held` on
+-- the existing table `source` (other than its owner, and never PUBLIC) is
+-- granted `granted` on `target` ('TABLE core.x', 'SEQUENCE core.y'), which
+-- this migration creates. Only mantis's own literals reach the EXECUTE.
+CREATE OR REPLACE FUNCTION core.grant_following(target text, source regclass, held text[], granted text)
+    RETURNS void
+    LANGUAGE plpgsql AS
+$$
+DECLARE
+    grantee regrole;
+BEGIN
+    FOR grantee IN
+        SELECT DISTINCT a.grantee::regrole
+        FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+        WHERE c.oid = source AND a.grantee <> 0 AND a.grantee <> c.relowner
+          AND a.privilege_type = ANY (held)
+    LOOP
+        EXECUTE format('GRANT %s ON %s TO %s', granted, target, grantee);
+    END LOOP;
+END
+$$;
+REVOKE ALL ON FUNCTION core.grant_following(text, regclass, text[], text) FROM PUBLIC;
+
 -- The seed's columns and names (docs/seed-compatibility.md), with wider types.
 CREATE TABLE IF NOT EXISTS core.brand (
     id                uuid        CONSTRAINT brand_pkey PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -179,6 +202,12 @@ CREATE TABLE IF NOT EXISTS core.product_brand_issue (
 );
 COMMENT ON TABLE core.product_brand_issue IS
     'Migration 003: legacy products.brand_id values that pointed to no brand, and what was done with them.';
+
+-- Who reads products reads brands; who writes products maintains brands.
+SELECT core.grant_following('TABLE core.brand', 'core.products', '{SELECT}', 'SELECT');
+SELECT core.grant_following('TABLE core.brand', 'core.products', '{INSERT,UPDATE}', 'SELECT, INSERT, UPDATE');
+SELECT core.grant_following('TABLE core.product_brand_issue', 'core.products', '{SELECT}', 'SELECT');
+SELECT core.grant_following('TABLE core.supplier_contact_issue', 'core.suppliers', '{SELECT}', 'SELECT');
 
 COMMIT;
 
@@ -338,6 +367,11 @@ BEGIN
     END IF;
 END
 $$;
+
+-- Who reads stock reads its movements; who writes stock posts movements (and
+-- no one but the owner may change or remove one).
+SELECT core.grant_following('TABLE core.stock_movement', 'core.stock_on_hand', '{SELECT}', 'SELECT');
+SELECT core.grant_following('TABLE core.stock_movement', 'core.stock_on_hand', '{INSERT,UPDATE,DELETE}', 'SELECT, INSERT');
 
 COMMIT;
 
@@ -769,6 +803,10 @@ CREATE INDEX IF NOT EXISTS idx_mv_low_stock_severity
     ON core.mv_low_stock_alerts (severity, product_id);
 CREATE INDEX IF NOT EXISTS idx_mv_low_stock_warehouse
     ON core.mv_low_stock_alerts (warehouse_id, severity);
+
+-- Who reads stock reads the views over it.
+SELECT core.grant_following('TABLE core.' || v, 'core.stock_on_hand', '{SELECT}', 'SELECT')
+FROM unnest(ARRAY['mv_inventory_valuation', 'mv_product_stock_summary', 'mv_low_stock_alerts']) AS v;
 
 -- Refreshes each view: CONCURRENTLY (readers keep reading) once it has been
 -- populated, plainly the first time (PostgreSQL cannot refresh an unpopulated

@@ -54,6 +54,47 @@ LEFT JOIN pg_attribute a
       AND a.attname = e.column_name AND a.attnum > 0 AND NOT a.attisdropped
 WHERE a.attname IS NULL OR format_type(a.atttypid, a.atttypmod) <> e.data_type;
 
+-- check: roles that could read or write a table before 003 can do the same with what 003 adds beside it (ADR-029)
+WITH follows (source, held, target, privilege) AS (VALUES
+    ('core.products', 'SELECT', 'core.brand', 'SELECT'),
+    ('core.products', 'INSERT', 'core.brand', 'INSERT'),
+    ('core.products', 'UPDATE', 'core.brand', 'UPDATE'),
+    ('core.products', 'SELECT', 'core.product_brand_issue', 'SELECT'),
+    ('core.suppliers', 'SELECT', 'core.supplier_contact_issue', 'SELECT'),
+    ('core.stock_on_hand', 'SELECT', 'core.stock_movement', 'SELECT'),
+    ('core.stock_on_hand', 'INSERT', 'core.stock_movement', 'INSERT'),
+    ('core.stock_on_hand', 'UPDATE', 'core.stock_movement', 'INSERT'),
+    ('core.stock_on_hand', 'DELETE', 'core.stock_movement', 'INSERT'),
+    ('core.stock_on_hand', 'SELECT', 'core.mv_inventory_valuation', 'SELECT'),
+    ('core.stock_on_hand', 'SELECT', 'core.mv_product_stock_summary', 'SELECT'),
+    ('core.stock_on_hand', 'SELECT', 'core.mv_low_stock_alerts', 'SELECT')
+)
+SELECT a.grantee::regrole AS role, f.held || ' on ' || f.source AS had, f.privilege || ' on ' || f.target AS lacks
+FROM follows f
+JOIN pg_class c ON c.oid = f.source::regclass
+CROSS JOIN LATERAL aclexplode(c.relacl) a
+WHERE a.grantee <> 0 AND a.grantee <> c.relowner AND a.privilege_type = f.held
+  AND NOT has_table_privilege(a.grantee, f.target, f.privilege);
+
+-- check: only the owner may change or remove a movement, and only writers of stock may post one
+SELECT a.grantee::regrole AS role, a.privilege_type
+FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+WHERE c.oid = 'core.stock_movement'::regclass AND a.grantee <> c.relowner
+  AND (a.privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')
+       OR (a.privilege_type = 'INSERT'
+           AND (a.grantee = 0 OR NOT (has_table_privilege(a.grantee, 'core.stock_on_hand', 'INSERT')
+                                      OR has_table_privilege(a.grantee, 'core.stock_on_hand', 'UPDATE')
+                                      OR has_table_privilege(a.grantee, 'core.stock_on_hand', 'DELETE')))));
+
+-- check: PUBLIC has no privilege on what 003 adds
+-- severity: warning
+SELECT c.oid::regclass AS object, a.privilege_type
+FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+WHERE c.oid IN (SELECT to_regclass('core.' || t) FROM unnest(ARRAY[
+          'brand', 'stock_movement', 'supplier_contact_issue', 'product_brand_issue',
+          'mv_inventory_valuation', 'mv_product_stock_summary', 'mv_low_stock_alerts']) AS t)
+  AND a.grantee = 0;
+
 -- section: 2 Constraints
 -- check: foreign keys have the ON DELETE rules of ADR-024
 WITH expected (table_name, column_name, referenced, rule) AS (VALUES

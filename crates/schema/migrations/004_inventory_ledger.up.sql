@@ -60,6 +60,9 @@ ALTER TABLE core.stock_movement
     ADD COLUMN IF NOT EXISTS reverses_id     uuid;
 
 CREATE SEQUENCE IF NOT EXISTS core.stock_movement_seq AS bigint;
+-- Every posting takes its seq from here, as the role that posts (ADR-029):
+-- who writes stock may use it.
+SELECT core.grant_following('SEQUENCE core.stock_movement_seq', 'core.stock_on_hand', '{INSERT,UPDATE,DELETE}', 'USAGE');
 
 COMMENT ON COLUMN core.warehouses.allow_negative_stock IS
     'When false (the default), an outbound movement may not leave a stock row of this warehouse below zero.';

@@ -218,6 +218,55 @@ BEGIN
 END
 $$;
 
+-- check: every role that could read or write stock before still can, as itself: it reads the movements and the views, writes a stock row directly and posts a movement (ADR-029; roles this session may not become are checked by privilege in 003's suite)
+DO $$
+DECLARE
+    r        record;
+    p        uuid;
+    w        uuid;
+    failures text[] := '{}';
+BEGIN
+    INSERT INTO core.products (sku, name) VALUES ('VERIFY-004-R', 'verify 004') RETURNING id INTO p;
+    INSERT INTO core.warehouses (code, name) VALUES ('VERIFY-004-R', 'verify 004') RETURNING id INTO w;
+    INSERT INTO core.stock_on_hand (product_id, warehouse_id, quantity) VALUES (p, w, 5);
+    FOR r IN
+        SELECT a.grantee::regrole AS role, bool_or(a.privilege_type = 'UPDATE') AS writes
+        FROM pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+        WHERE c.oid = 'core.stock_on_hand'::regclass AND a.grantee <> 0 AND a.grantee <> c.relowner
+          AND a.privilege_type IN ('SELECT', 'UPDATE')
+          AND CASE WHEN current_setting('server_version_num')::int >= 160000
+                   THEN pg_has_role(current_user, a.grantee, 'SET')
+                   ELSE pg_has_role(current_user, a.grantee, 'MEMBER') END
+        GROUP BY a.grantee
+    LOOP
+        BEGIN
+            EXECUTE format('SET LOCAL ROLE %s', r.role);
+            IF has_table_privilege('core.stock_on_hand', 'SELECT') THEN
+                PERFORM FROM core.stock_movement LIMIT 1;
+                PERFORM FROM core.mv_inventory_valuation LIMIT 1;
+                PERFORM FROM core.mv_product_stock_summary LIMIT 1;
+                PERFORM FROM core.mv_low_stock_alerts LIMIT 1;
+            END IF;
+            IF r.writes THEN
+                UPDATE core.stock_on_hand SET quantity = quantity + 1 WHERE product_id = p AND warehouse_id = w;
+                INSERT INTO core.stock_movement (product_id, warehouse_id, movement_type, quantity)
+                VALUES (p, w, 'RECEIPT', 1);
+            END IF;
+            RAISE EXCEPTION USING ERRCODE = 'MV001', MESSAGE = 'undo this role''s writes';
+        EXCEPTION
+            WHEN SQLSTATE 'MV001' THEN
+                NULL; -- everything worked; the writes are undone with the subtransaction
+            WHEN insufficient_privilege THEN
+                failures := failures || format('%s: %s', r.role, SQLERRM);
+        END;
+    END LOOP;
+    IF failures <> '{}' THEN
+        RAISE EXCEPTION 'roles that could use stock before 004 cannot now: %', array_to_string(failures, '; ')
+            USING HINT = 'the ledger''s triggers run as the writing role: it needs SELECT on core.products and core.warehouses (docs/ledger.md, "Roles")';
+    END IF;
+END
+$$;
+
 -- section: 4 Summary
 -- report: the ledger
 SELECT
