@@ -27,9 +27,7 @@ use crate::verify;
 const LOCK_NOT_AVAILABLE: &str = "55P03";
 
 /// `backend_flush_after` of a migration session unless told otherwise: the
-/// most the server accepts (with 8 kB pages). At a million products it kept
-/// every other session's commit under 100 ms where 256 kB (the checkpointer's
-/// default) and none did not (ADR-028, "Dirty pages").
+/// most the server accepts (with 8 kB pages); ADR-028, "Dirty pages".
 pub const DEFAULT_FLUSH_AFTER_KB: u32 = 2048;
 
 /// How the runner behaves.
