@@ -229,3 +229,27 @@ async fn verify_names_a_role_that_can_no_longer_write_stock() {
     );
     roles.drop(&db).await;
 }
+
+/// The rehearsal of 003 and 004 finds no privilege lost and nothing new that
+/// the roles using the database may not use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rehearsal_of_003_and_004_leaves_no_role_behind() {
+    let db = TestDb::seeded("privileges_rehearse", &small_spec(), 1).await;
+    let roles = Roles::create(&db).await;
+    let json = run(&db, &["--format", "json", "rehearse"])
+        .expect_code(0)
+        .json();
+    let report = &json["roles"];
+    assert_eq!(report["lost"], serde_json::json!([]), "{report}");
+    assert_eq!(
+        report["new_without_grants"],
+        serde_json::json!([]),
+        "{report}"
+    );
+    let listed = report["roles"].to_string();
+    assert!(
+        listed.contains(&roles.app) && listed.contains(&roles.reporting),
+        "{listed}"
+    );
+    roles.drop(&db).await;
+}

@@ -238,3 +238,76 @@ async fn a_probe_that_waited_on_the_migrations_lock_says_it_waited_on_a_lock() {
     let over = json["gate"]["over"].to_string();
     assert!(over.contains("waiting on Lock:"), "{over}");
 }
+
+/// A migration that drops and creates a table again takes its grants with
+/// it: the rehearsal names the privilege each role lost (and fails the
+/// gate), and a new table none of the database's roles may use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rehearse_names_the_privileges_a_role_would_lose() {
+    let db = TestDb::empty("rehearse_roles").await;
+    let role = format!("{}_app", db.name());
+    let dir = common::Dir::with(&[
+        (
+            "001_t.up.sql",
+            "CREATE TABLE t (id int PRIMARY KEY);\nCREATE TABLE kept (id int PRIMARY KEY);",
+        ),
+        (
+            "002_recreate.up.sql",
+            "DROP TABLE t;\nCREATE TABLE t (id bigint PRIMARY KEY);\nCREATE TABLE added (id int);",
+        ),
+    ]);
+    run(&db, &["--source", &dir.arg(), "up", "--to", "1"]).expect_code(0);
+    let client = db.client().await;
+    client
+        .batch_execute(&format!(
+            "CREATE ROLE {role} NOLOGIN; GRANT SELECT, UPDATE ON t, kept TO {role};"
+        ))
+        .await
+        .unwrap();
+    let out = run(
+        &db,
+        &[
+            "--source",
+            &dir.arg(),
+            "--format",
+            "json",
+            "rehearse",
+            "--max-wait",
+            "10s",
+        ],
+    )
+    .expect_code(8);
+    let json = out.json();
+    let roles = &json["roles"];
+    assert_eq!(
+        roles["roles"],
+        serde_json::json!([format!("{role} (SELECT, UPDATE on 2 relation(s))")])
+    );
+    assert_eq!(
+        roles["lost"],
+        serde_json::json!([
+            format!("{role}: SELECT on t"),
+            format!("{role}: UPDATE on t")
+        ])
+    );
+    assert_eq!(roles["new_without_grants"], serde_json::json!(["added"]));
+    assert!(
+        out.stderr
+            .contains(&format!("a role lost a privilege: {role}: UPDATE on t")),
+        "{}",
+        out.stderr
+    );
+    let text = run(&db, &["--source", &dir.arg(), "rehearse"]).expect_code(0);
+    assert!(
+        text.stdout.contains(&format!("LOST: {role}: SELECT on t"))
+            && text
+                .stdout
+                .contains("new, and none of them may use it: added"),
+        "{}",
+        text.stdout
+    );
+    client
+        .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role};"))
+        .await
+        .unwrap();
+}

@@ -136,6 +136,10 @@ pub(crate) const REHEARSE_LOCKS: &str =
 pub(crate) const REHEARSE_WAL: &str = "SELECT CASE WHEN pg_is_in_recovery() THEN NULL \
             ELSE (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint END";
 
+/// Every relation outside the system schemas with its grants to roles other
+/// than its owner (the rehearsal's roles report).
+pub(crate) const PRIVILEGES: &str = include_str!("../sql/privileges.sql");
+
 /// Existing user tables, largest first: (oid, name, estimated rows).
 pub(crate) const REHEARSE_TABLES: &str =
     "SELECT c.oid, c.oid::regclass::text, c.reltuples::bigint \

@@ -1,7 +1,9 @@
 //! `mantis rehearse`: the pending migrations on a copy, measured.
 
 use anyhow::Result;
-use mantis_migrate::rehearse::{self, Options, Rehearsal, StatementReport, WorkloadSummary};
+use mantis_migrate::rehearse::{
+    self, Options, Rehearsal, RolesReport, StatementReport, WorkloadSummary,
+};
 
 use crate::args::Format;
 use crate::context::Context;
@@ -32,7 +34,7 @@ pub async fn run(ctx: &Context, options: &Options) -> Result<()> {
     };
     if gate.passed() {
         eprintln!(
-            "gate passed: no probe or workload operation waited longer than {:?}",
+            "gate passed: no probe or workload operation waited longer than {:?}, and no role lost a privilege",
             gate.max_wait
         );
         return Ok(());
@@ -82,6 +84,25 @@ fn render_workload(w: &WorkloadSummary) -> String {
             } else {
                 format!(", {} violating", i.violations)
             }
+        ));
+    }
+    out
+}
+
+fn render_roles(r: &RolesReport) -> String {
+    if r.roles.is_empty() {
+        return "\nroles: none but the owners hold privileges\n".into();
+    }
+    let mut out = format!("\nroles (privileges held before): {}\n", r.roles.join("; "));
+    if r.lost.is_empty() {
+        out.push_str("  every privilege they held they still hold\n");
+    }
+    for lost in &r.lost {
+        out.push_str(&format!("  LOST: {lost}\n"));
+    }
+    for relation in &r.new_without_grants {
+        out.push_str(&format!(
+            "  new, and none of them may use it: {relation} (grant what its users need)\n"
         ));
     }
     out
@@ -142,6 +163,7 @@ fn render(r: &Rehearsal) -> String {
     if let Some(w) = &r.workload {
         out.push_str(&render_workload(w));
     }
+    out.push_str(&render_roles(&r.roles));
     out.push_str(&format!(
         "\nlocks are sampled every {} ms: a statement shorter than that may show none.\n",
         r.sample_every.as_millis()

@@ -5,6 +5,7 @@
 //! tables while it ran.
 
 mod copy;
+mod privileges;
 mod report;
 mod watch;
 mod workload;
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 pub use copy::{Choice as CopyChoice, Copy, Method as CopyMethod};
+pub use privileges::RolesReport;
 pub use report::{ProbeSummary, StatementReport};
 pub use watch::{strength, ProbeKind, ProbeSample, Samples, WaitSample, MODES};
 pub use workload::{InvariantCheck, WorkloadHook, WorkloadRun, WorkloadSummary};
@@ -85,6 +87,8 @@ pub struct Rehearsal {
     pub sample_every: Duration,
     /// The application workload, if one ran.
     pub workload: Option<WorkloadSummary>,
+    /// What the roles using the database may do, before and after.
+    pub roles: RolesReport,
     /// The gate's verdict, when `max_wait` was given.
     pub gate: Option<Gate>,
 }
@@ -109,7 +113,8 @@ impl Gate {
 impl Rehearsal {
     /// What breaks the gate `--max-wait`: each probe whose longest wait was
     /// longer than `max`, a workload operation that waited longer, failed
-    /// workload operations, and broken invariants. Empty: the gate passes.
+    /// workload operations, broken invariants, and privileges a role lost.
+    /// Empty: the gate passes.
     pub fn over(&self, max: Duration) -> Vec<String> {
         let max_ms = max.as_secs_f64() * 1000.0;
         let mut out: Vec<String> = self
@@ -133,6 +138,12 @@ impl Rehearsal {
                 )
             })
             .collect();
+        out.extend(
+            self.roles
+                .lost
+                .iter()
+                .map(|lost| format!("a role lost a privilege: {lost}")),
+        );
         if let Some(w) = &self.workload {
             if w.during_max_ms > max_ms {
                 out.push(format!(
@@ -199,7 +210,7 @@ pub async fn rehearse(
     if !options.keep {
         copy::drop(admin.client(), &name).await?;
     }
-    let (run, statements, probes, workload) = result?;
+    let (run, statements, probes, workload, roles) = result?;
     let mut found = Rehearsal {
         copy,
         kept: options.keep,
@@ -208,6 +219,7 @@ pub async fn rehearse(
         probes,
         sample_every: options.sample_every,
         workload,
+        roles,
         gate: None,
     };
     found.gate = options.max_wait.map(|max_wait| Gate {
@@ -222,6 +234,7 @@ type Outcome = (
     Vec<StatementReport>,
     Vec<ProbeSummary>,
     Option<WorkloadSummary>,
+    RolesReport,
 );
 
 async fn on_copy(
@@ -265,6 +278,7 @@ async fn on_copy(
         .await
         .map_err(Error::db("listing existing tables"))?;
     let existing: Vec<u32> = tables.iter().map(|r| r.get(0)).collect();
+    let grants_before = privileges::Grants::read(watcher.client()).await?;
     let probed = probe_tables(watcher.client(), options, &tables).await?;
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -324,7 +338,15 @@ async fn on_copy(
     let timeline = timeline.lock().map(|t| t.clone()).unwrap_or_default();
     let statements = report::statements(migrator.set(), &timeline, &sampled, &probes);
     let summaries = report::probes(&probes, started, finished, &statements, &sampled);
-    Ok((run, statements, summaries, workload))
+    // A session the run left broken reports no roles rather than no rehearsal.
+    let roles = match privileges::Grants::read(session.client()).await {
+        Ok(after) => grants_before.compare(&after),
+        Err(e) => {
+            tracing::warn!(error = %e, "could not read the roles' privileges after the run");
+            RolesReport::default()
+        }
+    };
+    Ok((run, statements, summaries, workload, roles))
 }
 
 /// The tables to probe: those asked for (checked to exist), else the 3 largest.
