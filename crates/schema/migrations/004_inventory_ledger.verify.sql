@@ -218,7 +218,11 @@ BEGIN
 END
 $$;
 
--- check: every role that could read or write stock before still can, as itself: it reads the movements and the views, writes a stock row directly and posts a movement (ADR-029; roles this session may not become are checked by privilege in 003's suite)
+-- check: every role that could read or write stock still can, as itself (ADR-029)
+-- Each role this session may become reads the movements and the views and, if
+-- it may update stock, writes a stock row directly and posts a movement, on a
+-- product and warehouse made here; every role's writes are undone. Roles this
+-- session may not become are checked by privilege in 003's suite.
 DO $$
 DECLARE
     r        record;

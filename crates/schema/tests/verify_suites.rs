@@ -8,8 +8,32 @@ use std::collections::BTreeSet;
 use mantis_migrate::verify::{self, Suite, VerifyOptions};
 use mantis_testkit::{Spec, TestDb};
 
+/// Creates the role `<database>_app` with `$1`-style grants: the roles of a
+/// case are named after its database (roles belong to the whole server), and
+/// [`drop_case_roles`] drops them.
+macro_rules! case_role {
+    ($grants:literal) => {
+        concat!(
+            "DO $$ BEGIN EXECUTE format('CREATE ROLE %I NOLOGIN', current_database() || '_app'); \
+             EXECUTE format('GRANT USAGE ON SCHEMA core TO %I', current_database() || '_app'); \
+             EXECUTE format('",
+            $grants,
+            " TO %I', current_database() || '_app'); END $$"
+        )
+    };
+}
+
 /// (check name, SQL that breaks what it checks).
 const CASES_003: &[(&str, &str)] = &[
+    (
+        "roles that could read or write a table before 003 can do the same with what 003 adds beside it (ADR-029)",
+        case_role!("GRANT SELECT ON core.stock_on_hand"),
+    ),
+    (
+        "only the owner may change or remove a movement, and only writers of stock may post one",
+        case_role!("GRANT SELECT, DELETE ON core.stock_movement"),
+    ),
+    ("PUBLIC has no privilege on what 003 adds", "GRANT SELECT ON core.brand TO PUBLIC"),
     ("new tables exist", "DROP TABLE core.product_brand_issue"),
     ("enums have exactly the expected labels", "ALTER TYPE core.movement_type ADD VALUE 'LOST'"),
     ("new columns exist with their types", "ALTER TABLE core.suppliers ALTER COLUMN website TYPE varchar(200)"),
@@ -135,6 +159,10 @@ const CASES_004: &[(&str, &str)] = &[
         "a transfer moves stock at the sender's unit cost",
         "ALTER TABLE core.stock_movement DISABLE TRIGGER stock_movement_update_cost",
     ),
+    (
+        "every role that could read or write stock still can, as itself (ADR-029)",
+        case_role!("GRANT SELECT, UPDATE ON core.stock_on_hand, core.products, core.warehouses"),
+    ),
 ];
 
 fn suite(version: u64) -> Suite {
@@ -178,6 +206,7 @@ async fn missed(version: u64, cases: &[(&'static str, &str)]) -> Vec<&'static st
         let report = verify::run(&client, &suite, &VerifyOptions::default())
             .await
             .unwrap();
+        drop_case_roles(&client).await;
         if !report
             .failures()
             .chain(report.warnings())
@@ -187,6 +216,19 @@ async fn missed(version: u64, cases: &[(&'static str, &str)]) -> Vec<&'static st
         }
     }
     missed
+}
+
+/// Drops the roles a case made (named after its database).
+async fn drop_case_roles(client: &tokio_postgres::Client) {
+    client
+        .batch_execute(
+            "DO $$ DECLARE r text; BEGIN \
+             FOR r IN SELECT rolname FROM pg_roles WHERE starts_with(rolname, current_database() || '_') LOOP \
+                 EXECUTE format('DROP OWNED BY %I', r); EXECUTE format('DROP ROLE %I', r); \
+             END LOOP; END $$",
+        )
+        .await
+        .unwrap();
 }
 
 #[test]
