@@ -121,8 +121,20 @@ async fn every_role_keeps_what_it_could_do_through_003_004_and_their_rollback() 
     let roles = Roles::create(&db).await;
     as_before(&db, &roles).await;
 
-    // The deploy's preflight names the roles it must keep working; its
-    // verify checks them.
+    // Between 003 and 004: the ledger exists, without the capture trigger.
+    run(&db, &["up", "--to", "3"]).expect_code(0);
+    as_before(&db, &roles).await;
+    as_role(&db, &roles.app, POST_MOVEMENT, false)
+        .await
+        .expect("at 003 the application posts a movement");
+    for read in READ_NEW {
+        as_role(&db, &roles.reporting, read, false)
+            .await
+            .unwrap_or_else(|e| panic!("at 003, the reporting role: {read}: {e}"));
+    }
+
+    // The deploy (004) lists in its preflight the roles it must keep
+    // working; its verify checks them.
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("deploy.log");
     let deployed = run(
