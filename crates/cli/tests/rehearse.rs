@@ -264,6 +264,7 @@ async fn rehearse_names_the_privileges_a_role_would_lose() {
         ))
         .await
         .unwrap();
+    drop(client); // an idle target is copied as a template (no pg_dump needed)
     let out = run(
         &db,
         &[
@@ -306,7 +307,8 @@ async fn rehearse_names_the_privileges_a_role_would_lose() {
         "{}",
         text.stdout
     );
-    client
+    db.client()
+        .await
         .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role};"))
         .await
         .unwrap();
