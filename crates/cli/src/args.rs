@@ -594,6 +594,18 @@ mod tests {
         assert_eq!(parse_flush_after("0"), Ok(0));
         assert_eq!(parse_flush_after("256kB"), Ok(256));
         assert_eq!(parse_flush_after("2MB"), Ok(2048));
+        // `--flush-after`'s default (written for --help) is the library's.
+        use clap::CommandFactory as _;
+        let cli = Cli::command();
+        let arg = cli
+            .get_arguments()
+            .find(|a| a.get_id() == "flush_after")
+            .unwrap();
+        let default = arg.get_default_values()[0].to_str().unwrap();
+        assert_eq!(
+            parse_flush_after(default),
+            Ok(mantis_migrate::DEFAULT_FLUSH_AFTER_KB)
+        );
         for bad in ["4MB", "256", "256KB", "-1kB", "1GB", ""] {
             let err = parse_flush_after(bad).unwrap_err();
             assert!(err.contains("up to 2MB"), "{bad}: {err}");

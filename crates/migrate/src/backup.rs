@@ -156,7 +156,7 @@ pub async fn dump(
         });
     }
     // pg_dump writes into this file and keeps its mode.
-    drop(private_file(path)?);
+    private_file(path)?;
     let started = Instant::now();
     let mut command = Command::new(&tools.pg_dump);
     command.arg("--format=custom").arg("--file").arg(path);
@@ -193,7 +193,7 @@ pub async fn dump(
 ///
 /// # Errors
 /// [`BackupError::FileExists`], [`BackupError::UnsafeDirectory`], [`BackupError::Io`].
-pub fn private_file(path: &Path) -> Result<std::fs::File, BackupError> {
+pub fn private_file(path: &Path) -> Result<(), BackupError> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -212,11 +212,8 @@ pub fn private_file(path: &Path) -> Result<std::fs::File, BackupError> {
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .and_then(|file| {
-            // The umask cannot widen 0600, but may narrow it: set it exactly.
-            file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-            Ok(file)
-        })
+        // The umask cannot widen 0600, but may narrow it: set it exactly.
+        .and_then(|file| file.set_permissions(std::fs::Permissions::from_mode(0o600)))
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => BackupError::FileExists {
                 path: path.to_path_buf(),
