@@ -16,7 +16,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+/// Options every command takes: where to connect, how results are
+/// written, how much is said on stderr. The rest belong to the commands
+/// that use them.
 #[derive(Debug, Args)]
 pub struct Global {
     /// Connection string (URL or `key=value`). Default: DATABASE_URL, then
@@ -24,56 +26,9 @@ pub struct Global {
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
 
-    /// Run the migration files of DIR instead of the embedded MantisNXT set.
-    #[arg(long, global = true, value_name = "DIR")]
-    pub source: Option<PathBuf>,
-
     /// Output format for results on stdout (junit: `verify` only; csv: listings only).
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
-
-    /// How long to wait for another runner's migration lock.
-    #[arg(long, global = true, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
-    pub lock_wait: Duration,
-
-    /// lock_timeout for migration statements (a DDL waiting longer for a table lock is cancelled and retried).
-    #[arg(long, global = true, value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
-    pub lock_timeout: Duration,
-
-    /// Retries of a statement cancelled by lock_timeout (SQLSTATE 55P03).
-    #[arg(long, global = true, default_value_t = 3, value_name = "N")]
-    pub lock_retries: u32,
-
-    /// Target time of one batch of a batched statement (overrides the file's `time=`; shorter: writers wait less, the backfill takes longer).
-    #[arg(long, global = true, value_parser = parse_duration, value_name = "DURATION")]
-    pub batch_time: Option<Duration>,
-
-    /// Pause between two batches of a batched statement (overrides the file's `pause=`).
-    #[arg(long, global = true, value_parser = parse_duration, value_name = "DURATION")]
-    pub batch_pause: Option<Duration>,
-
-    /// Hold batches while a standby replays more than this far behind (pg_stat_replication.replay_lag).
-    #[arg(long, global = true, value_parser = parse_duration, value_name = "DURATION")]
-    pub max_replication_lag: Option<Duration>,
-
-    /// backend_flush_after of the migration session: the OS writes the pages
-    /// it evicts once this much is pending (0 = never), so its backfills leave
-    /// no pile of dirty pages whose flush stalls other sessions' commits.
-    #[arg(long, global = true, value_parser = parse_flush_after, default_value = "2MB", value_name = "SIZE")]
-    pub flush_after: u32,
-
-    /// statement_timeout for migration statements (0 = none).
-    #[arg(long, global = true, value_parser = parse_duration, default_value = "0s", value_name = "DURATION")]
-    pub statement_timeout: Duration,
-
-    /// Go on although versions recorded as applied are missing from the migration set.
-    #[arg(long, global = true)]
-    pub allow_missing: bool,
-
-    /// Migrate up even when the live schema differs from what the newest applied
-    /// migration defines (checked with its verify file).
-    #[arg(long, global = true)]
-    pub no_drift_check: bool,
 
     /// More logging on stderr (-v info, -vv debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -82,6 +37,68 @@ pub struct Global {
     /// Less output on stderr: no progress, no notices.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+}
+
+/// Which migrations a command works with.
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// Run the migration files of DIR instead of the embedded MantisNXT set.
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
+}
+
+/// How long to wait for another runner's migration lock.
+#[derive(Debug, Args)]
+pub struct LockWaitArg {
+    /// How long to wait for another runner's migration lock.
+    #[arg(long, value_parser = parse_duration, default_value = "60s", value_name = "DURATION")]
+    pub lock_wait: Duration,
+}
+
+/// How a run is planned: the set, the migration lock, the history checks.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub set: SetArgs,
+    #[command(flatten)]
+    pub lock: LockWaitArg,
+    /// Go on although versions recorded as applied are missing from the migration set.
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Migrate up even when the live schema differs from what the newest applied
+    /// migration defines (checked with its verify file).
+    #[arg(long)]
+    pub no_drift_check: bool,
+}
+
+/// How migration statements run: timeouts, retries, the pace of batches.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// lock_timeout for migration statements (a DDL waiting longer for a table lock is cancelled and retried).
+    #[arg(long, value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
+    pub lock_timeout: Duration,
+    /// Retries of a statement cancelled by lock_timeout (SQLSTATE 55P03).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub lock_retries: u32,
+    /// statement_timeout for migration statements (0 = none).
+    #[arg(long, value_parser = parse_duration, default_value = "0s", value_name = "DURATION")]
+    pub statement_timeout: Duration,
+    /// Target time of one batch of a batched statement (overrides the file's `time=`; shorter: writers wait less, the backfill takes longer).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub batch_time: Option<Duration>,
+    /// Pause between two batches of a batched statement (overrides the file's `pause=`).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub batch_pause: Option<Duration>,
+    /// Hold batches while a standby replays more than this far behind (pg_stat_replication.replay_lag).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub max_replication_lag: Option<Duration>,
+    /// backend_flush_after of the migration session: the OS writes the pages
+    /// it evicts once this much is pending (0 = never), so its backfills leave
+    /// no pile of dirty pages whose flush stalls other sessions' commits.
+    #[arg(long, value_parser = parse_flush_after, default_value = "2MB", value_name = "SIZE")]
+    pub flush_after: u32,
 }
 
 /// `--format`.
@@ -314,20 +331,14 @@ fn parse_decimal(text: &str) -> Result<rust_decimal::Decimal, String> {
     mantis_inventory::decimal::parse("", text).map_err(|e| e.trim_start().to_string())
 }
 
-/// How a command renders its result (JUnit is the verify command's own).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Human-readable text.
-    Text,
-    /// One JSON document.
-    Json,
-}
-
 /// Commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show applied, pending, changed, missing and half-done migrations.
-    Status,
+    Status {
+        #[command(flatten)]
+        set: SetArgs,
+    },
     /// Show what `up` (or `down`) would run, with its SQL. Changes nothing.
     Plan {
         #[command(flatten)]
@@ -335,6 +346,8 @@ pub enum Command {
         /// Plan a `down` instead of an `up`.
         #[arg(long)]
         down: bool,
+        #[command(flatten)]
+        plan: PlanArgs,
     },
     /// Apply pending migrations (all, or up to --to).
     Up {
@@ -347,6 +360,8 @@ pub enum Command {
         /// schema name, or `latest` (see `mantis backups`).
         #[arg(long, value_name = "NAME|latest")]
         restore_backup: Option<String>,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Revert migrations (the last one, or down to --to; --to 0 reverts all).
     Down {
@@ -355,12 +370,18 @@ pub enum Command {
         /// Only print the plan.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Record an existing, untracked database as being at a version, running nothing.
     Baseline {
         /// The version the database already has.
         #[arg(long, value_name = "V")]
         version: u64,
+        #[command(flatten)]
+        set: SetArgs,
+        #[command(flatten)]
+        lock: LockWaitArg,
     },
     /// Load deterministic, realistic MantisNXT data into a database at version 1.
     Seed {
@@ -380,6 +401,8 @@ pub enum Command {
     Verify {
         #[command(flatten)]
         verify: VerifyArgs,
+        #[command(flatten)]
+        set: SetArgs,
     },
     /// The seed's quick health check, expected values beside the found ones.
     Health,
@@ -425,6 +448,8 @@ pub enum Command {
         tools: ToolArgs,
         #[command(flatten)]
         verify: VerifyArgs,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Run the pending migrations on a copy of the database and report, per
     /// statement, its duration, the locks it holds on existing tables and how
@@ -449,6 +474,8 @@ pub enum Command {
         workload: WorkloadArgs,
         #[command(flatten)]
         tools: ToolArgs,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Post stock movements and read the ledger (needs migration 004).
     Stock {
@@ -597,7 +624,8 @@ mod tests {
         // `--flush-after`'s default (written for --help) is the library's.
         use clap::CommandFactory as _;
         let cli = Cli::command();
-        let arg = cli
+        let up = cli.find_subcommand("up").unwrap();
+        let arg = up
             .get_arguments()
             .find(|a| a.get_id() == "flush_after")
             .unwrap();

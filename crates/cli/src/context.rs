@@ -1,11 +1,12 @@
-//! Turns global arguments into library options.
+//! Turns arguments into library options: the global ones into a context,
+//! a command's own (migration set, lock wait, run options) onto it.
 
 use anyhow::{Context as _, Result};
 use mantis_migrate::{
     BatchOverrides, ConnectOptions, EventSink, MigrationSet, Migrator, RunOptions, Session,
 };
 
-use crate::args::{Format, Global, OutputFormat};
+use crate::args::{Global, LockWaitArg, OutputFormat, PlanArgs, RunArgs, SetArgs};
 use crate::events::stderr_sink;
 
 /// What every command needs.
@@ -13,48 +14,65 @@ pub struct Context {
     pub connect: ConnectOptions,
     pub run: RunOptions,
     pub events: EventSink,
-    pub format: Format,
-    /// `--format junit` (only `verify` renders it).
-    pub junit: bool,
-    /// `--format csv` (only listings render it).
-    pub csv: bool,
+    /// `--format` (junit: `verify` only, csv: listings only; refused elsewhere).
+    pub format: OutputFormat,
     /// -q: only what needs a human's attention on stderr (no progress bars).
     pub quiet: bool,
     source: Option<std::path::PathBuf>,
 }
 
 impl Context {
-    /// Resolves connection settings and run options.
+    /// Resolves connection settings; the embedded set and the library's run
+    /// options until a command says otherwise.
     pub fn new(global: &Global) -> Result<Context> {
         let connect = ConnectOptions::resolve(global.database_url.as_deref())?;
         let run = RunOptions {
-            lock_wait: global.lock_wait,
-            lock_timeout: global.lock_timeout,
-            statement_timeout: global.statement_timeout,
-            lock_retries: global.lock_retries,
-            allow_missing: global.allow_missing,
-            check_drift: !global.no_drift_check,
             tool_version: format!("mantis {}", env!("CARGO_PKG_VERSION")),
-            batch: BatchOverrides {
-                time: global.batch_time,
-                pause: global.batch_pause,
-                max_replication_lag: global.max_replication_lag,
-            },
-            flush_after_kb: global.flush_after,
+            ..RunOptions::default()
         };
         Ok(Context {
             connect,
             run,
             events: stderr_sink(global.quiet),
-            format: match global.format {
-                OutputFormat::Json => Format::Json,
-                OutputFormat::Text | OutputFormat::Junit | OutputFormat::Csv => Format::Text,
-            },
-            junit: global.format == OutputFormat::Junit,
-            csv: global.format == OutputFormat::Csv,
+            format: global.format,
             quiet: global.quiet,
-            source: global.source.clone(),
+            source: None,
         })
+    }
+
+    /// The command's migration set (`--source`).
+    pub fn with_set(mut self, set: &SetArgs) -> Context {
+        self.source.clone_from(&set.source);
+        self
+    }
+
+    /// The command's wait for the migration lock (`--lock-wait`).
+    pub fn with_lock_wait(mut self, lock: &LockWaitArg) -> Context {
+        self.run.lock_wait = lock.lock_wait;
+        self
+    }
+
+    /// The command's planning options: set, lock wait, history checks.
+    pub fn with_plan(self, plan: &PlanArgs) -> Context {
+        let mut ctx = self.with_set(&plan.set).with_lock_wait(&plan.lock);
+        ctx.run.allow_missing = plan.allow_missing;
+        ctx.run.check_drift = !plan.no_drift_check;
+        ctx
+    }
+
+    /// The command's run options: planning, timeouts, retries, batch pace.
+    pub fn with_run(self, run: &RunArgs) -> Context {
+        let mut ctx = self.with_plan(&run.plan);
+        ctx.run.lock_timeout = run.lock_timeout;
+        ctx.run.lock_retries = run.lock_retries;
+        ctx.run.statement_timeout = run.statement_timeout;
+        ctx.run.batch = BatchOverrides {
+            time: run.batch_time,
+            pause: run.batch_pause,
+            max_replication_lag: run.max_replication_lag,
+        };
+        ctx.run.flush_after_kb = run.flush_after;
+        ctx
     }
 
     /// The migration set: `--source DIR`, else the embedded MantisNXT set.

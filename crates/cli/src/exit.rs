@@ -46,7 +46,8 @@ impl ExitCode {
             | Error::AlreadyManaged { .. }
             | Error::ForeignDatabase { .. }
             | Error::Drift { .. }
-            | Error::Conflicts { .. } => ExitCode::Refused,
+            | Error::Conflicts { .. }
+            | Error::History(_) => ExitCode::Refused,
             Error::MigrationFailed(_) => ExitCode::MigrationFailed,
             Error::UnknownProbeTable { .. } => ExitCode::Usage,
             Error::LockWaitTimeout { .. } | Error::LockLost { .. } => ExitCode::Lock,
@@ -61,9 +62,13 @@ impl ExitCode {
         }
     }
 
-    fn of_backup(error: &BackupError) -> ExitCode {
+    /// The code for a backup error.
+    pub fn of_backup(error: &BackupError) -> ExitCode {
         match error {
-            BackupError::ToolMissing { .. } | BackupError::ToolTooOld { .. } => ExitCode::Usage,
+            BackupError::ToolMissing { .. }
+            | BackupError::ToolTooOld { .. }
+            | BackupError::InvalidDatabaseName { .. }
+            | BackupError::Io { .. } => ExitCode::Usage,
             BackupError::FileExists { .. }
             | BackupError::UnsafeDirectory { .. }
             | BackupError::DatabaseExists { .. }
@@ -141,15 +146,6 @@ impl Fail {
     pub fn refused(message: impl Into<String>) -> anyhow::Error {
         Fail {
             code: ExitCode::Refused,
-            message: message.into(),
-        }
-        .into()
-    }
-
-    /// A migration statement failed (exit code 6), e.g. on a rehearsal copy.
-    pub fn migration_failed(message: impl Into<String>) -> anyhow::Error {
-        Fail {
-            code: ExitCode::MigrationFailed,
             message: message.into(),
         }
         .into()

@@ -30,6 +30,8 @@ fn main() -> std::process::ExitCode {
     };
     match runtime.block_on(cmd::run(cli)) {
         Ok(()) => std::process::ExitCode::from(ExitCode::Ok as u8),
+        // The reader of stdout has all it wanted (`| head -1`).
+        Err(e) if output::is_closed_stdout(&e) => std::process::ExitCode::from(ExitCode::Ok as u8),
         Err(e) => fail(&e, format),
     }
 }
@@ -43,7 +45,8 @@ fn fail(error: &anyhow::Error, format: OutputFormat) -> std::process::ExitCode {
     // A failed check has printed its report already (the result document).
     if format == OutputFormat::Json && code != ExitCode::ChecksFailed {
         let doc = serde_json::json!({ "error": { "exit_code": code as u8, "message": message } });
-        println!("{doc}");
+        // Best effort: a closed stdout cannot carry it, stderr did.
+        let _ = output::write(&format!("{doc}\n"));
     }
     std::process::ExitCode::from(code as u8)
 }

@@ -1,12 +1,53 @@
-//! Writing results to stdout.
+//! The one way results reach stdout: a result is a serializable value and
+//! its text; `--format` picks which is written. A reader that closes stdout
+//! early (`mantis report summary | head -1`) ends the command quietly.
+
+use std::io::Write as _;
 
 use anyhow::Result;
 use serde::Serialize;
 
-/// Prints `value` as one pretty JSON document.
-pub fn json<T: Serialize>(value: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+use crate::args::OutputFormat;
+
+/// stdout was closed by its reader: the command stops and exits 0, silently
+/// (like `cat` in a pipe).
+#[derive(Debug, thiserror::Error)]
+#[error("stdout was closed by its reader")]
+pub struct StdoutClosed;
+
+/// Writes a command's result: one pretty JSON document with `--format json`,
+/// else the text `text` makes (junit and csv are refused earlier for results
+/// that are not a verify report or a listing).
+pub fn emit<T: Serialize + ?Sized>(
+    format: OutputFormat,
+    value: &T,
+    text: impl FnOnce() -> String,
+) -> Result<()> {
+    match format {
+        OutputFormat::Json => json(value),
+        OutputFormat::Text | OutputFormat::Junit | OutputFormat::Csv => write(&text()),
+    }
+}
+
+/// Writes `value` as one pretty JSON document.
+pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<()> {
+    let mut text = serde_json::to_string_pretty(value)?;
+    text.push('\n');
+    write(&text)
+}
+
+/// Writes text to stdout; a closed stdout is [`StdoutClosed`], not a panic.
+pub fn write(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        other => Ok(other?),
+    }
+}
+
+/// Whether an error only says that stdout was closed.
+pub fn is_closed_stdout(error: &anyhow::Error) -> bool {
+    error.chain().any(|e| e.is::<StdoutClosed>())
 }
 
 /// `003` style version, or `none`.
@@ -14,50 +55,17 @@ pub fn version(v: Option<u64>) -> String {
     v.map_or_else(|| "none".to_string(), |v| format!("{v:03}"))
 }
 
-/// How a listing is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Listing {
-    /// Aligned columns.
-    Table,
-    /// A JSON array.
-    Json,
-    /// CSV with a header row.
-    Csv,
-}
-
-impl Listing {
-    /// The listing format the command line asked for.
-    pub fn of(ctx: &crate::context::Context) -> Listing {
-        if ctx.csv {
-            Listing::Csv
-        } else if ctx.format == crate::args::Format::Json {
-            Listing::Json
-        } else {
-            Listing::Table
-        }
-    }
-}
-
-/// Writes rows (structs whose fields are the columns, in order) as a table,
-/// JSON or CSV. An empty listing prints `empty` in a table.
-pub fn rows<T: Serialize>(format: Listing, rows: &[T], empty: &str) -> Result<()> {
+/// Writes rows (structs whose fields are the columns, in order) as aligned
+/// columns, a JSON array or CSV with a header row. An empty table prints
+/// `empty`.
+pub fn rows<T: Serialize>(format: OutputFormat, rows: &[T], empty: &str) -> Result<()> {
     match format {
-        Listing::Json => json(&rows),
-        Listing::Csv => {
-            print!("{}", String::from_utf8(csv_bytes(rows)?)?);
-            Ok(())
-        }
-        Listing::Table if rows.is_empty() => {
-            println!("{empty}");
-            Ok(())
-        }
-        Listing::Table => {
-            print!("{}", table(&csv_bytes(rows)?)?);
-            Ok(())
-        }
+        OutputFormat::Json => json(rows),
+        OutputFormat::Csv => write(&String::from_utf8(csv_bytes(rows)?)?),
+        OutputFormat::Text | OutputFormat::Junit if rows.is_empty() => write(&format!("{empty}\n")),
+        OutputFormat::Text | OutputFormat::Junit => write(&table(&csv_bytes(rows)?)?),
     }
 }
-
 fn csv_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for row in rows {

@@ -21,7 +21,7 @@ async fn five_runners_at_once_apply_each_migration_exactly_once() {
         ),
     ]);
     let children: Vec<_> = (0..5)
-        .map(|_| spawn(&db, &["--source", &dir.arg(), "up"]))
+        .map(|_| spawn(&db, &["up", "--source", &dir.arg()]))
         .collect();
     let runs: Vec<_> = children
         .into_iter()
@@ -61,7 +61,7 @@ async fn a_waiting_runner_names_the_holder_and_gives_up_after_its_timeout() {
         .await
         .unwrap()
         .get(1);
-    let out = run(&db, &["--source", &dir.arg(), "--lock-wait", "1s", "up"]).expect_code(7);
+    let out = run(&db, &["up", "--source", &dir.arg(), "--lock-wait", "1s"]).expect_code(7);
     assert!(
         out.stderr.contains(&format!(
             "waiting for the migration lock held by pid {pid} (mantis-testkit"
@@ -81,20 +81,20 @@ async fn lock_timeout_is_retried_then_reported_with_its_sqlstate() {
         ("001_t.up.sql", "CREATE TABLE t (a int);"),
         ("002_alter.up.sql", "ALTER TABLE t ADD COLUMN b int;"),
     ]);
-    run(&db, &["--source", &dir.arg(), "up", "--to", "1"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg(), "--to", "1"]).expect_code(0);
     let blocker = db.client().await;
     blocker
         .batch_execute("BEGIN; LOCK TABLE t IN ACCESS SHARE MODE;")
         .await
         .unwrap();
     let args = [
+        "up",
         "--source",
         &dir.arg(),
         "--lock-timeout",
         "200ms",
         "--lock-retries",
         "1",
-        "up",
     ];
     let out = run(&db, &args).expect_code(6);
     assert!(
@@ -109,13 +109,13 @@ async fn lock_timeout_is_retried_then_reported_with_its_sqlstate() {
     let child = spawn(
         &db,
         &[
+            "up",
             "--source",
             &dir.arg(),
             "--lock-timeout",
             "200ms",
             "--lock-retries",
             "8",
-            "up",
         ],
     );
     tokio::time::sleep(Duration::from_millis(800)).await;
@@ -137,7 +137,7 @@ async fn losing_the_session_lock_stops_the_run() {
         "001_unlock.up.sql",
         "-- mantis: no-transaction\nSELECT pg_advisory_unlock_all();\nCREATE TABLE after_unlock ();",
     )]);
-    let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(7);
+    let out = run(&db, &["up", "--source", &dir.arg()]).expect_code(7);
     assert!(
         out.stderr.contains("no longer held by this session"),
         "{}",

@@ -60,7 +60,7 @@ fn bad_arguments_are_exit_2() {
         "{}",
         out.stderr
     );
-    let out = run_env(&[], &["--lock-wait", "soon", "status"]);
+    let out = run_env(&[], &["up", "--lock-wait", "soon"]);
     assert_eq!(out.code, 2, "{out:?}");
 }
 

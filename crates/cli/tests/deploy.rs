@@ -178,6 +178,37 @@ async fn preflight_refuses_while_a_transaction_holds_a_lock_on_a_target_table() 
     holder.batch_execute("ROLLBACK").await.unwrap();
 }
 
+/// A read-only database is found by preflight, before the backup, not by
+/// the first migration statement after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn preflight_refuses_a_read_only_database() {
+    let db = TestDb::seeded("deploy_read_only", &small_spec(), 1).await;
+    db.client()
+        .await
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{}\" SET default_transaction_read_only = on",
+            db.name()
+        ))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_in(dir.path(), &db, &["deploy"]).expect_code(5);
+    assert!(
+        out.stderr
+            .contains("FAIL writable database: no: transactions are read-only"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        files(dir.path(), ".dump").is_empty(),
+        "no backup before a failed preflight"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT max(version) FROM mantis.schema_migrations").await,
+        "1"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_dry_run_shows_the_plan_and_changes_nothing() {
     let db = TestDb::seeded("deploy_dry", &small_spec(), 1).await;
@@ -240,6 +271,23 @@ async fn backup_and_restore_round_trip_into_a_new_database() {
         exists_already.stderr.contains("already exists"),
         "{}",
         exists_already.stderr
+    );
+    // Names PostgreSQL would cut (63 bytes at most) and missing files are
+    // bad input: exit 2, named, before anything is created.
+    let long = "r".repeat(80);
+    let too_long = run(&db, &["restore", file_arg, "--into", &long]).expect_code(2);
+    assert!(
+        too_long
+            .stderr
+            .contains("80 bytes long; PostgreSQL keeps at most 63"),
+        "{}",
+        too_long.stderr
+    );
+    let no_file = run(&db, &["restore", "/nonexistent.dump", "--into", "x_never"]).expect_code(2);
+    assert!(
+        no_file.stderr.contains("/nonexistent.dump"),
+        "{}",
+        no_file.stderr
     );
     drop(restored);
     mantis_migrate::scratch::drop_database(&original, &target)

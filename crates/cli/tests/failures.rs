@@ -19,9 +19,9 @@ async fn transactional_failure_rolls_back_everything_and_names_file_line_and_sql
         BASE,
         ("002_bad.up.sql", "CREATE TABLE made (x int);\nINSERT INTO made VALUES (1);\n\nINSERT INTO\n  nowhere VALUES (1);\n"),
     ]);
-    run(&db, &["--source", &dir.arg(), "up", "--to", "1"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg(), "--to", "1"]).expect_code(0);
     let before = fingerprint(&db).await;
-    let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(6);
+    let out = run(&db, &["up", "--source", &dir.arg()]).expect_code(6);
     assert!(
         out.stderr.contains("002_bad.up.sql:5"),
         "error line must point at `nowhere`:\n{}",
@@ -50,7 +50,7 @@ async fn syntax_errors_report_line_sqlstate_and_json_error() {
         "001_typo.up.sql",
         "-- header\nCREATE TABLE ok (a int);\nSELECT a\n  FROMM ok;\n",
     )]);
-    let out = run(&db, &["--source", &dir.arg(), "--format", "json", "up"]).expect_code(6);
+    let out = run(&db, &["--format", "json", "up", "--source", &dir.arg()]).expect_code(6);
     assert!(out.stderr.contains("001_typo.up.sql:4"), "{}", out.stderr);
     assert!(out.stderr.contains("ERROR 42601"), "{}", out.stderr);
     assert_eq!(out.json()["error"]["exit_code"], 6);
@@ -74,12 +74,41 @@ fn no_transaction_files() -> Dir {
     ])
 }
 
+/// A marker whose direction is neither up nor down was changed by hand:
+/// refused (exit 5), never read as "up" and resumed the wrong way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_progress_marker_changed_by_hand_is_refused_not_guessed() {
+    let db = TestDb::empty("notx_marker_damaged").await;
+    let dir = no_transaction_files();
+    let src = dir.arg();
+    run(&db, &["up", "--source", &src]).expect_code(6);
+    db.client()
+        .await
+        .batch_execute(
+            "ALTER TABLE mantis.migration_progress DROP CONSTRAINT migration_progress_direction_check;
+             UPDATE mantis.migration_progress SET direction = 'sideways';
+             CREATE TABLE gate (x int);",
+        )
+        .await
+        .unwrap();
+    for command in ["status", "up"] {
+        let out = run(&db, &[command, "--source", &src]).expect_code(5);
+        assert!(
+            out.stderr.contains("history is damaged") && out.stderr.contains("\"sideways\""),
+            "{command}: {}",
+            out.stderr
+        );
+    }
+    assert!(!exists(&db, "t_b").await, "nothing ran");
+    assert_eq!(count(&db, "gate").await, 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_transaction_failure_leaves_a_marker_that_status_explains_and_up_resumes() {
     let db = TestDb::empty("notx_failure").await;
     let dir = no_transaction_files();
     let src = dir.arg();
-    let out = run(&db, &["--source", &src, "up"]).expect_code(6);
+    let out = run(&db, &["up", "--source", &src]).expect_code(6);
     assert!(out.stderr.contains("002_online.up.sql:3"), "{}", out.stderr);
     assert!(
         out.stderr.contains("stopped after 1 of 3 statement(s)"),
@@ -88,10 +117,11 @@ async fn no_transaction_failure_leaves_a_marker_that_status_explains_and_up_resu
     );
     assert!(exists(&db, "t_a").await, "statement 1 committed on its own");
 
-    let status = run(&db, &["--source", &src, "status"])
+    let status = run(&db, &["status", "--source", &src])
         .expect_code(0)
         .stdout;
     assert!(status.contains("PARTIAL"), "{status}");
+    assert!(status.contains("(1 to apply, 002 half-done)"), "{status}");
     assert!(status.contains("after 1 of 3 statements"), "{status}");
     assert!(
         status.contains("relation \"gate\" does not exist"),
@@ -101,12 +131,13 @@ async fn no_transaction_failure_leaves_a_marker_that_status_explains_and_up_resu
         status.contains("`mantis up` resumes at statement 2"),
         "{status}"
     );
-    let json = run(&db, &["--source", &src, "status", "--format", "json"])
+    let json = run(&db, &["status", "--source", &src, "--format", "json"])
         .expect_code(0)
         .json();
     assert_eq!(json["partial"]["statements_done"], 1);
+    assert_eq!(json["pending"], 1, "the half-done up is still to apply");
 
-    let down = run(&db, &["--source", &src, "down"]).expect_code(5);
+    let down = run(&db, &["down", "--source", &src]).expect_code(5);
     assert!(
         down.stderr.contains("finish it first with `mantis up`"),
         "{}",
@@ -118,7 +149,7 @@ async fn no_transaction_failure_leaves_a_marker_that_status_explains_and_up_resu
         .batch_execute("CREATE TABLE gate (x int)")
         .await
         .unwrap();
-    let out = run(&db, &["--source", &src, "up"]).expect_code(0);
+    let out = run(&db, &["up", "--source", &src]).expect_code(0);
     assert!(
         out.stderr.contains("resuming at statement 2"),
         "{}",
@@ -134,12 +165,12 @@ async fn no_transaction_failure_leaves_a_marker_that_status_explains_and_up_resu
 async fn a_changed_file_blocks_resuming_a_partial_run() {
     let db = TestDb::empty("notx_changed").await;
     let dir = no_transaction_files();
-    run(&db, &["--source", &dir.arg(), "up"]).expect_code(6);
+    run(&db, &["up", "--source", &dir.arg()]).expect_code(6);
     dir.write(
         "002_online.up.sql",
         "-- mantis: no-transaction\nSELECT 1;\n",
     );
-    let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(5);
+    let out = run(&db, &["up", "--source", &dir.arg()]).expect_code(5);
     assert!(
         out.stderr.contains("changed since the interrupted run"),
         "{}",
@@ -181,7 +212,7 @@ async fn killed_backend_in_a_transaction_changes_nothing_and_a_rerun_is_clean() 
         "001_slow.up.sql",
         &format!("CREATE TABLE k (a int);\n{SLEEPER};\n"),
     )]);
-    let child = spawn(&db, &["--source", &dir.arg(), "up"]);
+    let child = spawn(&db, &["up", "--source", &dir.arg()]);
     kill_mantis_backend(&db).await;
     let out = finish(child).expect_code(6);
     assert!(out.stderr.contains("001_slow.up.sql:2"), "{}", out.stderr);
@@ -193,7 +224,7 @@ async fn killed_backend_in_a_transaction_changes_nothing_and_a_rerun_is_clean() 
         .batch_execute("CREATE TABLE fast ()")
         .await
         .unwrap();
-    run(&db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
     assert!(exists(&db, "k").await);
     assert_eq!(count(&db, "mantis.schema_migrations").await, 1);
 }
@@ -203,11 +234,11 @@ async fn killed_backend_without_transaction_resumes_after_the_last_committed_sta
     let db = TestDb::empty("kill_notx").await;
     let file = format!("-- mantis: no-transaction\nCREATE TABLE k1 (a int);\n{SLEEPER};\nCREATE TABLE k2 (a int);\n");
     let dir = Dir::with(&[("001_slow.up.sql", &file)]);
-    let child = spawn(&db, &["--source", &dir.arg(), "up"]);
+    let child = spawn(&db, &["up", "--source", &dir.arg()]);
     kill_mantis_backend(&db).await;
     finish(child).expect_code(6);
     assert!(exists(&db, "k1").await && !exists(&db, "k2").await);
-    let status = run(&db, &["--source", &dir.arg(), "status"])
+    let status = run(&db, &["status", "--source", &dir.arg()])
         .expect_code(0)
         .stdout;
     assert!(status.contains("after 1 of 3 statements"), "{status}");
@@ -217,7 +248,7 @@ async fn killed_backend_without_transaction_resumes_after_the_last_committed_sta
         .batch_execute("CREATE TABLE fast ()")
         .await
         .unwrap();
-    let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    let out = run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
     assert!(
         out.stderr.contains("resuming at statement 2"),
         "{}",
@@ -230,17 +261,17 @@ async fn killed_backend_without_transaction_resumes_after_the_last_committed_sta
 async fn a_tampered_file_is_refused_naming_file_and_both_checksums() {
     let db = TestDb::empty("tamper").await;
     let dir = Dir::with(&[BASE]);
-    run(&db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
     let applied = common::scalar(&db, "SELECT checksum FROM mantis.schema_migrations").await;
     dir.write("001_base.up.sql", "CREATE TABLE t (a bigint, b int);");
-    let local = run(&db, &["--source", &dir.arg(), "status", "--format", "json"])
+    let local = run(&db, &["status", "--source", &dir.arg(), "--format", "json"])
         .expect_code(0)
         .json()["entries"][0]["local_checksum"]
         .as_str()
         .unwrap()
         .to_string();
     assert_ne!(applied, local);
-    let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(5);
+    let out = run(&db, &["up", "--source", &dir.arg()]).expect_code(5);
     assert!(
         out.stderr
             .contains(&dir.file("001_base.up.sql").display().to_string()),
@@ -252,7 +283,7 @@ async fn a_tampered_file_is_refused_naming_file_and_both_checksums() {
         "{}",
         out.stderr
     );
-    let status = run(&db, &["--source", &dir.arg(), "status"])
+    let status = run(&db, &["status", "--source", &dir.arg()])
         .expect_code(0)
         .stdout;
     assert!(status.contains("CHANGED"), "{status}");
@@ -262,16 +293,16 @@ async fn a_tampered_file_is_refused_naming_file_and_both_checksums() {
 async fn applied_versions_missing_from_the_set_are_refused_unless_allowed() {
     let db = TestDb::empty("missing").await;
     let dir = Dir::with(&[BASE, ("002_more.up.sql", "CREATE TABLE more ();")]);
-    run(&db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
     std::fs::remove_file(dir.file("002_more.up.sql")).unwrap();
-    let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(5);
+    let out = run(&db, &["up", "--source", &dir.arg()]).expect_code(5);
     assert!(
         out.stderr.contains("missing from") && out.stderr.contains("002_more"),
         "{}",
         out.stderr
     );
-    run(&db, &["--source", &dir.arg(), "--allow-missing", "up"]).expect_code(0);
-    assert!(run(&db, &["--source", &dir.arg(), "status"])
+    run(&db, &["up", "--source", &dir.arg(), "--allow-missing"]).expect_code(0);
+    assert!(run(&db, &["status", "--source", &dir.arg()])
         .expect_code(0)
         .stdout
         .contains("MISSING"));
@@ -287,7 +318,7 @@ async fn malformed_file_names_are_all_listed_and_nothing_is_touched() {
         ("004_orphan.down.sql", "SELECT 1;"),
         ("001_dupe.up.sql", "SELECT 1;"),
     ]);
-    let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(4);
+    let out = run(&db, &["up", "--source", &dir.arg()]).expect_code(4);
     for name in [
         "2-bad.up.sql",
         "003_Capital.up.sql",
@@ -313,9 +344,9 @@ async fn down_refuses_up_front_when_a_down_file_is_missing() {
         ("001_base.down.sql", "DROP TABLE t;"),
         ("002_oneway.up.sql", "CREATE TABLE oneway ();"),
     ]);
-    run(&db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
     let before = fingerprint(&db).await;
-    let out = run(&db, &["--source", &dir.arg(), "down", "--to", "0"]).expect_code(5);
+    let out = run(&db, &["down", "--source", &dir.arg(), "--to", "0"]).expect_code(5);
     assert!(out.stderr.contains("002_oneway.down.sql"), "{}", out.stderr);
     assert_eq!(
         fingerprint(&db).await,
@@ -328,9 +359,9 @@ async fn down_refuses_up_front_when_a_down_file_is_missing() {
 async fn out_of_order_migrations_are_refused() {
     let db = TestDb::empty("out_of_order").await;
     let dir = Dir::with(&[BASE, ("003_late.up.sql", "SELECT 1;")]);
-    run(&db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
     dir.write("002_early.up.sql", "SELECT 1;");
-    let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(5);
+    let out = run(&db, &["up", "--source", &dir.arg()]).expect_code(5);
     assert!(
         out.stderr
             .contains("migration 2 is pending but the newer migration 3 is already applied"),
@@ -347,7 +378,7 @@ async fn concurrently_in_a_transactional_file_is_caught_before_connecting() {
     )]);
     let out = common::run_url(
         "postgresql://nobody@127.0.0.1:1/none",
-        &["--source", &dir.arg(), "up"],
+        &["up", "--source", &dir.arg()],
     )
     .expect_code(4);
     assert!(
@@ -368,7 +399,7 @@ async fn an_invalid_index_from_a_failed_concurrent_build_is_rebuilt_on_resume() 
             "-- mantis: no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_a_key ON public.t (a);\n",
         ),
     ]);
-    let failed = run(&db, &["--source", &dir.arg(), "up"]).expect_code(6);
+    let failed = run(&db, &["up", "--source", &dir.arg()]).expect_code(6);
     assert!(failed.stderr.contains("23505"), "{}", failed.stderr);
     let invalid = "pg_index WHERE indexrelid = 'public.t_a_key'::regclass AND NOT indisvalid";
     assert_eq!(
@@ -381,7 +412,7 @@ async fn an_invalid_index_from_a_failed_concurrent_build_is_rebuilt_on_resume() 
         .batch_execute("DELETE FROM t WHERE ctid = (SELECT max(ctid) FROM t WHERE a = 1)")
         .await
         .unwrap();
-    let resumed = run(&db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    let resumed = run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
     assert!(
         resumed
             .stderr

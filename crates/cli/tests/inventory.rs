@@ -120,7 +120,7 @@ async fn stock_commands_post_through_the_ledger_and_read_it_back() {
     );
     assert_eq!(on_hand("JHB-01").await, jhb + 10.0 - 3.0 - 1.0 - 2.0);
 
-    let refused: [(&[&str], i32, &str); 4] = [
+    let refused: [(&[&str], i32, &str); 8] = [
         (
             &[
                 "stock",
@@ -180,6 +180,50 @@ async fn stock_commands_post_through_the_ledger_and_read_it_back() {
             ],
             2,
             "\"ten\" is not a decimal number",
+        ),
+        // Refused, not rounded to 0 (28 significant digits at most).
+        (
+            &[
+                "stock",
+                "receive",
+                "--sku",
+                sku,
+                "--warehouse",
+                "JHB-01",
+                "--quantity",
+                "0.000000000000000000000000000001",
+                "--unit-cost",
+                "1",
+            ],
+            2,
+            "nothing is rounded",
+        ),
+        (
+            &[
+                "stock",
+                "receive",
+                "--sku",
+                sku,
+                "--warehouse",
+                "JHB-01",
+                "--quantity",
+                "123456789012345678901234567890",
+                "--unit-cost",
+                "1",
+            ],
+            2,
+            "too large",
+        ),
+        // Asking about what does not exist is a mistake, not an empty answer.
+        (
+            &["stock", "history", "--sku", "NOPE"],
+            2,
+            "unknown product SKU \"NOPE\"",
+        ),
+        (
+            &["stock", "levels", "--warehouse", "NOWHERE"],
+            2,
+            "unknown warehouse \"NOWHERE\"",
         ),
     ];
     for (args, code, expected) in refused {
@@ -258,6 +302,8 @@ async fn a_batch_file_posts_all_lines_or_none() {
         ("broken.csv", "kind,sku,warehouse,quantity\nreceipt,SKU-0000003,JHB-01,1\nreceipt,SKU-0000003,JHB-01,1.5.5\n"),
         ("float.json", r#"[{"kind": "receipt", "sku": "SKU-0000003", "warehouse": "JHB-01", "quantity": 0.1, "unit_cost": "1"}]"#),
         ("batch.txt", "kind\n"),
+        ("twice.json", r#"[{"kind": "receipt", "sku": "SKU-0000003", "warehouse": "JHB-01", "quantity": "1", "unit_cost": "1", "quantity": "1000"}]"#),
+        ("nul.json", r#"[{"kind": "receipt", "sku": "SKU-0000003", "warehouse": "JHB-01", "quantity": "1", "unit_cost": "1", "notes": "a\u0000b"}]"#),
     ]);
     let before = count(&db, "core.stock_movement").await;
     let out = run(
@@ -277,7 +323,9 @@ async fn a_batch_file_posts_all_lines_or_none() {
         ("broken.csv", 2, "malformed CSV batch, record 2"),
         ("float.json", 2, "write it as a string"),
         ("batch.txt", 2, "must end in .csv or .json"),
-        ("missing.csv", 1, "reading batch file"),
+        ("twice.json", 2, "field `quantity` is given twice"),
+        ("nul.json", 2, "line 1: notes contains a NUL character"),
+        ("missing.csv", 2, "cannot read batch file"),
     ] {
         let out = run(
             &db,
@@ -511,6 +559,30 @@ async fn brands_and_supplier_contacts_are_kept_with_the_databases_rules() {
         brands
     );
     run(&db, &["brand", "merge", "NOPE", "MANTIS_OWN_LABEL"]).expect_code(2);
+    // A value the database's rules refuse is invalid input (exit 2), named
+    // in the field's words like a supplier's contact, not by its constraint.
+    for (args, expected) in [
+        (
+            &["brand", "add", "Bad Site", "--website", "not a site"][..],
+            "invalid website \"not a site\"",
+        ),
+        (
+            &["brand", "add", "Bad Code", "--code", "bad code"],
+            "invalid brand code \"bad code\"",
+        ),
+    ] {
+        let refused = run(&db, args).expect_code(2);
+        assert!(refused.stderr.contains(expected), "{}", refused.stderr);
+        assert!(!refused.stderr.contains("_format"), "{}", refused.stderr);
+    }
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM core.brand WHERE name LIKE 'Bad %'"
+        )
+        .await,
+        "0"
+    );
 
     let supplier = scalar(&db, "SELECT name FROM core.suppliers ORDER BY name LIMIT 1").await;
     let shown = run(&db, &["supplier", "contact", &supplier]).expect_code(0);

@@ -25,7 +25,7 @@ async fn apply_revert_reapply_keeps_history_exact() {
     let dir = three_migrations();
     let src = dir.arg();
 
-    let up = run(&db, &["--source", &src, "up"]).expect_code(0);
+    let up = run(&db, &["up", "--source", &src]).expect_code(0);
     assert!(
         up.stdout
             .contains("applied 3 migration(s); the database is at version 003"),
@@ -41,7 +41,7 @@ async fn apply_revert_reapply_keeps_history_exact() {
     .await;
     assert_eq!(modes, "transaction,transaction,no-transaction");
 
-    let down = run(&db, &["--source", &src, "down", "--to", "1"]).expect_code(0);
+    let down = run(&db, &["down", "--source", &src, "--to", "1"]).expect_code(0);
     assert!(
         down.stdout
             .contains("reverted 2 migration(s); the database is at version 001"),
@@ -52,7 +52,7 @@ async fn apply_revert_reapply_keeps_history_exact() {
     assert_eq!(count(&db, "items").await, 0);
     assert_eq!(count(&db, "mantis.schema_migrations").await, 1);
 
-    run(&db, &["--source", &src, "up"]).expect_code(0);
+    run(&db, &["up", "--source", &src]).expect_code(0);
     assert_eq!(count(&db, "items").await, 2);
     assert_eq!(count(&db, "mantis.schema_migrations").await, 3);
     let events = scalar(
@@ -63,7 +63,7 @@ async fn apply_revert_reapply_keeps_history_exact() {
     assert_eq!(events, "up1 up2 up3 down3 down2 up2 up3");
     assert_eq!(count(&db, "mantis.migration_progress").await, 0);
 
-    let again = run(&db, &["--source", &src, "up"]).expect_code(0);
+    let again = run(&db, &["up", "--source", &src]).expect_code(0);
     assert!(
         again
             .stdout
@@ -78,13 +78,13 @@ async fn down_without_to_reverts_only_the_last_and_to_zero_reverts_all() {
     let db = TestDb::empty("down_defaults").await;
     let dir = three_migrations();
     let src = dir.arg();
-    run(&db, &["--source", &src, "up"]).expect_code(0);
-    run(&db, &["--source", &src, "down"]).expect_code(0);
+    run(&db, &["up", "--source", &src]).expect_code(0);
+    run(&db, &["down", "--source", &src]).expect_code(0);
     assert_eq!(
         scalar(&db, "SELECT max(version) FROM mantis.schema_migrations").await,
         "2"
     );
-    run(&db, &["--source", &src, "down", "--to", "0"]).expect_code(0);
+    run(&db, &["down", "--source", &src, "--to", "0"]).expect_code(0);
     assert_eq!(count(&db, "mantis.schema_migrations").await, 0);
     assert!(!exists(&db, "items").await);
 }
@@ -95,7 +95,7 @@ async fn plan_shows_sql_and_changes_nothing() {
     let dir = three_migrations();
     let src = dir.arg();
     let before = common::fingerprint(&db).await;
-    let plan = run(&db, &["--source", &src, "plan", "--to", "2"]).expect_code(0);
+    let plan = run(&db, &["plan", "--source", &src, "--to", "2"]).expect_code(0);
     assert!(
         plan.stdout
             .contains("plan: up from version none to 002 (2 migration(s))"),
@@ -111,7 +111,7 @@ async fn plan_shows_sql_and_changes_nothing() {
         !plan.stdout.contains("CREATE INDEX"),
         "plan --to 2 must stop at 002"
     );
-    run(&db, &["--source", &src, "up", "--dry-run"]).expect_code(0);
+    run(&db, &["up", "--source", &src, "--dry-run"]).expect_code(0);
     assert_eq!(
         common::fingerprint(&db).await,
         before,
@@ -119,7 +119,7 @@ async fn plan_shows_sql_and_changes_nothing() {
     );
     assert!(!exists(&db, "mantis.schema_migrations").await);
 
-    let json = run(&db, &["--source", &src, "plan", "--format", "json"])
+    let json = run(&db, &["plan", "--source", &src, "--format", "json"])
         .expect_code(0)
         .json();
     assert_eq!(json["dry_run"], true);
@@ -132,12 +132,12 @@ async fn status_reports_every_state_in_text_and_json() {
     let db = TestDb::empty("status_states").await;
     let dir = three_migrations();
     let src = dir.arg();
-    run(&db, &["--source", &src, "up", "--to", "2"]).expect_code(0);
-    let text = run(&db, &["--source", &src, "status"])
+    run(&db, &["up", "--source", &src, "--to", "2"]).expect_code(0);
+    let text = run(&db, &["status", "--source", &src])
         .expect_code(0)
         .stdout;
     assert!(text.contains("version:    002 (1 pending)"), "{text}");
-    let json = run(&db, &["--source", &src, "status", "--format", "json"])
+    let json = run(&db, &["status", "--source", &src, "--format", "json"])
         .expect_code(0)
         .json();
     let states: Vec<&str> = json["entries"]
@@ -253,7 +253,7 @@ async fn server_notices_are_shown_as_they_arrive() {
         "001_talk.up.sql",
         "DO $$ BEGIN RAISE NOTICE 'backfilled % rows', 42; RAISE WARNING 'check the brands' USING HINT = 'see report'; END $$;",
     )]);
-    let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    let out = run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
     assert!(
         out.stderr.contains("NOTICE: backfilled 42 rows"),
         "{}",
@@ -278,14 +278,14 @@ async fn up_down_and_baseline_speak_json() {
     let src = dir.arg();
     let up = run(
         &db,
-        &["--source", &src, "--format", "json", "up", "--to", "2"],
+        &["--format", "json", "up", "--source", &src, "--to", "2"],
     )
     .expect_code(0)
     .json();
     assert_eq!(up["version_after"], 2);
     assert_eq!(up["completed"].as_array().map(Vec::len), Some(2));
     assert!(up["completed"][0]["duration_ms"].is_i64());
-    let down = run(&db, &["--source", &src, "--format", "json", "down"])
+    let down = run(&db, &["--format", "json", "down", "--source", &src])
         .expect_code(0)
         .json();
     assert_eq!(down["plan"]["direction"], "down");
@@ -295,11 +295,11 @@ async fn up_down_and_baseline_speak_json() {
     let base = run(
         &fresh,
         &[
-            "--source",
-            &src,
             "--format",
             "json",
             "baseline",
+            "--source",
+            &src,
             "--version",
             "2",
         ],
@@ -322,14 +322,14 @@ async fn up_refuses_a_schema_that_drifted_but_not_data_that_moved_on() {
              -- section: 2 Data\n-- drift-check: skip\n-- check: t is empty\nSELECT id FROM t;\n",
         ),
     ]);
-    run(&db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
     db.client()
         .await
         .batch_execute("INSERT INTO t VALUES (1)")
         .await
         .unwrap();
     dir.write("002_u.up.sql", "CREATE TABLE u (id int);");
-    run(&db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
     dir.write("003_v.up.sql", "CREATE TABLE v (id int);");
     db.client()
         .await
@@ -337,7 +337,7 @@ async fn up_refuses_a_schema_that_drifted_but_not_data_that_moved_on() {
         .await
         .unwrap();
     // 002 has no checks of its own: 001's still guard the schema.
-    let refused = run(&db, &["--source", &dir.arg(), "up"]).expect_code(5);
+    let refused = run(&db, &["up", "--source", &dir.arg()]).expect_code(5);
     assert!(
         refused.stderr.contains("does not match migration 001")
             && refused
@@ -347,6 +347,23 @@ async fn up_refuses_a_schema_that_drifted_but_not_data_that_moved_on() {
         refused.stderr
     );
     assert!(!exists(&db, "v").await, "nothing may change");
-    run(&db, &["--source", &dir.arg(), "--no-drift-check", "up"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg(), "--no-drift-check"]).expect_code(0);
     assert!(exists(&db, "v").await);
+}
+
+/// What one migration sets for its session ends with it: the next one
+/// starts with the session's defaults (here, a search_path that would make
+/// 002 create its table nowhere).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migrations_session_settings_end_with_it() {
+    let db = TestDb::empty("session_reset").await;
+    let dir = Dir::with(&[
+        (
+            "001_settings.up.sql",
+            "-- mantis: no-transaction\nSET search_path = nowhere;",
+        ),
+        ("002_table.up.sql", "CREATE TABLE made_here (a int);"),
+    ]);
+    run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
+    assert!(exists(&db, "public.made_here").await);
 }

@@ -43,17 +43,17 @@ async fn a_lock_timeout_inside_a_block_retries_the_whole_block_and_names_the_hol
              INSERT INTO log VALUES (3);",
         ),
     ]);
-    run(&db, &["--source", &dir.arg(), "up", "--to", "1"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg(), "--to", "1"]).expect_code(0);
     let (reader, pid) = reader_in_transaction(&db).await;
     let args = |retries: &'static str| {
         vec![
+            "up".into(),
             "--source".to_string(),
             dir.arg(),
             "--lock-timeout".into(),
             "200ms".into(),
             "--lock-retries".into(),
             retries.into(),
-            "up".into(),
         ]
     };
     let a1 = args("1");
@@ -115,8 +115,8 @@ async fn a_batched_statement_commits_batch_by_batch_and_resumes_after_the_last_o
              SELECT 2;",
         ),
     ]);
-    run(&db, &["--source", &dir.arg(), "up", "--to", "1"]).expect_code(0);
-    let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(6);
+    run(&db, &["up", "--source", &dir.arg(), "--to", "1"]).expect_code(0);
+    let out = run(&db, &["up", "--source", &dir.arg()]).expect_code(6);
     assert!(out.stderr.contains("22012"), "{}", out.stderr);
     assert!(
         out.stderr.contains("public.t 50% (500 of ~"),
@@ -147,13 +147,13 @@ async fn a_batched_statement_commits_batch_by_batch_and_resumes_after_the_last_o
     let child = spawn(
         &db,
         &[
+            "up",
             "--source",
             &dir.arg(),
             "--lock-timeout",
             "100ms",
             "--lock-retries",
             "10",
-            "up",
         ],
     );
     tokio::time::sleep(Duration::from_millis(900)).await;
@@ -191,7 +191,7 @@ async fn a_batch_line_in_a_transactional_file_is_refused_before_anything_runs() 
         "001_t.up.sql",
         "CREATE TABLE t (id int PRIMARY KEY);\n-- mantis: batch table=public.t key=id\nUPDATE t SET id = id;",
     )]);
-    let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(4);
+    let out = run(&db, &["up", "--source", &dir.arg()]).expect_code(4);
     assert!(
         out.stderr.contains("line 3") && out.stderr.contains("no-transaction"),
         "{}",
@@ -362,6 +362,7 @@ async fn the_batch_pace_set_for_a_run_shrinks_the_batches() {
     let out = run(
         &db,
         &[
+            "up",
             "--source",
             &dir.arg(),
             "--batch-time",
@@ -370,7 +371,6 @@ async fn the_batch_pace_set_for_a_run_shrinks_the_batches() {
             "1ms",
             "--max-replication-lag",
             "1s",
-            "up",
         ],
     )
     .expect_code(0);
@@ -426,8 +426,8 @@ async fn a_physical_walk_resumes_at_its_next_page_and_finds_the_rows_that_moved_
         .parse::<i32>()
         .unwrap()
         >= 140_000;
-    run(&db, &["--source", &dir.arg(), "up", "--to", "1"]).expect_code(0);
-    let out = run(&db, &["--source", &dir.arg(), "up"]).expect_code(6);
+    run(&db, &["up", "--source", &dir.arg(), "--to", "1"]).expect_code(0);
+    let out = run(&db, &["up", "--source", &dir.arg()]).expect_code(6);
     assert!(out.stderr.contains("22012"), "{}", out.stderr);
     let done = count(&db, "p WHERE touched = 1").await;
     assert!(done < 20_000, "{done} rows done before the failure");
@@ -482,7 +482,7 @@ async fn finish_physical(db: &TestDb, dir: &Dir) -> String {
         .batch_execute("UPDATE p SET v = 1 WHERE i = 12000")
         .await
         .unwrap();
-    let out = run(db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    let out = run(db, &["up", "--source", &dir.arg()]).expect_code(0);
     assert_eq!(
         scalar(
             db,
@@ -519,7 +519,7 @@ async fn an_older_history_schema_gets_the_batch_columns() {
                AND touched = 0;",
         ),
     ]);
-    run(&db, &["--source", &dir.arg(), "up", "--to", "1"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg(), "--to", "1"]).expect_code(0);
     db.client()
         .await
         .batch_execute(
@@ -528,7 +528,7 @@ async fn an_older_history_schema_gets_the_batch_columns() {
         )
         .await
         .unwrap();
-    run(&db, &["--source", &dir.arg(), "up"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
     assert_eq!(
         count(&db, "t WHERE touched = 1").await,
         300,
@@ -556,10 +556,10 @@ async fn the_migration_session_flushes_what_it_writes_as_it_goes() {
             "INSERT INTO seen SELECT current_setting('backend_flush_after');",
         ),
     ]);
-    run(&db, &["--source", &dir.arg(), "up", "--to", "2"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg(), "--to", "2"]).expect_code(0);
     run(
         &db,
-        &["--source", &dir.arg(), "--flush-after", "256kB", "up"],
+        &["up", "--source", &dir.arg(), "--flush-after", "256kB"],
     )
     .expect_code(0);
     let seen = scalar(
@@ -568,6 +568,6 @@ async fn the_migration_session_flushes_what_it_writes_as_it_goes() {
     )
     .await;
     assert_eq!(seen, "2MB,256kB");
-    let refused = run(&db, &["--source", &dir.arg(), "--flush-after", "4MB", "up"]).expect_code(2);
+    let refused = run(&db, &["up", "--source", &dir.arg(), "--flush-after", "4MB"]).expect_code(2);
     assert!(refused.stderr.contains("up to 2MB"), "{}", refused.stderr);
 }

@@ -213,15 +213,15 @@ async fn a_probe_that_waited_on_the_migrations_lock_says_it_waited_on_a_lock() {
             "LOCK TABLE t IN ACCESS EXCLUSIVE MODE;\nSELECT pg_sleep(0.6);",
         ),
     ]);
-    run(&db, &["--source", &dir.arg(), "up", "--to", "1"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg(), "--to", "1"]).expect_code(0);
     let json = run(
         &db,
         &[
-            "--source",
-            &dir.arg(),
             "--format",
             "json",
             "rehearse",
+            "--source",
+            &dir.arg(),
             "--probe",
             "public.t",
             "--max-wait",
@@ -256,7 +256,7 @@ async fn rehearse_names_the_privileges_a_role_would_lose() {
             "DROP TABLE t;\nCREATE TABLE t (id bigint PRIMARY KEY);\nCREATE TABLE added (id int);",
         ),
     ]);
-    run(&db, &["--source", &dir.arg(), "up", "--to", "1"]).expect_code(0);
+    run(&db, &["up", "--source", &dir.arg(), "--to", "1"]).expect_code(0);
     let client = db.client().await;
     client
         .batch_execute(&format!(
@@ -268,11 +268,11 @@ async fn rehearse_names_the_privileges_a_role_would_lose() {
     let out = run(
         &db,
         &[
-            "--source",
-            &dir.arg(),
             "--format",
             "json",
             "rehearse",
+            "--source",
+            &dir.arg(),
             "--max-wait",
             "10s",
         ],
@@ -298,7 +298,7 @@ async fn rehearse_names_the_privileges_a_role_would_lose() {
         "{}",
         out.stderr
     );
-    let text = run(&db, &["--source", &dir.arg(), "rehearse"]).expect_code(0);
+    let text = run(&db, &["rehearse", "--source", &dir.arg()]).expect_code(0);
     assert!(
         text.stdout.contains(&format!("LOST: {role}: SELECT on t"))
             && text
@@ -312,4 +312,40 @@ async fn rehearse_names_the_privileges_a_role_would_lose() {
         .batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role};"))
         .await
         .unwrap();
+}
+
+/// What stops the migrations on the copy keeps its exit code: a refusal is
+/// 5 (here: a table the migration creates already exists), a failed
+/// statement 6; the target is untouched either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rehearsal_stopped_on_the_copy_exits_with_the_code_of_what_stopped_it() {
+    let db = TestDb::empty("rehearse_exit_codes").await;
+    let refused = common::Dir::with(&[
+        ("001_t.up.sql", "CREATE TABLE t (id int PRIMARY KEY);"),
+        ("002_u.up.sql", "CREATE TABLE u (id int PRIMARY KEY);"),
+    ]);
+    run(&db, &["up", "--source", &refused.arg(), "--to", "1"]).expect_code(0);
+    let client = db.client().await;
+    client
+        .batch_execute("CREATE TABLE u (other text)")
+        .await
+        .unwrap();
+    drop(client); // an idle target is copied as a template
+    let out = run(&db, &["rehearse", "--source", &refused.arg()]).expect_code(5);
+    assert!(
+        out.stderr.contains("the rehearsal stopped") && out.stderr.contains("already exists"),
+        "{}",
+        out.stderr
+    );
+    let failing = common::Dir::with(&[
+        ("001_t.up.sql", "CREATE TABLE t (id int PRIMARY KEY);"),
+        ("002_u.up.sql", "SELECT 1 / 0;"),
+    ]);
+    let out = run(&db, &["rehearse", "--source", &failing.arg()]).expect_code(6);
+    assert!(out.stderr.contains("22012"), "{}", out.stderr);
+    assert_eq!(
+        common::scalar(&db, "SELECT max(version) FROM mantis.schema_migrations").await,
+        "1",
+        "the target is untouched"
+    );
 }

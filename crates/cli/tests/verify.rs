@@ -332,7 +332,7 @@ async fn verify_tolerates_a_refresh_running_at_the_same_time() {
         .batch_execute("BEGIN; REFRESH MATERIALIZED VIEW CONCURRENTLY core.mv_inventory_valuation")
         .await
         .unwrap();
-    let verify = common::spawn(&db, &["--lock-timeout", "30s", "verify"]);
+    let verify = common::spawn(&db, &["verify"]);
     // Commit ours once verify (its snapshot taken) waits for our lock.
     let watcher = db.client().await;
     let waits = "SELECT count(*) FROM pg_locks \

@@ -1,6 +1,7 @@
 -- Live stock levels (not a view: as of now), filtered by SKU and warehouse.
-SELECT p.sku, p.name, w.code AS warehouse, s.quantity, s.cost_price, round(s.total_value, 2),
-       p.min_stock_level, s.quantity < p.min_stock_level AS below_minimum
+SELECT p.sku, p.name, w.code AS warehouse, s.quantity, s.cost_price AS unit_cost,
+       round(s.total_value, 2) AS value, p.min_stock_level,
+       s.quantity < p.min_stock_level AS below_minimum
 FROM core.stock_on_hand s
 JOIN core.products p ON p.id = s.product_id
 JOIN core.warehouses w ON w.id = s.warehouse_id

@@ -35,7 +35,7 @@ impl Format {
 pub fn read(input: impl Read, format: Format) -> Result<Vec<Posting>, PostingError> {
     let postings = match format {
         Format::Json => {
-            let values: Vec<serde_json::Value> = serde_json::from_reader(input).map_err(|e| {
+            let values: Vec<Record> = serde_json::from_reader(input).map_err(|e| {
                 PostingError::Batch(format!(
                     "malformed JSON batch at line {}, column {}: {e} (expected an array of postings)",
                     e.line(),
@@ -45,8 +45,8 @@ pub fn read(input: impl Read, format: Format) -> Result<Vec<Posting>, PostingErr
             values
                 .into_iter()
                 .enumerate()
-                .map(|(i, value)| {
-                    exact_numbers(value)
+                .map(|(i, Record(fields))| {
+                    exact_numbers(serde_json::Value::Object(fields))
                         .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
                         .map_err(|e| {
                             PostingError::Batch(format!(
@@ -74,6 +74,37 @@ pub fn read(input: impl Read, format: Format) -> Result<Vec<Posting>, PostingErr
         return Err(PostingError::Empty);
     }
     Ok(postings)
+}
+
+/// One JSON posting's fields, read so that a field given twice is refused
+/// (serde_json would keep the last one silently).
+struct Record(serde_json::Map<String, serde_json::Value>);
+
+impl<'de> serde::Deserialize<'de> for Record {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Record, D::Error> {
+        d.deserialize_map(RecordVisitor)
+    }
+}
+
+struct RecordVisitor;
+
+impl<'de> serde::de::Visitor<'de> for RecordVisitor {
+    type Value = Record;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a posting (an object of fields)")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Record, A::Error> {
+        let mut fields = serde_json::Map::new();
+        while let Some((key, value)) = map.next_entry::<String, serde_json::Value>()? {
+            if fields.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "field `{key}` is given twice; give each field once"
+                )));
+            }
+            fields.insert(key, value);
+        }
+        Ok(Record(fields))
+    }
 }
 
 /// Decimal fields of a JSON posting as text: an integer number is written
@@ -151,6 +182,16 @@ mod tests {
                 "malformed JSON batch",
             ),
             ("kind,sku,warehouse,quantity\n", Format::Csv, "no lines"),
+            (
+                r#"[{"kind":"receipt","sku":"S","warehouse":"W","quantity":"1","quantity":"100"}]"#,
+                Format::Json,
+                "field `quantity` is given twice",
+            ),
+            (
+                "kind,sku,warehouse,quantity,quantity\nreceipt,S,W,1,100\n",
+                Format::Csv,
+                "duplicate field",
+            ),
         ];
         for (input, format, expected) in cases {
             let err = read(input.as_bytes(), format)

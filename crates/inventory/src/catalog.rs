@@ -68,13 +68,34 @@ pub async fn add_brand(
         .await
     {
         Ok(row) => Ok(row.get(0)),
-        Err(e) if e.as_db_error().and_then(|d| d.constraint()) == Some("idx_brand_code_unique") => {
-            Err(CatalogError::Rejected {
-                message: format!("the brand code for {name:?} is taken by another brand"),
-                hint: Some("choose a code with --code".into()),
-            })
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(brand_refused(name, code, website, e)),
+    }
+}
+
+/// Names the rule a new brand broke, in the words of its field: the same
+/// kind of error (invalid input, exit 2) as a supplier's invalid contact.
+fn brand_refused(
+    name: &str,
+    code: Option<&str>,
+    website: Option<&str>,
+    e: tokio_postgres::Error,
+) -> CatalogError {
+    let constraint = e.as_db_error().and_then(|d| d.constraint());
+    match constraint {
+        Some("idx_brand_code_unique") => CatalogError::Rejected {
+            message: format!("the brand code for {name:?} is taken by another brand"),
+            hint: Some("choose a code with --code".into()),
+        },
+        Some("brand_website_format") => CatalogError::Invalid(format!(
+            "invalid website {:?}: expected a domain such as example.com, optionally with http:// or https:// (nothing was changed)",
+            website.unwrap_or_default()
+        )),
+        Some("brand_code_format") => CatalogError::Invalid(format!(
+            "invalid brand code {:?}: 1 to 50 of A-Z, 0-9, _ and -, starting with a letter or digit (nothing was changed)",
+            code.unwrap_or_default()
+        )),
+        Some("brand_name_not_blank") => CatalogError::Invalid("a brand needs a name".into()),
+        _ => e.into(),
     }
 }
 

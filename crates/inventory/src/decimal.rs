@@ -33,11 +33,24 @@ pub fn fit(what: &str, value: Decimal, scale: u32) -> Option<String> {
     None
 }
 
-/// Parses a decimal written as text, naming the field when it is not one.
+/// Parses a decimal written as text, exactly: a number with more digits than
+/// a decimal holds (28 significant) is refused, never rounded, and the
+/// message names the field and why.
 pub fn parse(what: &str, text: &str) -> Result<Decimal, String> {
-    text.trim()
-        .parse::<Decimal>()
-        .map_err(|_| format!("{what} {text:?} is not a decimal number"))
+    let plain = text.trim();
+    let digits = |c: char| c.is_ascii_digit() || c == '.';
+    let sign = plain.strip_prefix(['-', '+']).unwrap_or(plain);
+    if sign.is_empty() || !sign.chars().all(digits) || sign.matches('.').count() > 1 {
+        return Err(format!(
+            "{what} {text:?} is not a decimal number (digits with an optional sign and decimal point, e.g. 12.50)"
+        ));
+    }
+    Decimal::from_str_exact(plain).map_err(|e| match e {
+        rust_decimal::Error::Underflow => format!(
+            "{what} {text:?} has more digits than are kept exactly (28 at most); nothing is rounded"
+        ),
+        _ => format!("{what} {text:?} is too large: it must be below 100000000000000"),
+    })
 }
 
 /// serde: a decimal written as text ("12.50"), never through a binary float.
@@ -102,5 +115,24 @@ mod tests {
         assert!(extra.contains("5 decimal places"), "{extra}");
         let huge = fit("unit cost", limit(), 6).unwrap_or_default();
         assert!(huge.contains("too large"), "{huge}");
+    }
+
+    #[test]
+    fn parse_is_exact_or_refuses() {
+        assert_eq!(parse("q", " 12.50 "), Ok(Decimal::new(1250, 2)));
+        assert_eq!(parse("q", "-3"), Ok(Decimal::from(-3)));
+        assert_eq!(parse("q", "+0.0001"), Ok(Decimal::new(1, 4)));
+        // 30 decimal places: refused, not rounded (to 0 or anything else).
+        let tiny = parse("quantity", "0.000000000000000000000000000001").unwrap_err();
+        assert!(tiny.contains("quantity") && tiny.contains("28"), "{tiny}");
+        let long = parse("unit cost", "1.0000000000000000000000000000001").unwrap_err();
+        assert!(long.contains("nothing is rounded"), "{long}");
+        // 30 digits before the point: too large, not "0" or an overflow panic.
+        let huge = parse("quantity", "123456789012345678901234567890").unwrap_err();
+        assert!(huge.contains("too large"), "{huge}");
+        for bad in ["", "1e5", "1.2.3", "12,50", "0x10", "NaN", "- 1", "1_000"] {
+            let err = parse("quantity", bad).unwrap_err();
+            assert!(err.contains("is not a decimal number"), "{bad:?}: {err}");
+        }
     }
 }

@@ -36,6 +36,28 @@ pub enum MovementType {
     Production,
 }
 
+impl MovementType {
+    /// The label of the database enum (`RECEIPT`, …).
+    pub fn label(self) -> &'static str {
+        match self {
+            MovementType::Receipt => "RECEIPT",
+            MovementType::Shipment => "SHIPMENT",
+            MovementType::Adjustment => "ADJUSTMENT",
+            MovementType::Transfer => "TRANSFER",
+            MovementType::Return => "RETURN",
+            MovementType::Damaged => "DAMAGED",
+            MovementType::Theft => "THEFT",
+            MovementType::Production => "PRODUCTION",
+        }
+    }
+}
+
+impl std::fmt::Display for MovementType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 /// `core.reference_type`: what kind of document a movement comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ToSql, FromSql, Serialize, Deserialize)]
 #[postgres(name = "reference_type")]

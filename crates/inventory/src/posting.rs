@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::decimal::{self, COST_SCALE, QUANTITY_SCALE};
 use crate::error::{from_db, PostingError};
+use crate::kinds::MovementType;
 use crate::sql;
 
 /// What a line of a batch does.
@@ -45,17 +46,17 @@ pub enum Kind {
 }
 
 impl Kind {
-    /// `(movement_type, reference_type)` labels of the database.
-    fn labels(self) -> (&'static str, &'static str) {
+    /// The movement type and the reference type label of the database.
+    fn labels(self) -> (MovementType, &'static str) {
         match self {
-            Kind::Receipt => ("RECEIPT", "PURCHASE_ORDER"),
-            Kind::Shipment => ("SHIPMENT", "SALES_ORDER"),
-            Kind::Adjustment => ("ADJUSTMENT", "MANUAL_ADJUSTMENT"),
-            Kind::Transfer => ("TRANSFER", "TRANSFER_ORDER"),
-            Kind::Return => ("RETURN", "SALES_ORDER"),
-            Kind::SupplierReturn => ("RETURN", "PURCHASE_ORDER"),
-            Kind::WriteOff => ("DAMAGED", "MANUAL_ADJUSTMENT"),
-            Kind::Theft => ("THEFT", "MANUAL_ADJUSTMENT"),
+            Kind::Receipt => (MovementType::Receipt, "PURCHASE_ORDER"),
+            Kind::Shipment => (MovementType::Shipment, "SALES_ORDER"),
+            Kind::Adjustment => (MovementType::Adjustment, "MANUAL_ADJUSTMENT"),
+            Kind::Transfer => (MovementType::Transfer, "TRANSFER_ORDER"),
+            Kind::Return => (MovementType::Return, "SALES_ORDER"),
+            Kind::SupplierReturn => (MovementType::Return, "PURCHASE_ORDER"),
+            Kind::WriteOff => (MovementType::Damaged, "MANUAL_ADJUSTMENT"),
+            Kind::Theft => (MovementType::Theft, "MANUAL_ADJUSTMENT"),
         }
     }
 
@@ -159,6 +160,11 @@ impl Posting {
 
     /// Why this line cannot be posted, before anything is sent.
     pub fn problem(&self) -> Option<String> {
+        if let Some(field) = self.field_with_nul() {
+            return Some(format!(
+                "{field} contains a NUL character (\\0), which PostgreSQL text cannot hold; remove it"
+            ));
+        }
         if self.sku.trim().is_empty() {
             return Some("the product SKU is empty".into());
         }
@@ -215,6 +221,22 @@ impl Posting {
         None
     }
 
+    /// The first text field holding a NUL character, by name.
+    fn field_with_nul(&self) -> Option<&'static str> {
+        let fields = [
+            ("sku", Some(&self.sku)),
+            ("warehouse", Some(&self.warehouse)),
+            ("to_warehouse", self.to_warehouse.as_ref()),
+            ("reference", self.reference.as_ref()),
+            ("idempotency_key", self.idempotency_key.as_ref()),
+            ("notes", self.notes.as_ref()),
+        ];
+        fields
+            .into_iter()
+            .find(|(_, text)| text.is_some_and(|t| t.contains('\0')))
+            .map(|(name, _)| name)
+    }
+
     /// The idempotency key: explicit, or kind:reference:line.
     pub fn key(&self) -> Option<String> {
         self.idempotency_key.clone().or_else(|| {
@@ -235,8 +257,8 @@ pub struct Posted {
     pub sku: String,
     /// Warehouse code.
     pub warehouse: String,
-    /// Movement type label.
-    pub movement_type: &'static str,
+    /// Movement type.
+    pub movement_type: MovementType,
     /// Signed quantity.
     pub quantity: Decimal,
     /// Unit cost it was valued at (None while the stock has no cost).
@@ -256,7 +278,7 @@ struct Row {
     id: Uuid,
     sku: String,
     warehouse: String,
-    movement_type: &'static str,
+    movement_type: MovementType,
     quantity: Decimal,
     unit_cost: Option<Decimal>,
     reference_type: Option<&'static str>,
@@ -515,7 +537,7 @@ impl Columns {
     fn of(rows: &[Row]) -> Columns {
         Columns {
             ids: rows.iter().map(|r| r.id).collect(),
-            types: rows.iter().map(|r| r.movement_type).collect(),
+            types: rows.iter().map(|r| r.movement_type.label()).collect(),
             quantities: rows.iter().map(|r| r.quantity).collect(),
             costs: rows.iter().map(|r| r.unit_cost).collect(),
             ref_types: rows.iter().map(|r| r.reference_type).collect(),
@@ -586,6 +608,14 @@ mod tests {
             (
                 Posting::new(Kind::Receipt, " ", "JHB", Decimal::ONE),
                 "SKU is empty",
+            ),
+            (
+                Posting::new(Kind::Receipt, "SKU\u{0}1", "JHB", Decimal::ONE),
+                "sku contains a NUL character",
+            ),
+            (
+                line(Kind::Receipt, 1).reference("PO\u{0}", None),
+                "reference contains a NUL character",
             ),
         ];
         for (posting, expected) in cases {

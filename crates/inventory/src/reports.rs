@@ -5,9 +5,12 @@
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
+use tokio_postgres::types::{FromSql, Type};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
+use crate::error::CatalogError;
+use crate::kinds::MovementType;
 use crate::sql;
 
 /// Stock value of one warehouse.
@@ -74,6 +77,13 @@ impl Severity {
         }
     }
 
+    /// The severity a view label names.
+    pub fn from_label(label: &str) -> Option<Severity> {
+        [Severity::OutOfStock, Severity::Critical, Severity::Low]
+            .into_iter()
+            .find(|s| s.label() == label)
+    }
+
     /// This severity and every worse one.
     pub fn and_worse(self) -> Vec<Severity> {
         [Severity::OutOfStock, Severity::Critical, Severity::Low]
@@ -84,6 +94,23 @@ impl Severity {
                 Severity::Low => 3,
             })
             .collect()
+    }
+}
+
+/// The view's text label, read as the enum; an unknown label is an error,
+/// not a panic.
+impl<'a> FromSql<'a> for Severity {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> Result<Severity, Box<dyn std::error::Error + Sync + Send>> {
+        let label = <&str as FromSql>::from_sql(ty, raw)?;
+        Severity::from_label(label)
+            .ok_or_else(|| format!("unknown low-stock severity {label:?}").into())
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <&str as FromSql>::accepts(ty)
     }
 }
 
@@ -102,8 +129,8 @@ pub struct Alert {
     pub min_stock_level: Decimal,
     /// How much is missing to the reorder level.
     pub shortfall: Decimal,
-    /// OUT_OF_STOCK, CRITICAL or LOW.
-    pub severity: String,
+    /// How bad it is.
+    pub severity: Severity,
     /// When the view was last refreshed.
     pub refreshed_at: DateTime<Utc>,
 }
@@ -116,7 +143,7 @@ pub struct HistoryEntry {
     /// Warehouse code.
     pub warehouse: String,
     /// Movement type.
-    pub movement_type: String,
+    pub movement_type: MovementType,
     /// Signed quantity.
     pub quantity: Decimal,
     /// Unit cost in or out.
@@ -164,18 +191,19 @@ pub struct Level {
 /// The driver error (e.g. the view is not populated yet: run a refresh).
 pub async fn valuation(client: &Client) -> Result<Vec<Valuation>, tokio_postgres::Error> {
     let rows = client.query(sql::VALUATION, &[]).await?;
-    Ok(rows
-        .iter()
-        .map(|r| Valuation {
-            warehouse: r.get(0),
-            name: r.get(1),
-            products_in_stock: r.get(2),
-            quantity: r.get(3),
-            value: r.get(4),
-            uncosted_rows: r.get(5),
-            refreshed_at: r.get(6),
+    rows.iter()
+        .map(|r| {
+            Ok(Valuation {
+                warehouse: r.try_get("warehouse")?,
+                name: r.try_get("name")?,
+                products_in_stock: r.try_get("products_in_stock")?,
+                quantity: r.try_get("quantity")?,
+                value: r.try_get("value")?,
+                uncosted_rows: r.try_get("uncosted_rows")?,
+                refreshed_at: r.try_get("refreshed_at")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Stock per product, most valuable first; `filter` matches a SKU prefix or a
@@ -189,20 +217,21 @@ pub async fn summary(
     limit: i64,
 ) -> Result<Vec<ProductSummary>, tokio_postgres::Error> {
     let rows = client.query(sql::SUMMARY, &[&filter, &limit]).await?;
-    Ok(rows
-        .iter()
-        .map(|r| ProductSummary {
-            sku: r.get(0),
-            name: r.get(1),
-            brand: r.get(2),
-            quantity: r.get(3),
-            value: r.get(4),
-            warehouses_in_stock: r.get(5),
-            min_stock_level: r.get(6),
-            below_minimum: r.get(7),
-            refreshed_at: r.get(8),
+    rows.iter()
+        .map(|r| {
+            Ok(ProductSummary {
+                sku: r.try_get("sku")?,
+                name: r.try_get("name")?,
+                brand: r.try_get("brand")?,
+                quantity: r.try_get("quantity")?,
+                value: r.try_get("value")?,
+                warehouses_in_stock: r.try_get("warehouses_in_stock")?,
+                min_stock_level: r.try_get("min_stock_level")?,
+                below_minimum: r.try_get("below_minimum")?,
+                refreshed_at: r.try_get("refreshed_at")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Low-stock alerts of `min` severity or worse, worst first.
@@ -216,77 +245,109 @@ pub async fn low_stock(
 ) -> Result<Vec<Alert>, tokio_postgres::Error> {
     let labels: Vec<&str> = min.and_worse().into_iter().map(Severity::label).collect();
     let rows = client.query(sql::LOW_STOCK, &[&labels, &limit]).await?;
-    Ok(rows
-        .iter()
-        .map(|r| Alert {
-            sku: r.get(0),
-            name: r.get(1),
-            warehouse: r.get(2),
-            quantity: r.get(3),
-            min_stock_level: r.get(4),
-            shortfall: r.get(5),
-            severity: r.get(6),
-            refreshed_at: r.get(7),
+    rows.iter()
+        .map(|r| {
+            Ok(Alert {
+                sku: r.try_get("sku")?,
+                name: r.try_get("name")?,
+                warehouse: r.try_get("warehouse")?,
+                quantity: r.try_get("quantity")?,
+                min_stock_level: r.try_get("min_stock_level")?,
+                shortfall: r.try_get("shortfall")?,
+                severity: r.try_get("severity")?,
+                refreshed_at: r.try_get("refreshed_at")?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The movements of a product, in the order they were applied.
 ///
 /// # Errors
-/// The driver error.
+/// [`CatalogError::NotFound`] for an unknown SKU or warehouse; the driver error.
 pub async fn history(
     client: &Client,
     sku: &str,
     warehouse: Option<&str>,
     limit: i64,
-) -> Result<Vec<HistoryEntry>, tokio_postgres::Error> {
+) -> Result<Vec<HistoryEntry>, CatalogError> {
     let rows = client
         .query(sql::HISTORY, &[&sku, &warehouse, &limit])
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| HistoryEntry {
-            id: r.get(0),
-            warehouse: r.get(1),
-            movement_type: r.get(2),
-            quantity: r.get(3),
-            unit_cost: r.get(4),
-            value_delta: r.get(5),
-            quantity_after: r.get(6),
-            value_after: r.get(7),
-            reference: r.get(8),
-            notes: r.get(9),
-            seq: r.get(10),
-            created_at: r.get(11),
+    if rows.is_empty() {
+        known(client, Some(sku), warehouse).await?;
+    }
+    let entries = rows.iter().map(|r| {
+        Ok(HistoryEntry {
+            id: r.try_get("id")?,
+            warehouse: r.try_get("warehouse")?,
+            movement_type: r.try_get("movement_type")?,
+            quantity: r.try_get("quantity")?,
+            unit_cost: r.try_get("unit_cost")?,
+            value_delta: r.try_get("value_delta")?,
+            quantity_after: r.try_get("quantity_after")?,
+            value_after: r.try_get("value_after")?,
+            reference: r.try_get("reference")?,
+            notes: r.try_get("notes")?,
+            seq: r.try_get("seq")?,
+            created_at: r.try_get("created_at")?,
         })
-        .collect())
+    });
+    Ok(entries.collect::<Result<_, tokio_postgres::Error>>()?)
 }
 
 /// Live stock levels.
 ///
 /// # Errors
-/// The driver error.
+/// [`CatalogError::NotFound`] for an unknown SKU or warehouse; the driver error.
 pub async fn levels(
     client: &Client,
     sku: Option<&str>,
     warehouse: Option<&str>,
     limit: i64,
-) -> Result<Vec<Level>, tokio_postgres::Error> {
+) -> Result<Vec<Level>, CatalogError> {
     let rows = client
         .query(sql::LEVELS, &[&sku, &warehouse, &limit])
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| Level {
-            sku: r.get(0),
-            name: r.get(1),
-            warehouse: r.get(2),
-            quantity: r.get(3),
-            unit_cost: r.get(4),
-            value: r.get(5),
-            min_stock_level: r.get(6),
-            below_minimum: r.get(7),
+    if rows.is_empty() {
+        known(client, sku, warehouse).await?;
+    }
+    let levels = rows.iter().map(|r| {
+        Ok(Level {
+            sku: r.try_get("sku")?,
+            name: r.try_get("name")?,
+            warehouse: r.try_get("warehouse")?,
+            quantity: r.try_get("quantity")?,
+            unit_cost: r.try_get("unit_cost")?,
+            value: r.try_get("value")?,
+            min_stock_level: r.try_get("min_stock_level")?,
+            below_minimum: r.try_get("below_minimum")?,
         })
-        .collect())
+    });
+    Ok(levels.collect::<Result<_, tokio_postgres::Error>>()?)
+}
+
+/// An empty answer about an unknown product or warehouse is a mistake in the
+/// question, not "nothing": names the one that does not exist.
+async fn known(
+    client: &Client,
+    sku: Option<&str>,
+    warehouse: Option<&str>,
+) -> Result<(), CatalogError> {
+    let row = client
+        .query_one(sql::NAMES_KNOWN, &[&sku, &warehouse])
+        .await?;
+    if !row.try_get::<_, bool>("product_known")? {
+        return Err(CatalogError::NotFound(format!(
+            "unknown product SKU {:?}",
+            sku.unwrap_or_default()
+        )));
+    }
+    if !row.try_get::<_, bool>("warehouse_known")? {
+        return Err(CatalogError::NotFound(format!(
+            "unknown warehouse {:?}",
+            warehouse.unwrap_or_default()
+        )));
+    }
+    Ok(())
 }

@@ -9,6 +9,7 @@ pub const SUMMARY: &str = include_str!("../sql/summary.sql");
 pub const LOW_STOCK: &str = include_str!("../sql/low_stock.sql");
 pub const HISTORY: &str = include_str!("../sql/history.sql");
 pub const LEVELS: &str = include_str!("../sql/levels.sql");
+pub const NAMES_KNOWN: &str = include_str!("../sql/names_known.sql");
 pub const VIEWS_PRESENT: &str = include_str!("../sql/views_present.sql");
 pub const VIEW_STATE: &str = include_str!("../sql/view_state.sql");
 pub const REFRESH_LOCK: &str = include_str!("../sql/refresh_lock.sql");

@@ -41,7 +41,7 @@ async fn every_kind_of_movement_follows_the_average_cost_rule() {
     assert_eq!(posted.len(), 12, "a transfer is two movements");
     let transfer: Vec<_> = posted
         .iter()
-        .filter(|p| p.movement_type == "TRANSFER")
+        .filter(|p| p.movement_type == mantis_inventory::kinds::MovementType::Transfer)
         .collect();
     assert_eq!(transfer[0].quantity, d("-5"));
     assert_eq!(
@@ -69,7 +69,10 @@ async fn every_kind_of_movement_follows_the_average_cost_rule() {
         Some(((d("1.5") * d("4") + d("2.5") * d("6")) / d("4")).round_dp(6))
     );
     assert_eq!(
-        posted.iter().map(|p| p.movement_type).collect::<Vec<_>>(),
+        posted
+            .iter()
+            .map(|p| p.movement_type.label())
+            .collect::<Vec<_>>(),
         [
             "RECEIPT",
             "RECEIPT",

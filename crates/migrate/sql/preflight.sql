@@ -3,6 +3,8 @@
 SELECT
     current_setting('server_version_num')::int AS server_version_num,
     has_database_privilege(current_database(), 'CREATE') AS can_create_schema,
+    pg_is_in_recovery() AS in_recovery,
+    current_setting('transaction_read_only') = 'on' AS read_only,
     (SELECT coalesce(array_agg(s ORDER BY s), '{}')
      FROM unnest($1::text[]) AS s
      WHERE to_regnamespace(s) IS NOT NULL AND NOT has_schema_privilege(s, 'CREATE')) AS schemas_without_create,

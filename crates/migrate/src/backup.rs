@@ -93,6 +93,14 @@ pub enum BackupError {
         /// The database.
         name: String,
     },
+    /// The name of the database to create is not one PostgreSQL keeps as given.
+    #[error("cannot restore into {name:?}: {reason}\n  hint: choose another --into")]
+    InvalidDatabaseName {
+        /// The name given.
+        name: String,
+        /// Why it is refused.
+        reason: String,
+    },
     /// A file-level copy needs the source database idle, and it is not.
     #[error("cannot copy database \"{name}\" with CREATE DATABASE … TEMPLATE: other sessions are connected to it\n  hint: use --copy dump (pg_dump and pg_restore work while it is in use), or --copy auto")]
     SourceInUse {
@@ -145,7 +153,7 @@ pub async fn dump(
     tools: &Tools,
     path: &Path,
 ) -> Result<BackupFile, BackupError> {
-    let server_major = u32::try_from(server_version_num / 10_000).unwrap_or(0);
+    let server_major = crate::session::server_major(server_version_num);
     let version = tool_version(&tools.pg_dump, "pg-dump", server_major).await?;
     let tool_major = major_of(&version).unwrap_or(0);
     if tool_major < server_major {
@@ -270,11 +278,35 @@ pub async fn record(session: &Session, backup: &BackupFile) -> Result<Option<u64
     Ok(schema_version)
 }
 
+/// PostgreSQL keeps at most 63 bytes of a name (NAMEDATALEN - 1) and cuts
+/// the rest, so a longer name would create one database and restore into
+/// another name.
+fn check_database_name(name: &str) -> Result<(), BackupError> {
+    let reason = if name.is_empty() {
+        Some("the name is empty".to_string())
+    } else if name.len() > 63 {
+        Some(format!(
+            "the name is {} bytes long; PostgreSQL keeps at most 63",
+            name.len()
+        ))
+    } else if name.contains('\0') {
+        Some("the name contains a NUL character".to_string())
+    } else {
+        None
+    };
+    reason.map_or(Ok(()), |reason| {
+        Err(BackupError::InvalidDatabaseName {
+            name: name.to_string(),
+            reason,
+        })
+    })
+}
+
 /// Restores `path` into a new database `target.dbname`, created here. If the
 /// restore fails, the new database is dropped again.
 ///
 /// # Errors
-/// [`BackupError::DatabaseExists`], tool errors, database errors.
+/// [`BackupError::InvalidDatabaseName`], [`BackupError::DatabaseExists`], tool errors, database errors.
 pub async fn restore(
     admin: &Client,
     target: &ConnectOptions,
@@ -288,6 +320,7 @@ pub async fn restore(
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
         });
     }
+    check_database_name(&target.dbname)?;
     let entries = list(tools, path, server_major).await?;
     let exists: bool = admin
         .query_one(sql::DATABASE_EXISTS, &[&target.dbname])
@@ -320,9 +353,7 @@ pub async fn restore(
     )
     .await
     {
-        let _ = admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
-            .await;
+        let _ = crate::scratch::drop_database(admin, &target.dbname).await;
         return Err(e);
     }
     Ok(entries)

@@ -344,6 +344,9 @@ pub enum Error {
         /// The name given.
         table: String,
     },
+    /// mantis's own history tables hold something mantis never writes.
+    #[error("migration history is damaged: {0}")]
+    History(String),
     /// A bookkeeping query of the engine failed.
     #[error("database error during {during}: {source}")]
     Database {

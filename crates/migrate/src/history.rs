@@ -114,7 +114,8 @@ pub(crate) async fn read(session: &Session) -> Result<DbState, Error> {
         .query_opt(sql::SELECT_PROGRESS, &[])
         .await
         .map_err(Error::db("reading migration progress"))?
-        .map(|r| progress_from_row(&r));
+        .map(|r| progress_from_row(&r))
+        .transpose()?;
     Ok(DbState { applied, progress })
 }
 
@@ -141,24 +142,29 @@ fn applied_from_row(r: &tokio_postgres::Row) -> AppliedMigration {
     }
 }
 
-fn progress_from_row(r: &tokio_postgres::Row) -> Progress {
+/// A progress row; a direction other than up or down is refused, not read
+/// as up (resuming the wrong way would undo or redo committed work).
+fn progress_from_row(r: &tokio_postgres::Row) -> Result<Progress, Error> {
     let direction: String = r.get(3);
+    let version = version_of(r.get(0));
+    let direction = direction.parse::<Direction>().map_err(|e| {
+        Error::History(format!(
+            "the progress marker of migration {version:03} (mantis.schema_progress) says {e}; \
+             it was changed by hand: set it back to 'up' or 'down' as the run that stopped went"
+        ))
+    })?;
     let count = |i: usize| usize::try_from(r.get::<_, i32>(i)).unwrap_or(0);
-    Progress {
-        version: version_of(r.get(0)),
+    Ok(Progress {
+        version,
         name: r.get(1),
         checksum: r.get(2),
-        direction: if direction == "down" {
-            Direction::Down
-        } else {
-            Direction::Up
-        },
+        direction,
         statements_total: count(4),
         statements_done: count(5),
         started_at: r.get(6),
         started_by: r.get(7),
         last_error: r.get(8),
-    }
+    })
 }
 
 fn version_of(v: i64) -> u64 {
@@ -169,11 +175,42 @@ pub(crate) fn db_version(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// What a history event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    /// A migration was applied.
+    Up,
+    /// A migration was reverted.
+    Down,
+    /// A migration was recorded as applied without running it.
+    Baseline,
+}
+
+impl Action {
+    /// The word the event log keeps.
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::Baseline => "baseline",
+        }
+    }
+}
+
+impl From<Direction> for Action {
+    fn from(direction: Direction) -> Action {
+        match direction {
+            Direction::Up => Action::Up,
+            Direction::Down => Action::Down,
+        }
+    }
+}
+
 /// Writes the history row (up / baseline) or deletes it (down), and logs the event.
 /// Runs on the caller's open transaction.
-pub(crate) async fn record(client: &Client, action: &str, rec: &Record<'_>) -> Result<(), Error> {
+pub(crate) async fn record(client: &Client, action: Action, rec: &Record<'_>) -> Result<(), Error> {
     let version = db_version(rec.version);
-    if action == "down" {
+    if action == Action::Down {
         client
             .execute(sql::DELETE_APPLIED, &[&version])
             .await
@@ -200,7 +237,7 @@ pub(crate) async fn record(client: &Client, action: &str, rec: &Record<'_>) -> R
             &[
                 &version,
                 &rec.name,
-                &action,
+                &action.as_str(),
                 &rec.checksum,
                 &rec.mode,
                 &rec.duration_ms,

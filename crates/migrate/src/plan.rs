@@ -30,6 +30,19 @@ impl Direction {
     }
 }
 
+impl std::str::FromStr for Direction {
+    type Err = String;
+
+    /// `up` or `down`; anything else is named in the error.
+    fn from_str(text: &str) -> Result<Direction, String> {
+        match text {
+            "up" => Ok(Direction::Up),
+            "down" => Ok(Direction::Down),
+            other => Err(format!("direction {other:?}, neither up nor down")),
+        }
+    }
+}
+
 impl fmt::Display for Direction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -67,6 +67,7 @@ pub async fn preflight(
             options.min_server_version_num / 10_000
         ),
     }];
+    findings.push(writable(row.get("in_recovery"), row.get("read_only")));
     findings.push(Finding {
         check: "privilege to create schemas",
         ok: can_create,
@@ -101,6 +102,26 @@ pub async fn preflight(
     ));
     findings.push(roles(list("roles_with_privileges")));
     Ok(findings)
+}
+
+/// A standby or a read-only session fails every write; found here, before
+/// the backup, not by the first migration statement.
+fn writable(in_recovery: bool, read_only: bool) -> Finding {
+    let detail = if in_recovery {
+        "no: the server is a standby (in recovery); deploy to the primary".to_string()
+    } else if read_only {
+        "no: transactions are read-only (default_transaction_read_only is on for this \
+         database or role); ALTER DATABASE … SET default_transaction_read_only = off, or \
+         connect as a role that may write"
+            .to_string()
+    } else {
+        "yes".to_string()
+    };
+    Finding {
+        check: "writable database",
+        ok: !in_recovery && !read_only,
+        detail,
+    }
 }
 
 /// The roles other than the owners that use the tables: not a failure, but

@@ -89,6 +89,10 @@ impl Script {
         if options.transactional && kind != ScriptKind::Verify {
             check_transactional(&statements)?;
         }
+        check_copy_from_stdin(&statements)?;
+        if !options.transactional && kind != ScriptKind::Verify {
+            check_blocks(&statements)?;
+        }
         let batches = batch_directives(text, &statements)?;
         check_batches(&statements, &batches, options.transactional)?;
         Ok(Script {
@@ -256,6 +260,58 @@ fn missing_bound(spec: &BatchSpec, sql: &str) -> Option<&'static str> {
         .find(|bound| !sql.contains(&format!("'{bound}'")))
 }
 
+/// `COPY … FROM STDIN` reads the lines after it in psql; mantis sends
+/// statements only, so the data would never arrive.
+fn check_copy_from_stdin(statements: &[Statement]) -> Result<(), String> {
+    for statement in statements {
+        let words = leading_words(&statement.sql, 64);
+        if words.first().is_some_and(|w| w == "copy")
+            && words.windows(2).any(|w| w[0] == "from" && w[1] == "stdin")
+        {
+            return Err(format!(
+                "line {}: COPY … FROM STDIN needs psql's inline data, which mantis does not \
+                 send; load the rows with INSERT, or COPY FROM a file on the server",
+                statement.line
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// In a no-transaction file, every explicit block ends in the file: a block
+/// left open would be committed or rolled back by whatever ran next.
+fn check_blocks(statements: &[Statement]) -> Result<(), String> {
+    let mut opened: Option<usize> = None;
+    for statement in statements {
+        let now_open = next_block_state(opened.is_some(), statement);
+        match (opened, now_open) {
+            (Some(at), true) if opens_block(statement) => {
+                return Err(format!(
+                    "line {}: BEGIN inside the block opened at line {at}; end that block first \
+                     (COMMIT)",
+                    statement.line
+                ));
+            }
+            (None, true) => opened = Some(statement.line),
+            (_, false) => opened = None,
+            (Some(_), true) => {}
+        }
+    }
+    match opened {
+        Some(at) => Err(format!(
+            "line {at}: BEGIN has no COMMIT before the end of the file; end the block \
+             (COMMIT) in the file that opens it"
+        )),
+        None => Ok(()),
+    }
+}
+
+fn opens_block(statement: &Statement) -> bool {
+    let words = leading_words(&statement.sql, 2);
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    matches!(words.as_slice(), ["begin", ..] | ["start", "transaction"])
+}
+
 /// Tracks explicit transaction blocks inside a no-transaction file.
 pub(crate) fn next_block_state(in_block: bool, statement: &Statement) -> bool {
     let words = leading_words(&statement.sql, 2);
@@ -316,6 +372,24 @@ mod tests {
 
     fn parse(text: &str) -> Result<Script, String> {
         Script::parse("f.sql", text, ScriptKind::Up)
+    }
+
+    #[test]
+    fn blocks_must_end_in_their_file_and_copy_from_stdin_is_refused() {
+        let open = parse("-- mantis: no-transaction\nSELECT 1;\nBEGIN;\nSELECT 2;").unwrap_err();
+        assert!(open.contains("line 3: BEGIN has no COMMIT"), "{open}");
+        let nested = parse("-- mantis: no-transaction\nBEGIN;\nBEGIN;\nCOMMIT;").unwrap_err();
+        assert!(
+            nested.contains("line 3: BEGIN inside the block opened at line 2"),
+            "{nested}"
+        );
+        assert!(
+            parse("-- mantis: no-transaction\nBEGIN;\nSELECT 1;\nROLLBACK;\nBEGIN;\nCOMMIT;")
+                .is_ok()
+        );
+        let copy = parse("CREATE TABLE t (a int);\nCOPY t (a) FROM stdin;").unwrap_err();
+        assert!(copy.contains("line 2: COPY … FROM STDIN"), "{copy}");
+        assert!(parse("COPY t FROM '/srv/t.csv';").is_ok());
     }
 
     #[test]

@@ -110,6 +110,16 @@ impl Session {
     pub fn server_version_num(&self) -> i32 {
         self.server_version_num
     }
+
+    /// The server's major version, e.g. 15.
+    pub fn server_major(&self) -> u32 {
+        server_major(self.server_version_num)
+    }
+}
+
+/// The major version of a `server_version_num` (150004 → 15).
+pub fn server_major(server_version_num: i32) -> u32 {
+    u32::try_from(server_version_num / 10_000).unwrap_or(0)
 }
 
 fn pg_config(options: &ConnectOptions) -> tokio_postgres::Config {

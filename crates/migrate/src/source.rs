@@ -88,23 +88,40 @@ impl MigrationSet {
             source,
         };
         let mut files = Vec::new();
+        let mut unreadable = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io_err)? {
             let path = entry.map_err(io_err)?.path();
-            let is_sql = path.extension().is_some_and(|e| e == "sql");
-            if !is_sql || !path.is_file() {
+            if path.extension().is_none_or(|e| e != "sql") {
                 continue;
             }
-            let bytes = std::fs::read(&path).map_err(|source| SourceError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            files.push((name, bytes));
+            match read_sql_file(&path) {
+                Ok(bytes) => {
+                    let name = path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    files.push((name, bytes));
+                }
+                Err(problem) => unreadable.push(FileProblem {
+                    file: path.display().to_string(),
+                    problem,
+                }),
+            }
         }
-        Self::from_files(&dir.display().to_string(), files)
+        let origin = dir.display().to_string();
+        match (Self::from_files(&origin, files), unreadable.is_empty()) {
+            (result, true) => result,
+            (Ok(_), false) => Err(SourceError::Invalid {
+                origin,
+                problems: unreadable,
+            }),
+            (Err(SourceError::Invalid { mut problems, .. }), false) => {
+                problems.extend(unreadable);
+                problems.sort_by(|a, b| a.file.cmp(&b.file));
+                Err(SourceError::Invalid { origin, problems })
+            }
+            (Err(e), false) => Err(e),
+        }
     }
 
     /// Builds a set from `(file name, contents)` pairs; `origin` names where they
@@ -165,6 +182,26 @@ impl MigrationSet {
     }
 }
 
+/// A `*.sql` entry of a migration directory, read; or why it cannot be (a
+/// symlink that leads nowhere or in a loop, a directory, a device…): every
+/// such entry is reported, none silently skipped.
+fn read_sql_file(path: &Path) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            format!("is a symbolic link that cannot be followed ({e}); fix or remove it")
+        } else {
+            format!("cannot be read ({e})")
+        }
+    })?;
+    if meta.is_dir() {
+        return Err("is a directory; a migration is a file (move or rename it)".to_string());
+    }
+    if !meta.is_file() {
+        return Err("is not a regular file; a migration is a file".to_string());
+    }
+    std::fs::read(path).map_err(|e| format!("cannot be read ({e})"))
+}
+
 type ParsedFile = (FileName, Script);
 
 fn parse_file(name: &str, display: &str, bytes: &[u8]) -> Result<ParsedFile, FileProblem> {
@@ -175,6 +212,17 @@ fn parse_file(name: &str, display: &str, bytes: &[u8]) -> Result<ParsedFile, Fil
     let file_name = parse_file_name(name).ok_or_else(|| {
         problem("name does not match NNN_snake_name.{up,down,verify}.sql".to_string())
     })?;
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        return Err(problem(
+            "starts with a byte order mark (BOM); save it as UTF-8 without BOM".to_string(),
+        ));
+    }
+    if let Some(at) = bytes.iter().position(|b| *b == 0) {
+        let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+        return Err(problem(format!(
+            "has a NUL byte on line {line}, which PostgreSQL cannot take in SQL text; remove it"
+        )));
+    }
     let text =
         std::str::from_utf8(bytes).map_err(|e| problem(format!("is not valid UTF-8 ({e})")))?;
     let script = Script::parse(display, text, file_name.kind).map_err(problem)?;
@@ -375,6 +423,34 @@ mod tests {
         let s = MigrationSet::from_dir(dir.path()).unwrap();
         assert_eq!(s.migrations().len(), 1);
         assert!(s.migrations()[0].up.path.ends_with("001_a.up.sql"));
+    }
+
+    #[test]
+    fn no_sql_entry_of_a_directory_is_skipped_silently() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |name: &str| dir.path().join(name);
+        std::fs::write(at("001_a.up.sql"), "select 1;").unwrap();
+        std::os::unix::fs::symlink(at("gone.sql"), at("002_dangling.up.sql")).unwrap();
+        std::os::unix::fs::symlink(at("003_loop.up.sql"), at("003_loop.up.sql")).unwrap();
+        std::fs::create_dir(at("004_dir.up.sql")).unwrap();
+        std::fs::write(at("005_bom.up.sql"), b"\xEF\xBB\xBFselect 1;").unwrap();
+        std::fs::write(at("006_nul.up.sql"), b"select 1;\nselect '\0';").unwrap();
+        let got = match MigrationSet::from_dir(dir.path()) {
+            Err(SourceError::Invalid { problems, .. }) => problems,
+            other => panic!("expected invalid set, got {other:?}"),
+        };
+        let said = |file: &str| {
+            got.iter()
+                .find(|p| p.file.ends_with(file))
+                .map(|p| p.problem.clone())
+                .unwrap_or_else(|| panic!("{file} not reported: {got:?}"))
+        };
+        assert!(said("002_dangling.up.sql").contains("symbolic link"));
+        assert!(said("003_loop.up.sql").contains("symbolic link"));
+        assert!(said("004_dir.up.sql").contains("is a directory"));
+        assert!(said("005_bom.up.sql").contains("byte order mark"));
+        assert!(said("006_nul.up.sql").contains("NUL byte on line 2"));
+        assert_eq!(got.len(), 5, "{got:?}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `status`: every migration of the set and of the history, side by side.
 
 use crate::history::{AppliedMigration, DbState, Progress};
+use crate::plan::Direction;
 use crate::source::MigrationSet;
 
 /// Where one migration stands.
@@ -51,7 +52,7 @@ pub struct StatusReport {
     pub current: Option<u64>,
     /// Newest version in the set.
     pub latest: Option<u64>,
-    /// Pending migrations.
+    /// Migrations still to apply: the pending ones and a half-done `up`.
     pub pending: usize,
     /// A half-done no-transaction run.
     pub partial: Option<Progress>,
@@ -122,9 +123,19 @@ pub fn status(set: &MigrationSet, state: &DbState, target: &str) -> StatusReport
         latest: set.latest(),
         pending: entries
             .iter()
-            .filter(|e| e.state == MigrationState::Pending)
+            .filter(|e| to_apply(e.state, state.progress.as_ref()))
             .count(),
         partial: state.progress.clone(),
         entries,
+    }
+}
+
+/// Whether `up` still has to apply a migration in this state: a pending one,
+/// or one whose `up` stopped half-way (a half-done `down` is still applied).
+fn to_apply(state: MigrationState, progress: Option<&Progress>) -> bool {
+    match state {
+        MigrationState::Pending => true,
+        MigrationState::Partial => progress.is_some_and(|p| p.direction == Direction::Up),
+        _ => false,
     }
 }

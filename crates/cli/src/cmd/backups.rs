@@ -1,13 +1,12 @@
 //! `mantis backups` and `mantis up --restore-backup`: the data a down saved.
 
 use anyhow::{Context as _, Result};
-use mantis_migrate::Direction;
 use mantis_schema::backups::{self, BackupSet};
+use mantis_workflows::restore::{self, RestoreError, SetChoice};
 
-use crate::args::Format;
 use crate::cmd::migrate;
 use crate::context::Context;
-use crate::exit::Fail;
+use crate::exit::{ExitCode, Fail};
 use crate::output;
 
 pub async fn list(ctx: &Context) -> Result<()> {
@@ -15,13 +14,7 @@ pub async fn list(ctx: &Context) -> Result<()> {
     let sets = backups::list(session.client())
         .await
         .context("listing backup sets")?;
-    match ctx.format {
-        Format::Json => output::json(&sets),
-        Format::Text => {
-            print!("{}", render(&sets));
-            Ok(())
-        }
-    }
+    output::emit(ctx.format, &sets, || render(&sets))
 }
 
 fn render(sets: &[BackupSet]) -> String {
@@ -49,7 +42,7 @@ fn render(sets: &[BackupSet]) -> String {
 }
 
 /// Applies pending migrations, then restores the named (or latest) backup of
-/// a migration that this run applied.
+/// a migration that this run applied (`mantis_workflows::restore`).
 pub async fn up_and_restore(
     ctx: &Context,
     to: Option<u64>,
@@ -58,76 +51,45 @@ pub async fn up_and_restore(
 ) -> Result<()> {
     let migrator = ctx.migrator()?;
     let session = ctx.session().await?;
-    let sets = backups::list(session.client())
+    let done = restore::up_and_restore(&migrator, &session, to, dry_run, &SetChoice::parse(name))
         .await
-        .context("listing backup sets")?;
-    let set = choose(&sets, name)?;
-    let plan = migrator.run(&session, Direction::Up, to, true).await?;
-    if !plan.plan.steps.iter().any(|s| s.version == set.version) {
-        return Err(Fail::refused(format!(
-            "backup {} belongs to migration {:03}, which this run does not apply \
-             (the database is at version {}); restoring is only done right after \
-             re-applying that migration, so that no newer data is replaced",
-            set.schema,
-            set.version,
-            output::version(plan.plan.current)
-        )));
-    }
-    if backups::restore_script(set.version).is_none() {
-        return Err(Fail::refused(format!(
-            "migration {:03} has no restore script; backup {} can only be read by hand",
-            set.version, set.schema
-        )));
-    }
+        .map_err(failed)?;
+    let (run, set) = (&done.run, &done.set);
     if dry_run {
-        print!("{}", migrate::render_plan(&plan));
-        println!("\nthen: restore the data saved in {}", set.schema);
-        return Ok(());
-    }
-    // The set is restored right after its migration, before later ones add
-    // rules (004 makes movements append-only) that the restore would break.
-    let mut report = migrator
-        .run(&session, Direction::Up, Some(set.version), false)
-        .await?;
-    backups::restore(session.client(), set)
-        .await
-        .with_context(|| {
+        let doc = serde_json::json!({ "plan": run, "then_restore": set });
+        return output::emit(ctx.format, &doc, || {
             format!(
-                "migrations were applied up to {:03}, but restoring {} failed and was rolled back; \
-             fix the cause, then run the restore script by hand (docs/execution-guide.md)",
-                set.version, set.schema
+                "{}\nthen: restore the data saved in {}\n",
+                migrate::render_plan(run),
+                set.schema
             )
-        })?;
-    let rest = migrator.run(&session, Direction::Up, to, false).await?;
-    report.completed.extend(rest.completed);
-    report.version_after = rest.version_after;
-    match ctx.format {
-        Format::Json => output::json(&serde_json::json!({ "run": report, "restored": set })),
-        Format::Text => {
-            println!("{}", migrate::summary(&report));
-            println!("restored the data saved in {}", set.schema);
-            Ok(())
-        }
+        });
     }
+    let doc = serde_json::json!({ "run": run, "restored": set });
+    output::emit(ctx.format, &doc, || {
+        format!(
+            "{}\nrestored the data saved in {}\n",
+            migrate::summary(run),
+            set.schema
+        )
+    })
 }
 
-fn choose<'a>(sets: &'a [BackupSet], name: &str) -> Result<&'a BackupSet> {
-    let found = if name == "latest" {
-        sets.iter()
-            .rev()
-            .find(|s| backups::restore_script(s.version).is_some())
-    } else {
-        sets.iter().find(|s| s.schema == name)
+/// Refusals are exit 5, the engine's errors keep their code.
+fn failed(error: RestoreError) -> anyhow::Error {
+    let code = match &error {
+        RestoreError::NoSuchSet { .. }
+        | RestoreError::NotReapplied { .. }
+        | RestoreError::NoScript { .. } => ExitCode::Refused,
+        _ => ExitCode::Internal,
     };
-    found.ok_or_else(|| {
-        let known: Vec<&str> = sets.iter().map(|s| s.schema.as_str()).collect();
-        Fail::refused(format!(
-            "no backup set named {name:?} (known: {})",
-            if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            }
-        ))
-    })
+    match error {
+        // The engine's errors keep their type (and their exit code).
+        RestoreError::Engine(e) => e.into(),
+        other => Fail {
+            code,
+            message: other.to_string(),
+        }
+        .into(),
+    }
 }

@@ -2,95 +2,78 @@
 //! realistic dirty data, migration 003, the ledger's rules (004), and a
 //! summary of what 003 produced.
 
-use std::time::{Duration, Instant};
+use anyhow::Result;
+use mantis_migrate::{scratch, VerifyRun};
+use mantis_schema::summary::Summary;
+use mantis_workflows::demo::{self, Demo, DemoError, DemoEvent};
 
-use anyhow::{Context as _, Result};
-use mantis_datagen::{Counts, Spec};
-use mantis_migrate::verify::VerifyOptions;
-use mantis_migrate::{scratch, Direction, RunReport, VerifyRun};
-use mantis_schema::summary::{self, Summary};
-
-use crate::args::Format;
+use crate::args::OutputFormat;
 use crate::cmd::{seed, verify};
 use crate::context::Context;
-
-/// The mark on databases made by `mantis demo`; only those are ever replaced.
-const MARK: &str = "mantis demo scratch database";
-/// The baseline the seed's package was written against.
-const BASELINE: u64 = 1;
-/// The seed's migration: critical schema fixes.
-const FIXES: u64 = 3;
 
 pub async fn run(ctx: &Context, database: &str, products: u64) -> Result<()> {
     let migrator = ctx.migrator()?;
     let admin = ctx.session().await?;
-    step(ctx, 1, "scratch database", database);
-    let recreated = scratch::recreate(&admin, database, MARK).await?;
-    drop(admin);
-    let options = ctx.connect.with_dbname(database);
-    let session = ctx.session_to(&options).await?;
-
-    step(ctx, 2, "migration 001", "the core schema before 003");
-    let baseline = timed(migrator.run(&session, Direction::Up, Some(BASELINE), false)).await?;
-    let spec = Spec {
-        products,
-        ..Spec::default()
-    };
-    step(
-        ctx,
-        3,
-        "seed",
-        &format!("{products} products with real-world dirt"),
-    );
-    let (counts, seed_time) = seed::load(ctx, &session, &spec).await?;
-    step(
-        ctx,
-        4,
-        "migration 003",
-        "critical schema fixes, with backfills",
-    );
-    let fixes = timed(migrator.run(&session, Direction::Up, Some(FIXES), false)).await?;
-    step(ctx, 5, "migration 004", "the inventory ledger's rules");
-    let ledger = timed(migrator.run(&session, Direction::Up, None, false)).await?;
-    let mut checked =
-        verify::applied_in(&migrator, &session, &fixes.0, &VerifyOptions::default()).await?;
-    checked.extend(
-        verify::applied_in(&migrator, &session, &ledger.0, &VerifyOptions::default()).await?,
-    );
-    let summary = summary::read(session.client())
-        .await
-        .context("reading what 003 produced")?;
-    match ctx.format {
-        Format::Json => crate::output::json(&serde_json::json!({
-            "database": database,
-            "scratch": recreated,
-            "baseline": baseline.0,
-            "seed": { "tables": counts.tables, "duration_ms": seed_time.as_millis() as u64 },
-            "migration": fixes.0,
-            "ledger": ledger.0,
-            "summary": summary,
-            "brand_coverage_pct": summary.brand_coverage(),
-            "cost_coverage_pct": summary.cost_coverage(),
-            "verify": checked,
-        }))?,
-        Format::Text => {
-            println!(
-                "demo: scratch database \"{database}\" ({})",
-                match recreated {
-                    scratch::Recreated::New => "created",
-                    scratch::Recreated::Replaced => "re-created",
-                }
-            );
-            print!(
-                "{}",
-                render_steps(&baseline, &counts, seed_time, &fixes, &ledger)
-            );
-            print!("{}", render_summary(&summary));
-            print!("{}", render_checks(&checked));
-            print!("{}", render_next(&options));
+    let bar = seed::progress_bar(ctx, products);
+    let on = |event: DemoEvent<'_>| match event {
+        DemoEvent::Step {
+            number,
+            what,
+            detail,
+        } => {
+            if !ctx.quiet && ctx.format == OutputFormat::Text {
+                bar.suspend(|| eprintln!("[{number}/{}] {what}: {detail}", DemoEvent::STEPS));
+            }
         }
+        DemoEvent::Seeding(p) => seed::show(&bar, &p),
+    };
+    let done = demo::demo(
+        &migrator,
+        &admin,
+        &ctx.connect,
+        database,
+        products,
+        ctx.events.clone(),
+        &on,
+    )
+    .await;
+    bar.finish_and_clear();
+    let done = done.map_err(failed)?;
+    let doc = serde_json::json!({
+        "database": database,
+        "scratch": done.recreated,
+        "baseline": done.baseline.run,
+        "seed": { "tables": done.counts.tables, "duration_ms": done.seed_time.as_millis() as u64 },
+        "migration": done.fixes.run,
+        "ledger": done.ledger.run,
+        "summary": done.summary,
+        "brand_coverage_pct": done.summary.brand_coverage(),
+        "cost_coverage_pct": done.summary.cost_coverage(),
+        "verify": done.checked,
+    });
+    crate::output::emit(ctx.format, &doc, || {
+        format!(
+            "demo: scratch database \"{database}\" ({})\n{}{}{}{}",
+            match done.recreated {
+                scratch::Recreated::New => "created",
+                scratch::Recreated::Replaced => "re-created",
+            },
+            render_steps(&done),
+            render_summary(&done.summary),
+            render_checks(&done.checked),
+            render_next(&done.target)
+        )
+    })?;
+    verify::verdict_all(&done.checked)
+}
+
+/// The library's errors keep their type (and so their exit code).
+fn failed(error: DemoError) -> anyhow::Error {
+    match error {
+        DemoError::Engine(e) => e.into(),
+        DemoError::Seed(e) => e.into(),
+        other => other.into(),
     }
-    verify::verdict_all(&checked)
 }
 
 /// Commands to try next, runnable as printed: the binary by the name the
@@ -166,29 +149,9 @@ fn render_checks(checked: &[VerifyRun]) -> String {
     }
 }
 
-fn step(ctx: &Context, n: u32, what: &str, detail: &str) {
-    if !ctx.quiet && ctx.format == Format::Text {
-        eprintln!("[{n}/5] {what}: {detail}");
-    }
-}
-
-async fn timed<F>(run: F) -> Result<(RunReport, Duration)>
-where
-    F: std::future::Future<Output = Result<RunReport, mantis_migrate::Error>>,
-{
-    let started = Instant::now();
-    let report = run.await?;
-    Ok((report, started.elapsed()))
-}
-
-fn render_steps(
-    baseline: &(RunReport, Duration),
-    counts: &Counts,
-    seed_time: Duration,
-    fixes: &(RunReport, Duration),
-    ledger: &(RunReport, Duration),
-) -> String {
-    let rows: Vec<String> = counts
+fn render_steps(done: &Demo) -> String {
+    let rows: Vec<String> = done
+        .counts
         .tables
         .iter()
         .map(|(t, n)| format!("{n} {}", t.trim_start_matches("core.")))
@@ -198,11 +161,11 @@ fn render_steps(
            seed                        {:>6.1} s  {}\n  \
            003 critical schema fixes   {:>6.1} s\n  \
            004 inventory ledger        {:>6.1} s\n",
-        baseline.1.as_secs_f64(),
-        seed_time.as_secs_f64(),
+        done.baseline.took.as_secs_f64(),
+        done.seed_time.as_secs_f64(),
         rows.join(", "),
-        fixes.1.as_secs_f64(),
-        ledger.1.as_secs_f64()
+        done.fixes.took.as_secs_f64(),
+        done.ledger.took.as_secs_f64()
     )
 }
 

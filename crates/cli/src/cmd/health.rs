@@ -3,7 +3,6 @@
 use anyhow::{Context as _, Result};
 use mantis_schema::health::{self, Expectations, Item};
 
-use crate::args::Format;
 use crate::context::Context;
 use crate::exit::Fail;
 use crate::output;
@@ -13,13 +12,11 @@ pub async fn run(ctx: &Context) -> Result<()> {
     let items = health::check(session.client(), &Expectations::default())
         .await
         .context("running the health check")?;
-    match ctx.format {
-        Format::Json => output::json(&serde_json::json!({
-            "healthy": items.iter().all(|i| i.ok),
-            "items": items,
-        }))?,
-        Format::Text => print!("{}", render(&items)),
-    }
+    let doc = serde_json::json!({
+        "healthy": items.iter().all(|i| i.ok),
+        "items": items,
+    });
+    output::emit(ctx.format, &doc, || render(&items))?;
     let bad: Vec<&str> = items.iter().filter(|i| !i.ok).map(|i| i.name).collect();
     if bad.is_empty() {
         Ok(())

@@ -3,7 +3,6 @@
 use anyhow::Result;
 use mantis_migrate::{Direction, RunReport};
 
-use crate::args::Format;
 use crate::context::Context;
 use crate::output;
 
@@ -16,17 +15,13 @@ pub async fn run(
     let migrator = ctx.migrator()?;
     let session = ctx.session().await?;
     let report = migrator.run(&session, direction, to, dry_run).await?;
-    match ctx.format {
-        Format::Json => output::json(&report),
-        Format::Text if dry_run => {
-            print!("{}", render_plan(&report));
-            Ok(())
+    output::emit(ctx.format, &report, || {
+        if dry_run {
+            render_plan(&report)
+        } else {
+            format!("{}\n", summary(&report))
         }
-        Format::Text => {
-            println!("{}", summary(&report));
-            Ok(())
-        }
-    }
+    })
 }
 
 /// The plan, with each step's SQL.

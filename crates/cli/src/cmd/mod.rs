@@ -20,7 +20,7 @@ mod verify;
 
 use anyhow::Result;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, OutputFormat};
 use crate::context::Context;
 use crate::exit::Fail;
 use mantis_migrate::Direction;
@@ -28,34 +28,40 @@ use mantis_migrate::Direction;
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
     let ctx = Context::new(&cli.global)?;
-    if ctx.junit && !matches!(cli.command, Command::Verify { .. }) {
+    if ctx.format == OutputFormat::Junit && !matches!(cli.command, Command::Verify { .. }) {
         return Err(Fail::usage("--format junit is only for `mantis verify`"));
     }
-    if ctx.csv && !lists(&cli.command) {
+    if ctx.format == OutputFormat::Csv && !lists(&cli.command) {
         return Err(Fail::usage(
             "--format csv is for listings: report, stock history|levels, brand list",
         ));
     }
     match cli.command {
-        Command::Status => status::run(&ctx).await,
-        Command::Plan { target, down } => {
+        Command::Status { set } => status::run(&ctx.with_set(&set)).await,
+        Command::Plan { target, down, plan } => {
             let direction = if down { Direction::Down } else { Direction::Up };
-            migrate::run(&ctx, direction, target.to, true).await
+            migrate::run(&ctx.with_plan(&plan), direction, target.to, true).await
         }
         Command::Up {
             target,
             dry_run,
             restore_backup: None,
-        } => migrate::run(&ctx, Direction::Up, target.to, dry_run).await,
+            run,
+        } => migrate::run(&ctx.with_run(&run), Direction::Up, target.to, dry_run).await,
         Command::Up {
             target,
             dry_run,
             restore_backup: Some(name),
-        } => backups::up_and_restore(&ctx, target.to, dry_run, &name).await,
-        Command::Down { target, dry_run } => {
-            migrate::run(&ctx, Direction::Down, target.to, dry_run).await
+            run,
+        } => backups::up_and_restore(&ctx.with_run(&run), target.to, dry_run, &name).await,
+        Command::Down {
+            target,
+            dry_run,
+            run,
+        } => migrate::run(&ctx.with_run(&run), Direction::Down, target.to, dry_run).await,
+        Command::Baseline { version, set, lock } => {
+            baseline::run(&ctx.with_set(&set).with_lock_wait(&lock), version).await
         }
-        Command::Baseline { version } => baseline::run(&ctx, version).await,
         Command::Seed {
             products,
             warehouses,
@@ -77,7 +83,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             max_transaction_age,
             tools,
             verify,
+            run,
         } => {
+            let ctx = ctx.with_run(&run);
             let options = deploy::Options {
                 dry_run,
                 backup: (!no_backup).then_some(backup_file),
@@ -88,7 +96,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             deploy::run(&ctx, &options).await
         }
-        Command::Verify { verify } => verify::run(&ctx, &verify).await,
+        Command::Verify { verify, set } => verify::run(&ctx.with_set(&set), &verify).await,
         Command::Health => health::run(&ctx).await,
         Command::Rehearse {
             target,
@@ -98,7 +106,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             max_wait,
             workload,
             tools,
+            run,
         } => {
+            let ctx = ctx.with_run(&run);
             let options = mantis_migrate::rehearse::Options {
                 to: target.to,
                 copy: copy.choice(),

@@ -6,7 +6,6 @@ use anyhow::Result;
 use mantis_migrate::backup::{self, BackupFile, Tools};
 use mantis_migrate::Session;
 
-use crate::args::Format;
 use crate::context::Context;
 use crate::output;
 
@@ -14,13 +13,7 @@ pub async fn backup(ctx: &Context, file: Option<PathBuf>, tools: &Tools) -> Resu
     let session = ctx.session().await?;
     let path = file.unwrap_or_else(|| default_file(&ctx.connect.dbname));
     let taken = take(ctx, &session, tools, &path).await?;
-    match ctx.format {
-        Format::Json => output::json(&taken),
-        Format::Text => {
-            println!("{}", describe(&taken));
-            Ok(())
-        }
-    }
+    output::emit(ctx.format, &taken, || format!("{}\n", describe(&taken)))
 }
 
 /// Dumps, verifies and records a backup of the session's database.
@@ -54,7 +47,8 @@ pub fn describe(b: &BackupFile) -> String {
     )
 }
 
-fn default_file(dbname: &str) -> PathBuf {
+/// `mantis-<database>-<UTC time>.dump` in the current directory.
+pub fn default_file(dbname: &str) -> PathBuf {
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let safe: String = dbname
         .chars()
@@ -72,22 +66,19 @@ fn default_file(dbname: &str) -> PathBuf {
 pub async fn restore(ctx: &Context, file: &Path, into: &str, tools: &Tools) -> Result<()> {
     let admin = ctx.session().await?;
     let target = ctx.connect.with_dbname(into);
-    let major = u32::try_from(admin.server_version_num() / 10_000).unwrap_or(0);
-    let entries = backup::restore(admin.client(), &target, major, tools, file).await?;
-    match ctx.format {
-        Format::Json => output::json(&serde_json::json!({
-            "file": file,
-            "database": into,
-            "entries": entries,
-            "url": target.masked(),
-        })),
-        Format::Text => {
-            println!(
-                "restored {} ({entries} entries) into new database \"{into}\": {}",
-                file.display(),
-                target.masked()
-            );
-            Ok(())
-        }
-    }
+    let entries =
+        backup::restore(admin.client(), &target, admin.server_major(), tools, file).await?;
+    let doc = serde_json::json!({
+        "file": file,
+        "database": into,
+        "entries": entries,
+        "url": target.masked(),
+    });
+    output::emit(ctx.format, &doc, || {
+        format!(
+            "restored {} ({entries} entries) into new database \"{into}\": {}\n",
+            file.display(),
+            target.masked()
+        )
+    })
 }

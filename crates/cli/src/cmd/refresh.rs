@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 use mantis_inventory::refresh::{self, Refreshed};
 
+use crate::args::OutputFormat;
 use crate::cmd::books;
 use crate::context::Context;
 use crate::exit::Fail;
@@ -31,7 +32,7 @@ pub async fn run(ctx: &Context, every: Option<Duration>) -> Result<()> {
             _ = &mut stop => break,
             _ = tick.tick() => {
                 let done = refresh::refresh_all(&client).await;
-                report(ctx, &done)?;
+                tick_report(ctx, &done)?;
             }
         }
     }
@@ -39,20 +40,32 @@ pub async fn run(ctx: &Context, every: Option<Duration>) -> Result<()> {
     Ok(())
 }
 
+/// One refresh's result: a JSON document, or a line per view.
 fn report(ctx: &Context, done: &[Refreshed]) -> Result<()> {
-    if ctx.format == crate::args::Format::Json {
-        return output::json(&done);
+    output::emit(ctx.format, done, || lines(done))
+}
+
+/// One tick of `--every`: with `--format json`, one compact document per
+/// line (JSON Lines), so that a reader can parse each tick as it comes.
+fn tick_report(ctx: &Context, done: &[Refreshed]) -> Result<()> {
+    match ctx.format {
+        OutputFormat::Json => output::write(&format!("{}\n", serde_json::to_string(done)?)),
+        _ => output::write(&lines(done)),
     }
+}
+
+fn lines(done: &[Refreshed]) -> String {
     let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
-    for r in done {
-        let retry = if r.error.is_some() {
-            " (the others went on; it is retried at the next refresh)"
-        } else {
-            ""
-        };
-        println!("{now} {}{retry}", r.describe());
-    }
-    Ok(())
+    done.iter()
+        .map(|r| {
+            let retry = if r.error.is_some() {
+                " (the others went on; it is retried at the next refresh)"
+            } else {
+                ""
+            };
+            format!("{now} {}{retry}\n", r.describe())
+        })
+        .collect()
 }
 
 fn verdict(done: &[Refreshed]) -> Result<()> {

@@ -5,9 +5,8 @@ use mantis_migrate::rehearse::{
     self, Options, Rehearsal, RolesReport, StatementReport, WorkloadSummary,
 };
 
-use crate::args::Format;
 use crate::context::Context;
-use crate::exit::Fail;
+use crate::exit::{ExitCode, Fail};
 use crate::output;
 
 pub async fn run(ctx: &Context, options: &Options) -> Result<()> {
@@ -20,14 +19,16 @@ pub async fn run(ctx: &Context, options: &Options) -> Result<()> {
         ctx.events.clone(),
     )
     .await?;
-    match ctx.format {
-        Format::Json => output::json(&found)?,
-        Format::Text => print!("{}", render(&found)),
-    }
+    output::emit(ctx.format, &found, || render(&found))?;
     if let Err(e) = &found.run {
-        return Err(Fail::migration_failed(format!(
-            "the rehearsal stopped: {e}\n(the target was not touched; the report above shows what ran on the copy)"
-        )));
+        // The exit code of what stopped it (refused 5, lock 7, statement 6).
+        return Err(Fail {
+            code: ExitCode::of(&e.0),
+            message: format!(
+                "the rehearsal stopped: {e}\n(the target was not touched; the report above shows what ran on the copy)"
+            ),
+        }
+        .into());
     }
     let Some(gate) = &found.gate else {
         return Ok(());

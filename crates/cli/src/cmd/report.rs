@@ -6,14 +6,15 @@ use chrono::{DateTime, Utc};
 use mantis_inventory::reports::{self, Severity};
 use serde::Serialize;
 
+use crate::args::OutputFormat;
 use crate::args::{ReportKind, SeverityArg};
 use crate::cmd::books;
 use crate::context::Context;
-use crate::output::{self, Listing};
+use crate::output;
 
 pub async fn run(ctx: &Context, report: ReportKind) -> Result<()> {
     let client = books::client(ctx, books::VIEWS, "reports").await?;
-    let format = Listing::of(ctx);
+    let format = ctx.format;
     match report {
         ReportKind::Valuation => {
             let rows = reports::valuation(&client).await?;
@@ -39,21 +40,21 @@ pub async fn run(ctx: &Context, report: ReportKind) -> Result<()> {
 }
 
 fn show<T: Serialize>(
-    format: Listing,
+    format: OutputFormat,
     rows: &[T],
     refreshed: Option<DateTime<Utc>>,
     empty: &str,
 ) -> Result<()> {
     output::rows(format, rows, empty)?;
-    if format == Listing::Table {
-        if let Some(at) = refreshed {
+    match refreshed {
+        Some(at) if format == OutputFormat::Text => {
             let age = Utc::now().signed_duration_since(at);
-            println!(
-                "\nviews last refreshed {} ({} min ago); `mantis refresh` brings them up to date",
+            output::write(&format!(
+                "\nviews last refreshed {} ({} min ago); `mantis refresh` brings them up to date\n",
                 at.format("%Y-%m-%d %H:%M:%S UTC"),
                 age.num_minutes()
-            );
+            ))
         }
+        _ => Ok(()),
     }
-    Ok(())
 }

@@ -7,46 +7,45 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mantis_datagen::{Counts, Progress, Spec};
 use mantis_migrate::Session;
 
-use crate::args::Format;
+use crate::args::OutputFormat;
 use crate::context::Context;
 use crate::output;
 
 pub async fn run(ctx: &Context, spec: &Spec) -> Result<()> {
     let session = ctx.session().await?;
     let (counts, elapsed) = load(ctx, &session, spec).await?;
-    match ctx.format {
-        Format::Json => output::json(&serde_json::json!({
-            "spec": { "seed": spec.seed, "products": spec.products, "warehouses": spec.warehouses },
-            "tables": counts.tables.iter().map(|(t, n)| serde_json::json!({"table": t, "rows": n})).collect::<Vec<_>>(),
-            "rows": counts.total(),
-            "duration_ms": elapsed.as_millis() as u64,
-        })),
-        Format::Text => {
-            print!("{}", render(spec, &counts, elapsed));
-            Ok(())
-        }
-    }
+    let doc = serde_json::json!({
+        "spec": { "seed": spec.seed, "products": spec.products, "warehouses": spec.warehouses },
+        "tables": counts.tables.iter().map(|(t, n)| serde_json::json!({"table": t, "rows": n})).collect::<Vec<_>>(),
+        "rows": counts.total(),
+        "duration_ms": elapsed.as_millis() as u64,
+    });
+    output::emit(ctx.format, &doc, || render(spec, &counts, elapsed))
 }
 
 /// Seeds with a progress bar on stderr (hidden with -q, JSON or no terminal).
-pub async fn load(ctx: &Context, session: &Session, spec: &Spec) -> Result<(Counts, Duration)> {
-    let bar = progress_bar(ctx, spec);
-    let on_progress = |p: Progress| {
-        bar.set_length(p.total);
-        bar.set_position(p.done);
-        bar.set_message(p.table);
-    };
+async fn load(ctx: &Context, session: &Session, spec: &Spec) -> Result<(Counts, Duration)> {
+    let bar = progress_bar(ctx, spec.products);
+    let on_progress = |p: Progress| show(&bar, &p);
     let started = Instant::now();
     let counts = mantis_datagen::seed(session.client(), spec, &on_progress).await;
     bar.finish_and_clear();
     Ok((counts?, started.elapsed()))
 }
 
-fn progress_bar(ctx: &Context, spec: &Spec) -> ProgressBar {
-    if ctx.quiet || ctx.format == Format::Json {
+/// Moves the seed's bar.
+pub fn show(bar: &ProgressBar, p: &Progress) {
+    bar.set_length(p.total);
+    bar.set_position(p.done);
+    bar.set_message(p.table);
+}
+
+/// The seed's bar on stderr (hidden with -q, JSON or no terminal).
+pub fn progress_bar(ctx: &Context, products: u64) -> ProgressBar {
+    if ctx.quiet || ctx.format == OutputFormat::Json {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::new(spec.products);
+    let bar = ProgressBar::new(products);
     if let Ok(style) = ProgressStyle::with_template("seed {bar:30} {percent:>3}% {msg} ({elapsed})")
     {
         bar.set_style(style);

@@ -1,9 +1,8 @@
 //! `mantis status`.
 
 use anyhow::Result;
-use mantis_migrate::{MigrationState, StatusReport};
+use mantis_migrate::{Direction, MigrationState, StatusReport};
 
-use crate::args::Format;
 use crate::context::Context;
 use crate::output;
 
@@ -11,24 +10,23 @@ pub async fn run(ctx: &Context) -> Result<()> {
     let migrator = ctx.migrator()?;
     let session = ctx.session().await?;
     let report = migrator.status(&session).await?;
-    match ctx.format {
-        Format::Json => output::json(&report),
-        Format::Text => {
-            print!("{}", render(&report));
-            Ok(())
-        }
-    }
+    output::emit(ctx.format, &report, || render(&report))
 }
 
 /// The text form of a status report.
 pub fn render(report: &StatusReport) -> String {
+    let pending = match &report.partial {
+        Some(p) if p.direction == Direction::Up => {
+            format!("{} to apply, {:03} half-done", report.pending, p.version)
+        }
+        _ => format!("{} pending", report.pending),
+    };
     let mut out = format!(
-        "database:   {}\nmigrations: {} (latest {})\nversion:    {} ({} pending)\n\n",
+        "database:   {}\nmigrations: {} (latest {})\nversion:    {} ({pending})\n\n",
         report.target,
         report.origin,
         output::version(report.latest),
         output::version(report.current),
-        report.pending
     );
     out.push_str(&format!(
         "{:<8} {:<32} {:<8} {:<24} {:<12} {:>9}  {}\n",

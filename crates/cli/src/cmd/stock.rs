@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use mantis_inventory::batch::{self, Format as BatchFormat};
 use mantis_inventory::{post, reports, Kind, Posted, Posting};
 
@@ -10,7 +10,7 @@ use crate::args::{LineArgs, SourceArgs, StockCommand};
 use crate::cmd::books;
 use crate::context::Context;
 use crate::exit::Fail;
-use crate::output::{self, Listing};
+use crate::output;
 
 pub async fn run(ctx: &Context, command: StockCommand) -> Result<()> {
     let postings = match command {
@@ -43,7 +43,7 @@ pub async fn run(ctx: &Context, command: StockCommand) -> Result<()> {
         } => {
             let client = books::client(ctx, books::LEDGER, "stock history").await?;
             let rows = reports::history(&client, &sku, warehouse.as_deref(), limit).await?;
-            return output::rows(Listing::of(ctx), &rows, &format!("no movements of {sku}"));
+            return output::rows(ctx.format, &rows, &format!("no movements of {sku}"));
         }
         StockCommand::Levels {
             sku,
@@ -53,18 +53,12 @@ pub async fn run(ctx: &Context, command: StockCommand) -> Result<()> {
             let client = books::client(ctx, books::LEDGER, "stock levels").await?;
             let rows =
                 reports::levels(&client, sku.as_deref(), warehouse.as_deref(), limit).await?;
-            return output::rows(Listing::of(ctx), &rows, "no stock rows");
+            return output::rows(ctx.format, &rows, "no stock rows");
         }
     };
     let client = books::client(ctx, books::LEDGER, "posting stock").await?;
     let posted = post(&client, &postings).await?;
-    match ctx.format {
-        crate::args::Format::Json => output::json(&posted),
-        crate::args::Format::Text => {
-            print!("{}", render(&posted));
-            Ok(())
-        }
-    }
+    output::emit(ctx.format, &posted, || render(&posted))
 }
 
 fn posting(kind: Kind, line: LineArgs) -> Posting {
@@ -89,8 +83,12 @@ fn read_batch(path: &Path) -> Result<Vec<Posting>> {
             path.display()
         ))
     })?;
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("reading batch file {}", path.display()))?;
+    let file = std::fs::File::open(path).map_err(|e| {
+        Fail::usage(format!(
+            "cannot read batch file {}: {e}; give the path of a .csv or .json file",
+            path.display()
+        ))
+    })?;
     Ok(batch::read(std::io::BufReader::new(file), format)?)
 }
 

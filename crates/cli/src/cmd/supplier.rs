@@ -5,7 +5,7 @@ use anyhow::Result;
 use mantis_inventory::catalog::{self, ContactChange};
 use mantis_inventory::models::Supplier;
 
-use crate::args::{Format, SupplierCommand};
+use crate::args::SupplierCommand;
 use crate::cmd::books;
 use crate::context::Context;
 use crate::output;
@@ -30,13 +30,7 @@ pub async fn run(ctx: &Context, command: SupplierCommand) -> Result<()> {
     } else {
         catalog::set_contact(&client, &name, &change).await?
     };
-    match ctx.format {
-        Format::Json => output::json(&supplier),
-        Format::Text => {
-            print!("{}", render(&supplier));
-            Ok(())
-        }
-    }
+    output::emit(ctx.format, &supplier, || render(&supplier))
 }
 
 fn render(s: &Supplier) -> String {

@@ -3,9 +3,9 @@
 
 use anyhow::Result;
 use mantis_migrate::verify::{CheckResult, Outcome, Severity, VerifyOptions};
-use mantis_migrate::{Migrator, RunReport, Session, VerifyRun};
+use mantis_migrate::VerifyRun;
 
-use crate::args::{CoverageSeverity, Format, VerifyArgs};
+use crate::args::{CoverageSeverity, OutputFormat, VerifyArgs};
 use crate::context::Context;
 use crate::exit::Fail;
 use crate::{junit, output};
@@ -28,32 +28,23 @@ pub async fn run(ctx: &Context, args: &VerifyArgs) -> Result<()> {
     let options = options(args);
     if let Some(version) = args.version {
         let outcome = migrator.verify(&session, Some(version), &options).await?;
-        show(ctx, std::slice::from_ref(&outcome), || {
-            output::json(&outcome)
-        })?;
+        let runs = std::slice::from_ref(&outcome);
+        show(ctx, runs, &outcome)?;
         return verdict(&outcome);
     }
     let runs = migrator.verify_schema(&session, &options).await?;
     let passed = runs.iter().all(|r| r.report.passed());
-    show(ctx, &runs, || {
-        output::json(&serde_json::json!({ "passed": passed, "migrations": runs }))
-    })?;
+    let doc = serde_json::json!({ "passed": passed, "migrations": runs });
+    show(ctx, &runs, &doc)?;
     verdict_all(&runs)
 }
 
-/// Prints the runs as the output format asks (`json` renders itself).
-fn show(ctx: &Context, runs: &[VerifyRun], json: impl FnOnce() -> Result<()>) -> Result<()> {
-    if ctx.junit {
-        print!("{}", junit::render(runs)?);
-        return Ok(());
+/// Writes the runs as text, JUnit XML, or `doc` as JSON.
+fn show<T: serde::Serialize>(ctx: &Context, runs: &[VerifyRun], doc: &T) -> Result<()> {
+    if ctx.format == OutputFormat::Junit {
+        return output::write(&junit::render(runs)?);
     }
-    match ctx.format {
-        Format::Json => json(),
-        Format::Text => {
-            print!("{}", render_all(runs));
-            Ok(())
-        }
-    }
+    output::emit(ctx.format, doc, || render_all(runs))
 }
 
 /// Library options from the command line: thresholds and severities.
@@ -80,31 +71,6 @@ pub fn options(args: &VerifyArgs) -> VerifyOptions {
     }
 }
 
-/// The checks of every migration `run` applied that has a verify file, in
-/// order: what a deploy or a demo must prove before it says it succeeded.
-pub async fn applied_in(
-    migrator: &Migrator,
-    session: &Session,
-    run: &RunReport,
-    options: &VerifyOptions,
-) -> Result<Vec<VerifyRun>> {
-    let mut runs = Vec::new();
-    for done in &run.completed {
-        if migrator
-            .set()
-            .get(done.version)
-            .is_some_and(|m| m.verify.is_some())
-        {
-            runs.push(
-                migrator
-                    .verify(session, Some(done.version), options)
-                    .await?,
-            );
-        }
-    }
-    Ok(runs)
-}
-
 /// Exit code 8 when a check failed.
 pub fn verdict(outcome: &VerifyRun) -> Result<()> {
     verdict_all(std::slice::from_ref(outcome))
@@ -128,11 +94,6 @@ pub fn verdict_all(outcomes: &[VerifyRun]) -> Result<()> {
         return Ok(());
     }
     Err(Fail::checks(failed.join("; ")))
-}
-
-/// The text report: sections, one line per check, then the verdict.
-pub fn render(outcome: &VerifyRun) -> String {
-    render_all(std::slice::from_ref(outcome))
 }
 
 /// The text report of several suites (the whole schema): each with its

@@ -120,7 +120,7 @@ async fn dump(
     let file = dir.join(format!("{name}.dump"));
     let result = async {
         backup::dump(target, version, version_num, tools, &file).await?;
-        let major = u32::try_from(version_num / 10_000).unwrap_or(0);
+        let major = crate::session::server_major(version_num);
         backup::restore(admin, &target.with_dbname(name), major, tools, &file).await
     }
     .await;

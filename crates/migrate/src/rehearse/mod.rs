@@ -77,7 +77,7 @@ pub struct Rehearsal {
     /// Whether the copy was kept.
     pub kept: bool,
     /// The migrations that ran (or the error that stopped them).
-    pub run: Result<RunReport, String>,
+    pub run: Result<RunReport, RunFailure>,
     /// One entry per statement executed.
     pub statements: Vec<StatementReport>,
     /// Each probe: its normal latency and its longest wait.
@@ -91,6 +91,24 @@ pub struct Rehearsal {
     pub roles: RolesReport,
     /// The gate's verdict, when `max_wait` was given.
     pub gate: Option<Gate>,
+}
+
+/// Why the migrations stopped on the copy: the engine's error kept whole
+/// (its kind decides the exit code: a refusal, a lock, a failed statement),
+/// written as its message.
+#[derive(Debug, Clone)]
+pub struct RunFailure(pub Arc<Error>);
+
+impl Serialize for RunFailure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+impl std::fmt::Display for RunFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
 }
 
 /// The verdict of `--max-wait`.
@@ -230,7 +248,7 @@ pub async fn rehearse(
 }
 
 type Outcome = (
-    Result<RunReport, String>,
+    Result<RunReport, RunFailure>,
     Vec<StatementReport>,
     Vec<ProbeSummary>,
     Option<WorkloadSummary>,
@@ -312,7 +330,7 @@ async fn on_copy(
     let run = migrator
         .run(&session, Direction::Up, options.to, false)
         .await
-        .map_err(|e| e.to_string());
+        .map_err(|e| RunFailure(Arc::new(e)));
     let finished = Instant::now();
     tokio::time::sleep(Duration::from_millis(100)).await;
     stop.store(true, Ordering::Relaxed);

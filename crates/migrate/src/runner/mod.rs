@@ -211,12 +211,17 @@ impl Migrator {
                 version_after,
             });
         }
-        self.apply_session_settings(session).await?;
         let watch = LockWatch::open(session).await;
         let mut completed = Vec::new();
         for step in &plan.steps {
             lock::ensure_held(session, guard).await?;
-            completed.push(self.run_step(session, guard, &watch, step).await?);
+            self.apply_session_settings(session).await?;
+            let done = self.run_step(session, guard, &watch, step).await;
+            // What a step set for its session (its own SETs, our timeouts)
+            // ends with it: the next step, and whatever the caller runs next
+            // on this session (deploy's verify and refresh), start clean.
+            reset_session_settings(session).await;
+            completed.push(done?);
         }
         // Every step ran (a failure returns early), so the plan's target is where we are.
         let version_after = plan.target;
@@ -437,7 +442,12 @@ impl Migrator {
         let client = session.client();
         transaction(client, async {
             for step in &plan.steps {
-                history::record(client, "baseline", &self.record(step, 0, "baseline")).await?;
+                history::record(
+                    client,
+                    history::Action::Baseline,
+                    &self.record(step, 0, "baseline"),
+                )
+                .await?;
             }
             Ok(())
         })
@@ -592,7 +602,7 @@ impl Migrator {
             let elapsed = duration_ms(started.elapsed());
             history::record(
                 client,
-                step.direction.as_str(),
+                step.direction.into(),
                 &self.record(step, elapsed, step.script.mode()),
             )
             .await
@@ -652,6 +662,15 @@ async fn set_timeout(session: &Session, name: &str, value: Duration) -> Result<(
         .await
         .map_err(Error::db("setting timeouts"))?;
     Ok(())
+}
+
+/// `RESET ALL`: every setting back to the session's defaults (the role is
+/// not a setting RESET ALL touches). Best effort: a session that cannot take
+/// it is broken, and the step's own error says why.
+async fn reset_session_settings(session: &Session) {
+    if let Err(e) = session.client().batch_execute("RESET ALL").await {
+        tracing::debug!(error = %e, "could not reset the session's settings after a step");
+    }
 }
 
 /// Sets `backend_flush_after`. Only an optimisation: a server that refuses

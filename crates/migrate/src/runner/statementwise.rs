@@ -107,7 +107,7 @@ impl Migrator {
             history::clear_progress(client, version).await?;
             history::record(
                 client,
-                step.direction.as_str(),
+                step.direction.into(),
                 &self.record(step, elapsed, step.script.mode()),
             )
             .await
