@@ -504,6 +504,15 @@ pub enum Command {
         #[command(subcommand)]
         command: SupplierCommand,
     },
+    /// Shell completions for bash, zsh, fish, elvish or powershell, on stdout
+    /// (e.g. `mantis completions bash > /etc/bash_completion.d/mantis`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The manual page (roff), on stdout (e.g. `mantis man > mantis.1; man ./mantis.1`).
+    Man,
     /// The seed's story on a scratch database: 001, seed data, 003, 004, summary.
     Demo {
         /// Name of the scratch database (re-created if a previous demo made it).

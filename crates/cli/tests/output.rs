@@ -160,6 +160,8 @@ async fn every_subcommand_writes_one_json_document() {
             args(&["--database", &demo, "--products", "50"]),
             0,
         ),
+        ("completions", &books, args(&["fish"]), 0),
+        ("man", &books, vec![], 0),
     ];
     let covered: BTreeSet<&str> = cases.iter().map(|c| c.0).collect();
     let all: BTreeSet<String> = leaves(Vec::new()).into_iter().collect();
@@ -254,4 +256,28 @@ fn an_option_a_command_does_not_use_is_refused() {
             .unwrap(),
     );
     assert_ne!(out.code, 2, "{out:?}");
+}
+
+/// Completions and the manual page come from the argument definitions, need
+/// no database, and know every command and its own options.
+#[test]
+fn completions_and_the_manual_page_know_every_command() {
+    let generated = |args: &[&str]| {
+        let out = Run::from(mantis().args(args).output().unwrap());
+        assert_eq!(out.code, 0, "{args:?}: {out:?}");
+        out.stdout
+    };
+    for shell in ["bash", "zsh", "fish"] {
+        let script = generated(&["completions", shell]);
+        for word in ["rehearse", "deploy", "max-wait", "batch-time", "format"] {
+            assert!(script.contains(word), "{shell}: no {word}");
+        }
+    }
+    let page = generated(&["man"]);
+    assert!(page.contains(".TH mantis"), "{page}");
+    for word in ["rehearse", "deploy", "completions"] {
+        assert!(page.contains(word), "man: no {word}");
+    }
+    let refused = Run::from(mantis().args(["completions", "tcsh"]).output().unwrap());
+    assert_eq!(refused.code, 2, "{refused:?}");
 }

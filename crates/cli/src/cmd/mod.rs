@@ -7,6 +7,7 @@ mod brand;
 mod demo;
 mod deploy;
 mod health;
+mod manual;
 mod migrate;
 mod pg_backup;
 mod refresh;
@@ -27,6 +28,12 @@ use mantis_migrate::Direction;
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
+    // Generated from the argument definitions: no database, no connection settings.
+    match cli.command {
+        Command::Completions { shell } => return manual::completions(cli.global.format, shell),
+        Command::Man => return manual::man(cli.global.format),
+        _ => {}
+    }
     let ctx = Context::new(&cli.global)?;
     if ctx.format == OutputFormat::Junit && !matches!(cli.command, Command::Verify { .. }) {
         return Err(Fail::usage("--format junit is only for `mantis verify`"));
@@ -131,6 +138,8 @@ pub async fn run(cli: Cli) -> Result<()> {
             pg_backup::restore(&ctx, &file, &into, &tools.tools()).await
         }
         Command::Demo { database, products } => demo::run(&ctx, &database, products).await,
+        // Answered above, before any connection setting is read.
+        Command::Completions { .. } | Command::Man => Ok(()),
     }
 }
 
