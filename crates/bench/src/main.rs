@@ -76,6 +76,8 @@ pub struct Settings {
     pub report_iterations: usize,
     /// Movements per posting configuration.
     pub movements: usize,
+    /// Lines of the long batch file `stock post` streams.
+    pub post_lines: usize,
 }
 
 impl Settings {
@@ -91,6 +93,11 @@ impl Settings {
                 10_000,
             ),
         };
+        let post_lines = match mode {
+            Mode::Smoke => 2_000,
+            Mode::Quick => 100_000,
+            Mode::Full => 1_000_000,
+        };
         Settings {
             mode,
             mantis,
@@ -99,6 +106,7 @@ impl Settings {
             online_scales,
             report_iterations,
             movements,
+            post_lines,
         }
     }
 }

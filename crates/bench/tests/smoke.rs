@@ -53,6 +53,10 @@ fn the_smoke_mode_writes_every_section_of_the_report() {
         text.contains("| dashboard (valuation + low stock + summary) | 800 ms → 200 ms |"),
         "{text}"
     );
+    assert!(
+        text.contains("| `stock post` of a long file in constant memory (< 50 MB; stock post (2000 lines, streamed)) |"),
+        "{text}"
+    );
     assert_eq!(
         text.matches("| posting ≥ 50% of plain INSERTs").count(),
         4,

@@ -660,3 +660,71 @@ async fn inventory_commands_say_which_migration_they_need() {
     assert!(out.stderr.contains("posting stock needs migration 004; the database is at version 003: run `mantis up` first"), "{}", out.stderr);
     run(&db, &["report", "valuation"]).expect_code(0);
 }
+
+/// A file longer than one chunk (1,000 lines) is still one transaction: a
+/// bad line in the third chunk leaves nothing posted and is named by its
+/// line in the file; the good file posts every line, with a summary (not a
+/// line per movement) on stdout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_batch_file_is_posted_in_chunks_all_lines_or_none() {
+    let db = books("cli_stock_stream").await;
+    let lines = 2_500;
+    let csv = |bad_line: Option<usize>| {
+        let mut text = String::from("kind,sku,warehouse,quantity,unit_cost,reference,line\n");
+        for i in 1..=lines {
+            let quantity = if Some(i) == bad_line { "0" } else { "1" };
+            text.push_str(&format!(
+                "receipt,SKU-{:07},JHB-01,{quantity},2.50,PO-STREAM,{i}\n",
+                1 + i % 40
+            ));
+        }
+        text
+    };
+    let dir = Dir::with(&[("good.csv", &csv(None)), ("bad.csv", &csv(Some(2_345)))]);
+    let before = count(&db, "core.stock_movement").await;
+    let bad = run(
+        &db,
+        &["stock", "post", &dir.file("bad.csv").display().to_string()],
+    )
+    .expect_code(2);
+    assert!(
+        bad.stderr.contains("line 2345: quantity is 0"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(
+        count(&db, "core.stock_movement").await,
+        before,
+        "all or none"
+    );
+
+    let good = run(
+        &db,
+        &[
+            "--format",
+            "json",
+            "stock",
+            "post",
+            &dir.file("good.csv").display().to_string(),
+        ],
+    )
+    .expect_code(0)
+    .json();
+    assert_eq!(good["lines"], lines);
+    assert_eq!(good["posted"], lines);
+    assert_eq!(good["already_posted"], 0);
+    assert_eq!(count(&db, "core.stock_movement").await, before + 2_500);
+    let again = run(
+        &db,
+        &["stock", "post", &dir.file("good.csv").display().to_string()],
+    )
+    .expect_code(0);
+    assert!(
+        again
+            .stdout
+            .contains("0 movement(s) posted, 2500 already posted before"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(again.stdout.lines().count(), 1, "{}", again.stdout);
+}

@@ -28,52 +28,161 @@ impl Format {
     }
 }
 
+/// What the reader does after handing over a posting or a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Read on.
+    Continue,
+    /// Stop reading (the consumer has failed or has enough).
+    Stop,
+}
+
 /// Reads every posting, or says which record is malformed and why.
 ///
 /// # Errors
-/// [`PostingError::Batch`] naming the record (1-based, header excluded) and field.
+/// [`PostingError::Batch`] naming the record (1-based, header excluded) and
+/// field; [`PostingError::Empty`] when there is none.
 pub fn read(input: impl Read, format: Format) -> Result<Vec<Posting>, PostingError> {
-    let postings = match format {
-        Format::Json => {
-            let values: Vec<Record> = serde_json::from_reader(input).map_err(|e| {
-                PostingError::Batch(format!(
-                    "malformed JSON batch at line {}, column {}: {e} (expected an array of postings)",
-                    e.line(),
-                    e.column()
-                ))
-            })?;
-            values
-                .into_iter()
-                .enumerate()
-                .map(|(i, Record(fields))| {
-                    exact_numbers(serde_json::Value::Object(fields))
-                        .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
-                        .map_err(|e| {
-                            PostingError::Batch(format!(
-                                "malformed JSON batch, posting {}: {e}",
-                                i + 1
-                            ))
-                        })
-                })
-                .collect::<Result<_, _>>()?
-        }
-        Format::Csv => {
-            let mut reader = csv::ReaderBuilder::new()
-                .trim(csv::Trim::All)
-                .from_reader(input);
-            let mut postings = Vec::new();
-            for (i, record) in reader.deserialize::<Posting>().enumerate() {
-                postings.push(record.map_err(|e| {
-                    PostingError::Batch(format!("malformed CSV batch, record {}: {e}", i + 1))
-                })?);
-            }
-            postings
-        }
-    };
+    let mut postings = Vec::new();
+    read_each(input, format, &mut |_, posting| {
+        postings.push(posting);
+        Flow::Continue
+    })?;
     if postings.is_empty() {
         return Err(PostingError::Empty);
     }
     Ok(postings)
+}
+
+/// Reads the postings in chunks of at most `size`, handing each to `chunk`
+/// as soon as it is full (and the last one at the end): a file of any length
+/// is read in constant memory. Returns how many postings were read.
+///
+/// # Errors
+/// As [`read`], for the first malformed record (chunks before it were handed over).
+pub fn read_chunks(
+    input: impl Read,
+    format: Format,
+    size: usize,
+    chunk: &mut dyn FnMut(Vec<Posting>) -> Flow,
+) -> Result<usize, PostingError> {
+    let size = size.max(1);
+    let mut pending = Vec::with_capacity(size);
+    let mut stopped = false;
+    let read = read_each(input, format, &mut |_, posting| {
+        pending.push(posting);
+        if pending.len() < size {
+            return Flow::Continue;
+        }
+        let full = std::mem::replace(&mut pending, Vec::with_capacity(size));
+        let flow = chunk(full);
+        stopped = flow == Flow::Stop;
+        flow
+    })?;
+    if !stopped && !pending.is_empty() {
+        chunk(pending);
+    }
+    Ok(read)
+}
+
+/// Reads the postings one at a time, handing each to `each` with its 1-based
+/// number, until the input ends or `each` says stop. Returns how many were read.
+fn read_each(
+    input: impl Read,
+    format: Format,
+    each: &mut dyn FnMut(usize, Posting) -> Flow,
+) -> Result<usize, PostingError> {
+    match format {
+        Format::Json => read_json(input, each),
+        Format::Csv => read_csv(input, each),
+    }
+}
+
+fn read_csv(
+    input: impl Read,
+    each: &mut dyn FnMut(usize, Posting) -> Flow,
+) -> Result<usize, PostingError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let mut count = 0;
+    for record in reader.deserialize::<Posting>() {
+        count += 1;
+        let posting = record.map_err(|e| {
+            PostingError::Batch(format!("malformed CSV batch, record {count}: {e}"))
+        })?;
+        if each(count, posting) == Flow::Stop {
+            break;
+        }
+    }
+    Ok(count)
+}
+
+/// A JSON array, read element by element (never the whole array in memory).
+fn read_json(
+    input: impl Read,
+    each: &mut dyn FnMut(usize, Posting) -> Flow,
+) -> Result<usize, PostingError> {
+    let mut deserializer = serde_json::Deserializer::from_reader(input);
+    // A malformed posting stops the walk through the deserializer; its own
+    // message (naming the posting) is kept here rather than wrapped in a
+    // parse error.
+    let mut bad_posting: Option<PostingError> = None;
+    let walk = serde::Deserializer::deserialize_seq(
+        &mut deserializer,
+        EachPosting {
+            each,
+            bad: &mut bad_posting,
+        },
+    )
+    .and_then(|count| deserializer.end().map(|()| count));
+    match (walk, bad_posting) {
+        (_, Some(bad)) => Err(bad),
+        (Ok(count), None) => Ok(count),
+        (Err(e), None) => Err(PostingError::Batch(format!(
+            "malformed JSON batch at line {}, column {}: {e} (expected an array of postings)",
+            e.line(),
+            e.column()
+        ))),
+    }
+}
+
+/// Visits the elements of the JSON array: each is checked into a posting
+/// and handed over before the next is read.
+struct EachPosting<'a> {
+    each: &'a mut dyn FnMut(usize, Posting) -> Flow,
+    bad: &'a mut Option<PostingError>,
+}
+
+impl<'de> serde::de::Visitor<'de> for EachPosting<'_> {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of postings")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+        let mut count = 0;
+        while let Some(Record(fields)) = seq.next_element::<Record>()? {
+            count += 1;
+            let posting = exact_numbers(serde_json::Value::Object(fields))
+                .and_then(|v| serde_json::from_value::<Posting>(v).map_err(|e| e.to_string()));
+            match posting {
+                Ok(posting) => {
+                    if (self.each)(count, posting) == Flow::Stop {
+                        return Ok(count);
+                    }
+                }
+                Err(e) => {
+                    *self.bad = Some(PostingError::Batch(format!(
+                        "malformed JSON batch, posting {count}: {e}"
+                    )));
+                    return Err(serde::de::Error::custom("malformed posting"));
+                }
+            }
+        }
+        Ok(count)
+    }
 }
 
 /// One JSON posting's fields, read so that a field given twice is refused
@@ -146,6 +255,58 @@ mod tests {
         assert_eq!(a[0].kind, Kind::Receipt);
         assert_eq!(a[0].unit_cost, Some(Decimal::new(1250, 2)));
         assert_eq!(a[1].to_warehouse.as_deref(), Some("CPT"));
+    }
+
+    /// A batch read in chunks: every chunk full but the last, in order, and
+    /// the reader stops as soon as the consumer says so.
+    #[test]
+    fn chunks_come_full_and_in_order_and_the_reader_stops_when_told() {
+        let line = |i: usize| format!("receipt,SKU-{i},JHB,1,2\n");
+        let csv: String = std::iter::once("kind,sku,warehouse,quantity,unit_cost\n".to_string())
+            .chain((1..=25).map(line))
+            .collect();
+        let json = format!(
+            "[{}]",
+            (1..=25)
+                .map(|i| format!(r#"{{"kind":"receipt","sku":"SKU-{i}","warehouse":"JHB","quantity":"1","unit_cost":"2"}}"#))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        for (input, format) in [(csv.as_str(), Format::Csv), (json.as_str(), Format::Json)] {
+            let mut sizes = Vec::new();
+            let mut skus = Vec::new();
+            let read = read_chunks(input.as_bytes(), format, 10, &mut |chunk| {
+                sizes.push(chunk.len());
+                skus.extend(chunk.into_iter().map(|p| p.sku));
+                Flow::Continue
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                (read, sizes.as_slice()),
+                (25, &[10, 10, 5][..]),
+                "{format:?}"
+            );
+            assert_eq!(skus.first().map(String::as_str), Some("SKU-1"));
+            assert_eq!(skus.last().map(String::as_str), Some("SKU-25"));
+            let mut chunks = 0;
+            let _ = read_chunks(input.as_bytes(), format, 10, &mut |_| {
+                chunks += 1;
+                Flow::Stop
+            });
+            assert_eq!(chunks, 1, "{format:?}: stopped after the first chunk");
+        }
+        // A malformed posting deep in a JSON array is named, after the
+        // chunks before it were handed over.
+        let bad = json.replacen(r#""sku":"SKU-23""#, r#""sku":"SKU-23","colour":"red""#, 1);
+        let mut handed = 0;
+        let err = read_chunks(bad.as_bytes(), Format::Json, 10, &mut |c| {
+            handed += c.len();
+            Flow::Continue
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("posting 23: unknown field `colour`"), "{err}");
+        assert_eq!(handed, 20);
     }
 
     #[test]

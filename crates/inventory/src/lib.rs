@@ -3,7 +3,8 @@
 //! - [`models`]: typed rows of every `core` table (decimal money and quantities);
 //! - [`posting`]: receipts, shipments, adjustments, transfers, returns and
 //!   write-offs, one or a batch in one transaction, under the ledger's rules;
-//! - [`batch`]: batches read from CSV or JSON;
+//! - [`batch`]: batches read from CSV or JSON (whole, or in chunks);
+//! - [`stream`]: a batch of any length posted chunk by chunk in one transaction;
 //! - [`reports`]: valuation, product summary, low-stock alerts, levels, history;
 //! - [`refresh`]: the three views, refreshed one at a time, concurrently;
 //! - [`catalog`]: brands and supplier contacts;
@@ -27,7 +28,9 @@ pub mod reference;
 pub mod refresh;
 pub mod reports;
 mod sql;
+pub mod stream;
 pub mod workload;
 
 pub use error::{CatalogError, PostingError};
 pub use posting::{post, Kind, Posted, Poster, Posting};
+pub use stream::StreamSummary;

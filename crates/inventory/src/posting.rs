@@ -273,7 +273,7 @@ pub struct Posted {
 
 /// A movement row ready to insert, naming its product and warehouse.
 #[derive(Debug, Clone)]
-struct Row {
+pub(crate) struct Row {
     line: usize,
     id: Uuid,
     sku: String,
@@ -310,15 +310,24 @@ fn checked(postings: &[Posting]) -> Result<Vec<Row>, PostingError> {
     if postings.is_empty() {
         return Err(PostingError::Empty);
     }
+    checked_from(postings, 1)
+}
+
+/// The movement rows of lines numbered from `first_line`, once every one of
+/// them is known to be valid.
+pub(crate) fn checked_from(
+    postings: &[Posting],
+    first_line: usize,
+) -> Result<Vec<Row>, PostingError> {
     for (i, p) in postings.iter().enumerate() {
         if let Some(problem) = p.problem() {
             return Err(PostingError::Invalid {
-                line: i + 1,
+                line: first_line + i,
                 problem,
             });
         }
     }
-    Ok(expand(postings))
+    Ok(expand(postings, first_line))
 }
 
 /// The posting statements, prepared on one connection. A batch is then one
@@ -380,22 +389,9 @@ impl Poster {
     }
 
     async fn post_once(&self, client: &Client, rows: &[Row]) -> Result<Vec<Posted>, PostingError> {
-        let skus: Vec<&str> = rows.iter().map(|r| r.sku.as_str()).collect();
-        let codes: Vec<&str> = rows.iter().map(|r| r.warehouse.as_str()).collect();
-        let c = Columns::of(rows);
-        let params: [&(dyn ToSql + Sync); 11] = [
-            &c.ids,
-            &skus,
-            &codes,
-            &c.types,
-            &c.quantities,
-            &c.costs,
-            &c.ref_types,
-            &c.ref_ids,
-            &c.numbers,
-            &c.notes,
-            &c.keys,
-        ];
+        let args = Args::of(rows);
+        let (skus, codes) = (&args.skus, &args.codes);
+        let params = args.params();
         let keys: HashSet<(&str, &str)> = skus.iter().copied().zip(codes.iter().copied()).collect();
         let inserted = if keys.len() == 1 {
             // One stock row: the insert alone is atomic and locks only that row.
@@ -405,8 +401,8 @@ impl Poster {
             let ((begin, created, locked, inserted), commit) = join(
                 join4(
                     client.batch_execute("BEGIN"),
-                    client.execute(&self.lock_keys, &[&skus, &codes]),
-                    client.query(&self.lock_rows, &[&skus, &codes]),
+                    client.execute(&self.lock_keys, &[skus, codes]),
+                    client.query(&self.lock_rows, &[skus, codes]),
                     client.query(&self.insert, &params),
                 ),
                 client.batch_execute("COMMIT"),
@@ -420,17 +416,85 @@ impl Poster {
         };
         match inserted {
             Ok(returned) => Ok(posted(rows, &returned)),
-            Err(e) if names_missing(&e) => {
-                // An unknown SKU or warehouse code (the insert found no id): name it.
-                let found = client
-                    .query(&self.resolve, &[&skus, &codes])
-                    .await
-                    .map_err(from_db)?;
-                unknown(rows, &found)?;
-                Err(from_db(e))
-            }
-            Err(e) => Err(from_db(e)),
+            // An unknown SKU or warehouse code (the insert found no id): name it.
+            Err(e) => Err(self.name_the_unknown(client, rows, e).await),
         }
+    }
+}
+
+impl Poster {
+    /// In the caller's open transaction: the stock rows of `rows` locked in
+    /// key order, then the movements inserted. A product or warehouse that
+    /// does not exist comes back as the driver error (the transaction is
+    /// then aborted: roll back, then [`Poster::name_the_unknown`]).
+    pub(crate) async fn post_in_transaction(
+        &self,
+        client: &Client,
+        rows: &[Row],
+    ) -> Result<Vec<Posted>, tokio_postgres::Error> {
+        let args = Args::of(rows);
+        let names: [&(dyn ToSql + Sync); 2] = [&args.skus, &args.codes];
+        client.execute(&self.lock_keys, &names).await?;
+        client.query(&self.lock_rows, &names).await?;
+        let returned = client.query(&self.insert, &args.params()).await?;
+        Ok(posted(rows, &returned))
+    }
+
+    /// The error of an insert that failed: the first line naming a product
+    /// or warehouse that does not exist, else the database's error. Runs
+    /// outside a transaction (the failed one is over).
+    pub(crate) async fn name_the_unknown(
+        &self,
+        client: &Client,
+        rows: &[Row],
+        e: tokio_postgres::Error,
+    ) -> PostingError {
+        if !names_missing(&e) {
+            return from_db(e);
+        }
+        let args = Args::of(rows);
+        match client
+            .query(&self.resolve, &[&args.skus, &args.codes])
+            .await
+        {
+            Ok(found) => unknown(rows, &found).err().unwrap_or_else(|| from_db(e)),
+            Err(lookup) => from_db(lookup),
+        }
+    }
+}
+
+/// The insert's parameters for a set of rows.
+struct Args<'a> {
+    skus: Vec<&'a str>,
+    codes: Vec<&'a str>,
+    columns: Columns,
+}
+
+impl<'a> Args<'a> {
+    fn of(rows: &'a [Row]) -> Args<'a> {
+        Args {
+            skus: rows.iter().map(|r| r.sku.as_str()).collect(),
+            codes: rows.iter().map(|r| r.warehouse.as_str()).collect(),
+            columns: Columns::of(rows),
+        }
+    }
+
+    /// In the order of `post_movements.sql`.
+    fn params(&self) -> [&(dyn ToSql + Sync); 11] {
+        let c = &self.columns;
+        [
+            &c.ids,
+            &self.skus,
+            &self.codes,
+            &c.types,
+            &c.quantities,
+            &c.costs,
+            &c.ref_types,
+            &c.ref_ids,
+            &c.numbers,
+            &c.notes,
+            &c.keys,
+        ]
     }
 }
 
@@ -471,13 +535,13 @@ fn unknown(rows: &[Row], found: &[tokio_postgres::Row]) -> Result<(), PostingErr
     Ok(())
 }
 
-/// Lines turned into movement rows (two for a transfer).
-fn expand(postings: &[Posting]) -> Vec<Row> {
+/// Lines (numbered from `first_line`) turned into movement rows (two for a transfer).
+fn expand(postings: &[Posting], first_line: usize) -> Vec<Row> {
     let mut rows = Vec::with_capacity(postings.len() + 1);
     for (i, p) in postings.iter().enumerate() {
         let (movement_type, reference_type) = p.kind.labels();
         let base = Row {
-            line: i + 1,
+            line: first_line + i,
             id: Uuid::new_v4(),
             sku: p.sku.clone(),
             warehouse: p.warehouse.clone(),

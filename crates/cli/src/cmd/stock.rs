@@ -3,10 +3,11 @@
 use std::path::Path;
 
 use anyhow::Result;
-use mantis_inventory::batch::{self, Format as BatchFormat};
-use mantis_inventory::{post, reports, Kind, Posted, Posting};
+use indicatif::{ProgressBar, ProgressStyle};
+use mantis_inventory::batch::{self, Flow, Format as BatchFormat};
+use mantis_inventory::{post, reports, Kind, Posted, Poster, Posting};
 
-use crate::args::{LineArgs, SourceArgs, StockCommand};
+use crate::args::{LineArgs, OutputFormat, SourceArgs, StockCommand};
 use crate::cmd::books;
 use crate::context::Context;
 use crate::exit::Fail;
@@ -35,7 +36,7 @@ pub async fn run(ctx: &Context, command: StockCommand) -> Result<()> {
             Posting::new(Kind::Transfer, &sku, &from, quantity).to(&to),
             source,
         )],
-        StockCommand::Post { file } => read_batch(&file)?,
+        StockCommand::Post { file } => return post_file(ctx, &file).await,
         StockCommand::History {
             sku,
             warehouse,
@@ -76,7 +77,13 @@ fn sourced(mut posting: Posting, source: SourceArgs) -> Posting {
     posting
 }
 
-fn read_batch(path: &Path) -> Result<Vec<Posting>> {
+/// Lines read and posted per round trip when posting a file.
+const CHUNK: usize = 1000;
+
+/// Posts a batch file of any length in one transaction (all lines or none),
+/// reading it in chunks while the chunks before are posted: constant memory,
+/// a progress counter on stderr, and a summary on stdout.
+async fn post_file(ctx: &Context, path: &Path) -> Result<()> {
     let format = BatchFormat::of(path).ok_or_else(|| {
         Fail::usage(format!(
             "{}: a batch file must end in .csv or .json",
@@ -89,7 +96,53 @@ fn read_batch(path: &Path) -> Result<Vec<Posting>> {
             path.display()
         ))
     })?;
-    Ok(batch::read(std::io::BufReader::new(file), format)?)
+    let client = books::client(ctx, books::LEDGER, "posting stock").await?;
+    let poster = Poster::prepare(&client).await?;
+    let (chunks, mut received) = tokio::sync::mpsc::channel(2);
+    let reader = tokio::task::spawn_blocking(move || {
+        let input = std::io::BufReader::new(file);
+        let read = batch::read_chunks(input, format, CHUNK, &mut |chunk| match chunks
+            .blocking_send(Ok(chunk))
+        {
+            Ok(()) => Flow::Continue,
+            Err(_) => Flow::Stop,
+        });
+        if let Err(e) = read {
+            let _ = chunks.blocking_send(Err(e));
+        }
+    });
+    let bar = counter(ctx);
+    let posted = poster
+        .post_stream(&client, &mut received, &|s| {
+            bar.set_position(s.lines as u64)
+        })
+        .await;
+    drop(received);
+    let _ = reader.await;
+    bar.finish_and_clear();
+    let summary = posted?;
+    output::emit(ctx.format, &summary, || {
+        format!(
+            "{} movement(s) posted, {} already posted before ({} line(s) of {}); stock value {:+}\n",
+            summary.posted,
+            summary.already_posted,
+            summary.lines,
+            path.display(),
+            summary.value_change.round_dp(2)
+        )
+    })
+}
+
+/// Lines posted so far, on stderr (hidden with -q, JSON or no terminal).
+fn counter(ctx: &Context) -> ProgressBar {
+    if ctx.quiet || ctx.format == OutputFormat::Json {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    if let Ok(style) = ProgressStyle::with_template("{spinner} posted {pos} line(s) ({per_sec})") {
+        bar.set_style(style);
+    }
+    bar
 }
 
 /// One line per movement, then what changed.
