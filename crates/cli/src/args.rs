@@ -356,10 +356,11 @@ pub enum Command {
         /// Only print the plan.
         #[arg(long)]
         dry_run: bool,
-        /// After applying, put back the data a down saved: a backup set's
-        /// schema name, or `latest` (see `mantis backups`).
-        #[arg(long, value_name = "NAME|latest")]
-        restore_backup: Option<String>,
+        /// After applying, put back the data a `down` saved: a saved set's
+        /// schema name, or `latest` (see `mantis saved`). (Formerly
+        /// `--restore-backup`, still accepted.)
+        #[arg(long, alias = "restore-backup", value_name = "NAME|latest")]
+        restore_saved: Option<String>,
         #[command(flatten)]
         run: RunArgs,
     },
@@ -395,8 +396,12 @@ pub enum Command {
         #[arg(long, default_value_t = mantis_datagen::Spec::default().seed, value_name = "S")]
         seed: u64,
     },
-    /// List the backup sets that `down` saved (schemas mantis_backup_*).
-    Backups,
+    /// List the data sets that `down` saved before reverting a migration
+    /// (schemas mantis_backup_*), which `up --restore-saved` puts back. Not
+    /// to be confused with `mantis backup`, a pg_dump file. (Formerly
+    /// `mantis backups`, still accepted.)
+    #[command(alias = "backups")]
+    Saved,
     /// Run the checks of a migration's verify file (default: the newest applied one that has one).
     Verify {
         #[command(flatten)]

@@ -45,12 +45,13 @@ async fn down_saves_everything_and_up_with_restore_gives_back_identical_data() {
     assert!(!exists(&db, "core.brand").await);
     assert!(!exists(&db, "core.stock_movement").await);
 
-    let listed = run(&db, &["backups"]).expect_code(0);
+    let listed = run(&db, &["saved"]).expect_code(0);
     assert!(
         listed.stdout.contains("003_critical_schema_fixes"),
         "{}",
         listed.stdout
     );
+    // `backups`: the former name, still accepted.
     let json = run(&db, &["backups", "--format", "json"])
         .expect_code(0)
         .json();
@@ -66,7 +67,7 @@ async fn down_saves_everything_and_up_with_restore_gives_back_identical_data() {
         .await
     );
 
-    let restored = run(&db, &["up", "--restore-backup", "latest", "--to", "3"]).expect_code(0);
+    let restored = run(&db, &["up", "--restore-saved", "latest", "--to", "3"]).expect_code(0);
     assert!(
         restored
             .stdout
@@ -91,7 +92,7 @@ async fn stock_that_moved_while_rolled_back_is_trued_up_by_one_movement() {
         .batch_execute("UPDATE core.stock_on_hand SET quantity = quantity + 7 WHERE id = (SELECT min(id::text)::uuid FROM core.stock_on_hand)")
         .await
         .unwrap();
-    run(&db, &["up", "--restore-backup", "latest"]).expect_code(0);
+    run(&db, &["up", "--restore-saved", "latest"]).expect_code(0);
     assert_eq!(
         count(
             &db,
@@ -112,16 +113,16 @@ async fn stock_that_moved_while_rolled_back_is_trued_up_by_one_movement() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_is_refused_unless_this_run_reapplies_the_migration() {
     let db = TestDb::seeded("cli_restore_refused", &small_spec(), 3).await;
-    let none = run(&db, &["up", "--restore-backup", "latest"]).expect_code(5);
+    let none = run(&db, &["up", "--restore-saved", "latest"]).expect_code(5);
     assert!(
         none.stderr
-            .contains("no backup set named \"latest\" (known: none)"),
+            .contains("no saved set named \"latest\" (known: none)"),
         "{}",
         none.stderr
     );
     run(&db, &["down"]).expect_code(0);
     run(&db, &["up"]).expect_code(0);
-    let late = run(&db, &["up", "--restore-backup", "latest"]).expect_code(5);
+    let late = run(&db, &["up", "--restore-saved", "latest"]).expect_code(5);
     assert!(
         late.stderr.contains("which this run does not apply"),
         "{}",
@@ -131,7 +132,7 @@ async fn restore_is_refused_unless_this_run_reapplies_the_migration() {
     assert!(dry.stdout.contains("003_critical_schema_fixes"));
     let planned = {
         run(&db, &["down", "--to", "1"]).expect_code(0);
-        run(&db, &["up", "--dry-run", "--restore-backup", "latest"]).expect_code(0)
+        run(&db, &["up", "--dry-run", "--restore-saved", "latest"]).expect_code(0)
     };
     assert!(
         planned

@@ -118,7 +118,7 @@ async fn every_subcommand_writes_one_json_document() {
         ("up", &books, vec![], 0),
         ("down", &books, args(&["--dry-run"]), 0),
         ("baseline", &books, args(&["--version", "4"]), 5),
-        ("backups", &books, vec![], 0),
+        ("saved", &books, vec![], 0),
         ("verify", &books, args(&["--coverage", "warning"]), 0),
         ("health", &books, vec![], 0),
         ("backup", &books, args(&["--file", backup]), 0),

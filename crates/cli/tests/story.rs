@@ -101,7 +101,7 @@ async fn the_whole_migration_story_on_this_server() {
     let before = mantis_testkit::table_digests(&db.client().await, tables).await;
     run(&db, &["down", "--to", "1"]).expect_code(0);
     assert!(!common::exists(&db, "core.stock_movement").await);
-    run(&db, &["up", "--restore-backup", "latest"]).expect_code(0);
+    run(&db, &["up", "--restore-saved", "latest"]).expect_code(0);
     let after = mantis_testkit::table_digests(&db.client().await, tables).await;
     assert_eq!(
         before, after,

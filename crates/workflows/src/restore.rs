@@ -1,10 +1,10 @@
 //! `up --restore-backup`: re-apply a migration that a `down` reverted, then
-//! put back the data that `down` saved (a backup set), then apply the rest.
+//! put back the data that `down` saved (a saved set), then apply the rest.
 
 use mantis_migrate::{Direction, Error, Migrator, RunReport, Session};
 use mantis_schema::backups::{self, BackupSet};
 
-/// Which backup set to restore.
+/// Which saved set to restore.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SetChoice {
     /// The newest set that has a restore script.
@@ -29,15 +29,15 @@ impl SetChoice {
 pub struct Restored {
     /// The plan (with `dry_run`) or the migrations applied.
     pub run: RunReport,
-    /// The backup set restored (or to be restored).
+    /// The saved set restored (or to be restored).
     pub set: BackupSet,
 }
 
 /// Why nothing, or not everything, was done.
 #[derive(Debug, thiserror::Error)]
 pub enum RestoreError {
-    /// No backup set by that name (or none restorable).
-    #[error("no backup set named {name:?} (known: {})", if known.is_empty() { "none".to_string() } else { known.join(", ") })]
+    /// No saved set by that name (or none restorable).
+    #[error("no saved set named {name:?} (known: {})", if known.is_empty() { "none".to_string() } else { known.join(", ") })]
     NoSuchSet {
         /// The name given.
         name: String,
@@ -87,8 +87,8 @@ pub enum RestoreError {
         #[source]
         source: tokio_postgres::Error,
     },
-    /// The backup sets could not be listed.
-    #[error("listing backup sets: {0}")]
+    /// The saved sets could not be listed.
+    #[error("listing saved sets: {0}")]
     List(#[source] tokio_postgres::Error),
 }
 

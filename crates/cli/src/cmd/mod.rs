@@ -1,6 +1,5 @@
 //! One file per command; each turns arguments into a library call and renders the result.
 
-mod backups;
 mod baseline;
 mod books;
 mod brand;
@@ -13,6 +12,7 @@ mod pg_backup;
 mod refresh;
 mod rehearse;
 mod report;
+mod saved;
 mod seed;
 mod status;
 mod stock;
@@ -52,15 +52,15 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Up {
             target,
             dry_run,
-            restore_backup: None,
+            restore_saved: None,
             run,
         } => migrate::run(&ctx.with_run(&run), Direction::Up, target.to, dry_run).await,
         Command::Up {
             target,
             dry_run,
-            restore_backup: Some(name),
+            restore_saved: Some(name),
             run,
-        } => backups::up_and_restore(&ctx.with_run(&run), target.to, dry_run, &name).await,
+        } => saved::up_and_restore(&ctx.with_run(&run), target.to, dry_run, &name).await,
         Command::Down {
             target,
             dry_run,
@@ -81,7 +81,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             };
             seed::run(&ctx, &spec).await
         }
-        Command::Backups => backups::list(&ctx).await,
+        Command::Saved => saved::list(&ctx).await,
         Command::Deploy {
             dry_run,
             no_backup,

@@ -1,4 +1,4 @@
-//! `mantis backups` and `mantis up --restore-backup`: the data a down saved.
+//! `mantis saved` and `mantis up --restore-saved`: the data a `down` saved (not a pg_dump backup: see `mantis backup`).
 
 use anyhow::{Context as _, Result};
 use mantis_schema::backups::{self, BackupSet};
@@ -13,16 +13,18 @@ pub async fn list(ctx: &Context) -> Result<()> {
     let session = ctx.session().await?;
     let sets = backups::list(session.client())
         .await
-        .context("listing backup sets")?;
+        .context("listing saved sets")?;
     output::emit(ctx.format, &sets, || render(&sets))
 }
 
 fn render(sets: &[BackupSet]) -> String {
     if sets.is_empty() {
-        return "no backup sets: `mantis down` saves one before reverting a migration with data\n"
+        return "no saved sets: `mantis down` saves one before reverting a migration with data\n"
             .to_string();
     }
-    let mut out = String::from("backup sets (oldest first):\n");
+    let mut out = String::from(
+        "saved sets (oldest first; `mantis up --restore-saved NAME|latest` puts one back):\n",
+    );
     for set in sets {
         let rows: Vec<String> = set
             .rows
