@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use mantis_migrate::batch::BatchPass;
+use mantis_migrate::types::BatchPass;
 use mantis_migrate::BatchProgress;
 
 /// The batched statement being shown.

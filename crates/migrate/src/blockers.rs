@@ -3,44 +3,12 @@
 //! second connection looks at `pg_blocking_pids` of the runner's backend now
 //! and then and keeps the last sessions it saw in the way.
 
-use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
 use crate::session::Session;
 use crate::sql;
-
-/// A session holding (or queued ahead for) a lock the runner waits for.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Blocker {
-    /// Backend pid.
-    pub pid: i32,
-    /// Its application_name.
-    pub application: String,
-    /// Its role.
-    pub user: String,
-    /// `active`, `idle in transaction`, …
-    pub state: String,
-    /// How long its transaction has been open, in ms.
-    pub transaction_ms: i64,
-    /// Its current (or last) query, shortened.
-    pub query: String,
-}
-
-impl fmt::Display for Blocker {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "pid {} ({} as {}, {} for {:.1}s: {})",
-            self.pid,
-            crate::lock::application(&self.application),
-            self.user,
-            self.state,
-            self.transaction_ms as f64 / 1000.0,
-            self.query
-        )
-    }
-}
+use crate::types::Blocker;
 
 /// Watches the runner's backend from a second connection.
 pub(crate) struct LockWatch {

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::lock::LockHolder;
-use crate::plan::Direction;
+use crate::types::Direction;
+use crate::types::LockHolder;
 
 /// A problem with one file of a migration set.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -333,7 +333,7 @@ pub enum Error {
         /// Its name.
         name: String,
         /// What exists, and how to resolve it.
-        conflicts: Vec<crate::footprint::Conflict>,
+        conflicts: Vec<crate::types::Conflict>,
     },
     /// A migration statement failed.
     #[error("{0}")]

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::batch::BatchPass;
-use crate::blockers::Blocker;
-use crate::lock::LockHolder;
-use crate::plan::Direction;
+use crate::types::BatchPass;
+use crate::types::Blocker;
+use crate::types::Direction;
+use crate::types::LockHolder;
 
 /// Something worth telling the user while an operation runs.
 #[derive(Debug, Clone)]

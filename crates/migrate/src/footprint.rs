@@ -19,6 +19,7 @@ use tokio_postgres::Client;
 use crate::error::Error;
 use crate::script::Script;
 use crate::sql;
+use crate::types::Conflict;
 
 /// What a migration creates.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -347,15 +348,6 @@ fn skip_until(chars: &[char], from: usize, end: &str) -> usize {
 fn dollar_tag(chars: &[char], i: usize) -> Option<String> {
     let close = (i + 1..chars.len()).find(|&j| !(chars[j].is_alphanumeric() || chars[j] == '_'))?;
     (chars[close] == '$').then(|| chars[i..=close].iter().collect())
-}
-
-/// One object of a migration's footprint that already exists.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Conflict {
-    /// What exists, and how it differs.
-    pub found: String,
-    /// How to proceed.
-    pub resolve: String,
 }
 
 type Param<'a> = &'a (dyn tokio_postgres::types::ToSql + Sync);

@@ -4,9 +4,9 @@ use chrono::{DateTime, Utc};
 use tokio_postgres::Client;
 
 use crate::error::Error;
-use crate::plan::Direction;
 use crate::session::Session;
 use crate::sql;
+use crate::types::Direction;
 
 /// One row of `mantis.schema_migrations`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

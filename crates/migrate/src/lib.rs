@@ -49,20 +49,20 @@ pub mod split;
 mod sql;
 pub mod status;
 mod tls;
+pub mod types;
 pub mod verify;
 
-pub use blockers::Blocker;
 pub use connect::{ConnectOptions, SslMode};
 pub use error::{ConnectError, Error, FileProblem, SourceError, StatementFailure};
 pub use event::{ignore_events, BatchProgress, Event, EventSink};
 pub use history::{AppliedMigration, DbState, Progress};
-pub use lock::LockHolder;
-pub use plan::{Direction, Plan, Step};
+pub use plan::{Plan, Step};
 pub use runner::{
     BatchOverrides, Completed, Migrator, RunOptions, RunReport, VerifyRun, DEFAULT_FLUSH_AFTER_KB,
 };
 pub use script::{Script, ScriptKind, ScriptOptions};
 pub use session::Session;
-pub use source::{Checksum, Migration, MigrationSet};
+pub use source::{Migration, MigrationSet};
 pub use split::{split_statements, SplitError, Statement};
 pub use status::{MigrationState, StatusEntry, StatusReport};
+pub use types::{BatchPass, Blocker, Checksum, Conflict, Direction, LockHolder};

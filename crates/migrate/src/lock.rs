@@ -7,13 +7,13 @@
 //! lock would be taken on one server connection and the work done on others;
 //! [`ensure_held`] catches that before every step.
 
-use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::event::{Event, EventSink};
 use crate::session::Session;
 use crate::sql;
+use crate::types::LockHolder;
 
 /// The two int4 keys of the lock: "mant" and "is" + 1.
 const KEYS: (i32, i32) = (0x6d61_6e74, 0x6973_0001);
@@ -21,44 +21,6 @@ const KEYS: (i32, i32) = (0x6d61_6e74, 0x6973_0001);
 const POLL: Duration = Duration::from_millis(100);
 /// How often a waiting runner says it is still waiting.
 const REPORT_EVERY: Duration = Duration::from_secs(5);
-
-/// The session holding the lock, as `pg_stat_activity` shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct LockHolder {
-    /// Backend pid.
-    pub pid: i32,
-    /// Its application_name.
-    pub application: String,
-    /// Its role.
-    pub user: String,
-    /// Client address, or `local`.
-    pub client: String,
-    /// How long its current transaction (or session) has run, in ms.
-    pub running_ms: i64,
-}
-
-impl fmt::Display for LockHolder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "pid {} ({} as {} from {}, running {:.1}s)",
-            self.pid,
-            application(&self.application),
-            self.user,
-            self.client,
-            self.running_ms as f64 / 1000.0
-        )
-    }
-}
-
-/// An application_name as shown to people: `?` when the session set none.
-pub(crate) fn application(name: &str) -> &str {
-    if name.is_empty() {
-        "?"
-    } else {
-        name
-    }
-}
 
 /// Proof that this session holds the lock, and on which backend.
 #[derive(Debug)]

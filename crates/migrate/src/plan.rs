@@ -3,51 +3,11 @@
 //! refusing every inconsistent state (changed files, missing versions,
 //! out-of-order migrations, half-done runs in the other direction).
 
-use std::fmt;
-
 use crate::error::Error;
 use crate::history::{DbState, Progress};
 use crate::script::Script;
 use crate::source::{Migration, MigrationSet};
-
-/// Up (apply) or down (revert).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// Apply.
-    Up,
-    /// Revert.
-    Down,
-}
-
-impl Direction {
-    /// `up` or `down`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Up => "up",
-            Direction::Down => "down",
-        }
-    }
-}
-
-impl std::str::FromStr for Direction {
-    type Err = String;
-
-    /// `up` or `down`; anything else is named in the error.
-    fn from_str(text: &str) -> Result<Direction, String> {
-        match text {
-            "up" => Ok(Direction::Up),
-            "down" => Ok(Direction::Down),
-            other => Err(format!("direction {other:?}, neither up nor down")),
-        }
-    }
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::types::Direction;
 
 /// One migration to run in one direction.
 #[derive(Debug, Clone, serde::Serialize)]

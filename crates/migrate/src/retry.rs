@@ -7,8 +7,9 @@ use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
-use crate::blockers::{Blocker, LockWatch};
+use crate::blockers::LockWatch;
 use crate::event::{Event, EventSink};
+use crate::types::Blocker;
 
 /// The first pause.
 const BASE: Duration = Duration::from_millis(200);

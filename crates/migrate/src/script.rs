@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use crate::batch::{self, BatchOrder, BatchSpec};
-use crate::source::Checksum;
 use crate::split::{split_statements, Statement};
+use crate::types::Checksum;
 
 /// Which part of a migration a file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

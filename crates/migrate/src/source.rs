@@ -5,35 +5,11 @@
 //! whole list of offending files at once.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
-
-use sha2::{Digest, Sha256};
 
 use crate::error::{FileProblem, SourceError};
 use crate::script::{Script, ScriptKind};
-
-/// SHA-256 of a migration's up file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Checksum([u8; 32]);
-
-impl Checksum {
-    /// Checksum of the given bytes.
-    pub fn of(bytes: &[u8]) -> Self {
-        Checksum(Sha256::digest(bytes).into())
-    }
-
-    /// Lower-case hex form, as stored in the history table.
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-}
-
-impl fmt::Display for Checksum {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
+use crate::types::Checksum;
 
 /// One versioned migration: an up script and optional down and verify scripts.
 #[derive(Debug, Clone)]

@@ -1,8 +1,8 @@
 //! `status`: every migration of the set and of the history, side by side.
 
 use crate::history::{AppliedMigration, DbState, Progress};
-use crate::plan::Direction;
 use crate::source::MigrationSet;
+use crate::types::Direction;
 
 /// Where one migration stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

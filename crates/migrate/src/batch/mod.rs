@@ -31,6 +31,7 @@ mod run;
 
 pub(crate) use run::{run, BatchContext, BatchError};
 
+use crate::types::BatchPass;
 use std::time::Duration;
 
 /// How one batched statement is cut and paced.
@@ -58,15 +59,6 @@ pub enum BatchOrder {
     Key,
     /// Page ranges first, then key ranges for the rows that moved meanwhile.
     Physical,
-}
-
-/// Which walk a batch belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BatchPass {
-    /// Ranges of pages (`order=physical`).
-    Pages,
-    /// Ranges of keys.
-    Keys,
 }
 
 /// The prefix of a batch directive line.

@@ -26,9 +26,9 @@ use crate::backup::{BackupError, Tools};
 use crate::connect::ConnectOptions;
 use crate::error::Error;
 use crate::event::{Event, EventSink};
-use crate::plan::Direction;
 use crate::runner::{Migrator, RunReport};
 use crate::session::Session;
+use crate::types::Direction;
 
 /// How to rehearse.
 #[derive(Debug, Clone)]

@@ -14,13 +14,14 @@ use crate::event::{Event, EventSink};
 use crate::footprint;
 use crate::history::{self, DbState, Record};
 use crate::lock::{self, LockGuard};
-use crate::plan::{self, Direction, Plan, Step};
+use crate::plan::{self, Plan, Step};
 use crate::retry::LockRetry;
 use crate::session::Session;
 use crate::source::MigrationSet;
 use crate::split::Statement;
 use crate::sql;
 use crate::status::{self, StatusReport};
+use crate::types::Direction;
 use crate::verify;
 
 /// SQLSTATE of `lock_timeout` expiring: the only error worth retrying here.
