@@ -342,7 +342,7 @@ pub enum Command {
     /// Show what `up` (or `down`) would run, with its SQL. Changes nothing.
     Plan {
         #[command(flatten)]
-        target: Target,
+        target: TargetArg,
         /// Plan a `down` instead of an `up`.
         #[arg(long)]
         down: bool,
@@ -352,7 +352,7 @@ pub enum Command {
     /// Apply pending migrations (all, or up to --to).
     Up {
         #[command(flatten)]
-        target: Target,
+        target: TargetArg,
         /// Only print the plan.
         #[arg(long)]
         dry_run: bool,
@@ -367,7 +367,7 @@ pub enum Command {
     /// Revert migrations (the last one, or down to --to; --to 0 reverts all).
     Down {
         #[command(flatten)]
-        target: Target,
+        target: TargetArg,
         /// Only print the plan.
         #[arg(long)]
         dry_run: bool,
@@ -461,7 +461,7 @@ pub enum Command {
     /// long a concurrent reader and writer of the busiest tables waited.
     Rehearse {
         #[command(flatten)]
-        target: Target,
+        target: TargetArg,
         /// How to copy the database: a file-level clone needs it idle; a dump works online.
         #[arg(long, value_enum, default_value_t = CopyArg::Auto)]
         copy: CopyArg,
@@ -578,10 +578,17 @@ pub enum CoverageSeverity {
 
 /// `--to V`.
 #[derive(Debug, Args)]
-pub struct Target {
+pub struct TargetArg {
     /// Target version.
     #[arg(long, value_name = "V")]
     pub to: Option<u64>,
+}
+
+impl TargetArg {
+    /// The library's view: none is the direction's default, 0 is nothing.
+    pub fn target(&self) -> mantis_migrate::Target {
+        mantis_migrate::Target::from_to(self.to)
+    }
 }
 
 /// The shop's traffic during a rehearsal.

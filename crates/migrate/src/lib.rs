@@ -11,13 +11,13 @@
 //!   transaction.
 //!
 //! ```no_run
-//! use mantis_migrate::{ignore_events, ConnectOptions, Direction, MigrationSet, Migrator, RunOptions, Session};
+//! use mantis_migrate::{ignore_events, ConnectOptions, Direction, MigrationSet, Migrator, RunOptions, Session, Target};
 //! # async fn demo() -> Result<(), mantis_migrate::Error> {
 //! let set = MigrationSet::from_dir(std::path::Path::new("migrations"))?;
 //! let options = ConnectOptions::resolve(None)?;
 //! let session = Session::connect(&options, ignore_events()).await?;
 //! let migrator = Migrator::new(set, RunOptions::default(), ignore_events());
-//! let report = migrator.run(&session, Direction::Up, None, false).await?;
+//! let report = migrator.run(&session, Direction::Up, Target::Default).await?;
 //! assert_eq!(report.version_after, migrator.set().latest());
 //! # Ok(()) }
 //! ```
@@ -65,4 +65,4 @@ pub use session::Session;
 pub use source::{Migration, MigrationSet};
 pub use split::{split_statements, SplitError, Statement};
 pub use status::{MigrationState, StatusEntry, StatusReport};
-pub use types::{BatchPass, Blocker, Checksum, Conflict, Direction, LockHolder};
+pub use types::{BatchPass, Blocker, Checksum, Conflict, Direction, LockHolder, Target};

@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::history::{DbState, Progress};
 use crate::script::Script;
 use crate::source::{Migration, MigrationSet};
-use crate::types::Direction;
+use crate::types::{Direction, Target};
 
 /// One migration to run in one direction.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -53,7 +53,7 @@ pub struct Plan {
 /// Computes the plan.
 ///
 /// `target`: for up, the highest version to apply (default: all); for down, the
-/// version to return to (default: the one before the current; 0 = nothing).
+/// version to return to (default: the one before the current).
 ///
 /// # Errors
 /// Every refusal of [`Error`] that concerns history: checksum mismatch, missing
@@ -63,7 +63,7 @@ pub fn plan(
     set: &MigrationSet,
     state: &DbState,
     direction: Direction,
-    target: Option<u64>,
+    target: Target,
     allow_missing: bool,
 ) -> Result<Plan, Error> {
     check_checksums(set, state)?;
@@ -171,10 +171,16 @@ fn script_for(m: &Migration, direction: Direction) -> Option<&Script> {
 fn plan_up(
     set: &MigrationSet,
     state: &DbState,
-    target: Option<u64>,
+    target: Target,
     resume: Option<&Progress>,
 ) -> Result<Plan, Error> {
     let current = state.current();
+    let target = match target {
+        Target::Default => None,
+        Target::Version(t) => Some(t),
+        // Up to nothing: the version 0 no set has.
+        Target::Nothing => Some(0),
+    };
     if let Some(t) = target {
         known_version(set, t)?;
         if current.is_some_and(|c| t < c) {
@@ -215,13 +221,13 @@ fn plan_up(
 fn plan_down(
     set: &MigrationSet,
     state: &DbState,
-    target: Option<u64>,
+    target: Target,
     resume: Option<&Progress>,
 ) -> Result<Plan, Error> {
     let current = state.current();
     let target = match target {
-        Some(0) => 0,
-        Some(t) => {
+        Target::Nothing => 0,
+        Target::Version(t) => {
             if state.applied(t).is_none() {
                 known_version(set, t)?;
                 return Err(Error::WrongDirection {
@@ -232,7 +238,7 @@ fn plan_down(
             }
             t
         }
-        None => {
+        Target::Default => {
             let before_last = state.applied.iter().rev().nth(1);
             before_last.map_or(0, |a| a.version)
         }
@@ -295,17 +301,17 @@ fn known_version(set: &MigrationSet, version: u64) -> Result<(), Error> {
 fn plan_undo(
     set: &MigrationSet,
     state: &DbState,
-    target: Option<u64>,
+    target: Target,
     undo: Step,
 ) -> Result<Plan, Error> {
     let mut plan = match target {
-        None => Plan {
+        Target::Default => Plan {
             direction: Direction::Down,
             current: state.current(),
             target: state.current(),
             steps: Vec::new(),
         },
-        Some(t) => plan_down(set, state, Some(t), None)?,
+        further => plan_down(set, state, further, None)?,
     };
     plan.steps.insert(0, undo);
     Ok(plan)
@@ -410,17 +416,38 @@ mod tests {
     #[test]
     fn up_applies_pending_up_to_target() {
         let s = set();
-        let p = plan(&s, &applied(&s, &[1]), Direction::Up, None, false).unwrap();
+        let p = plan(
+            &s,
+            &applied(&s, &[1]),
+            Direction::Up,
+            Target::Default,
+            false,
+        )
+        .unwrap();
         assert_eq!(versions(&p), [2, 3]);
         assert_eq!((p.current, p.target), (Some(1), Some(3)));
-        let p = plan(&s, &applied(&s, &[1]), Direction::Up, Some(2), false).unwrap();
+        let p = plan(
+            &s,
+            &applied(&s, &[1]),
+            Direction::Up,
+            Target::Version(2),
+            false,
+        )
+        .unwrap();
         assert_eq!(versions(&p), [2]);
     }
 
     #[test]
     fn up_when_current_is_empty() {
         let s = set();
-        let p = plan(&s, &applied(&s, &[1, 2, 3]), Direction::Up, None, false).unwrap();
+        let p = plan(
+            &s,
+            &applied(&s, &[1, 2, 3]),
+            Direction::Up,
+            Target::Default,
+            false,
+        )
+        .unwrap();
         assert!(p.steps.is_empty());
         assert_eq!(p.target, Some(3));
     }
@@ -429,9 +456,9 @@ mod tests {
     fn down_reverts_one_by_default_and_all_with_zero() {
         let s = set();
         let state = applied(&s, &[1, 2]);
-        let p = plan(&s, &state, Direction::Down, None, false).unwrap();
+        let p = plan(&s, &state, Direction::Down, Target::Default, false).unwrap();
         assert_eq!((versions(&p), p.target), (vec![2], Some(1)));
-        let p = plan(&s, &state, Direction::Down, Some(0), false).unwrap();
+        let p = plan(&s, &state, Direction::Down, Target::Nothing, false).unwrap();
         assert_eq!((versions(&p), p.target), (vec![2, 1], None));
     }
 
@@ -442,7 +469,7 @@ mod tests {
             &s,
             &applied(&s, &[1, 2, 3]),
             Direction::Down,
-            Some(0),
+            Target::Nothing,
             false,
         )
         .unwrap_err();
@@ -458,7 +485,7 @@ mod tests {
         let s = set();
         let mut state = applied(&s, &[1]);
         state.applied[0].checksum = "f".repeat(64);
-        let err = plan(&s, &state, Direction::Up, None, false).unwrap_err();
+        let err = plan(&s, &state, Direction::Up, Target::Default, false).unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("t/001_a.up.sql") && text.contains(&"f".repeat(64)),
@@ -474,15 +501,22 @@ mod tests {
     fn missing_versions_are_refused_unless_allowed() {
         let s = set();
         let state = applied(&s, &[1, 2, 3, 9]);
-        let err = plan(&s, &state, Direction::Up, None, false).unwrap_err();
+        let err = plan(&s, &state, Direction::Up, Target::Default, false).unwrap_err();
         assert!(err.to_string().contains("009_gone"), "{err}");
-        assert!(plan(&s, &state, Direction::Up, None, true).is_ok());
+        assert!(plan(&s, &state, Direction::Up, Target::Default, true).is_ok());
     }
 
     #[test]
     fn out_of_order_pending_versions_are_refused() {
         let s = set();
-        let err = plan(&s, &applied(&s, &[1, 3]), Direction::Up, None, false).unwrap_err();
+        let err = plan(
+            &s,
+            &applied(&s, &[1, 3]),
+            Direction::Up,
+            Target::Default,
+            false,
+        )
+        .unwrap_err();
         assert!(matches!(
             err,
             Error::OutOfOrder {
@@ -497,15 +531,15 @@ mod tests {
         let s = set();
         let state = applied(&s, &[1, 2]);
         assert!(matches!(
-            plan(&s, &state, Direction::Up, Some(7), false),
+            plan(&s, &state, Direction::Up, Target::Version(7), false),
             Err(Error::UnknownVersion { .. })
         ));
         assert!(matches!(
-            plan(&s, &state, Direction::Up, Some(1), false),
+            plan(&s, &state, Direction::Up, Target::Version(1), false),
             Err(Error::WrongDirection { .. })
         ));
         assert!(matches!(
-            plan(&s, &state, Direction::Down, Some(3), false),
+            plan(&s, &state, Direction::Down, Target::Version(3), false),
             Err(Error::WrongDirection { .. })
         ));
     }
@@ -526,16 +560,16 @@ mod tests {
             started_by: "t".into(),
             last_error: Some("boom".into()),
         });
-        let p = plan(&s, &state, Direction::Up, None, false).unwrap();
+        let p = plan(&s, &state, Direction::Up, Target::Default, false).unwrap();
         assert_eq!(p.steps[0].resume_at, 1);
         assert_eq!(p.steps[1].resume_at, 0);
         // Down undoes the half-done up with its down file, and only that
         // without --to.
-        let undo = plan(&s, &state, Direction::Down, None, false).unwrap();
+        let undo = plan(&s, &state, Direction::Down, Target::Default, false).unwrap();
         assert_eq!(undo.steps.len(), 1);
         assert!(undo.steps[0].undoes_partial && undo.steps[0].version == 2);
         assert_eq!(undo.target, Some(1));
-        let further = plan(&s, &state, Direction::Down, Some(0), false).unwrap();
+        let further = plan(&s, &state, Direction::Down, Target::Nothing, false).unwrap();
         let versions: Vec<u64> = further.steps.iter().map(|s| s.version).collect();
         assert_eq!(versions, [2, 1]);
         // A half-done down blocks an up.
@@ -543,7 +577,7 @@ mod tests {
         let progress = state.progress.as_mut().unwrap();
         progress.direction = Direction::Down;
         progress.checksum = down_checksum;
-        let err = plan(&s, &state, Direction::Up, None, false).unwrap_err();
+        let err = plan(&s, &state, Direction::Up, Target::Default, false).unwrap_err();
         assert!(
             err.to_string()
                 .contains("finish it first with `mantis down`"),
@@ -553,7 +587,7 @@ mod tests {
         progress.direction = Direction::Up;
         progress.checksum = s.get(2).unwrap().checksum().to_hex();
         state.progress.as_mut().unwrap().checksum = "0".repeat(64);
-        let err = plan(&s, &state, Direction::Up, None, false).unwrap_err();
+        let err = plan(&s, &state, Direction::Up, Target::Default, false).unwrap_err();
         assert!(
             err.to_string()
                 .contains("changed since the interrupted run"),

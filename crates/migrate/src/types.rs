@@ -27,6 +27,30 @@ impl Direction {
     }
 }
 
+/// How far `up` or `down` goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Target {
+    /// The direction's own: up applies every pending migration; down
+    /// reverts the newest applied one (or undoes a half-done up).
+    #[default]
+    Default,
+    /// Up to, or back to, this version (at least 1).
+    Version(u64),
+    /// Down: revert every migration (nothing applied afterwards).
+    Nothing,
+}
+
+impl Target {
+    /// From `--to V`: none is the direction's default, 0 is nothing.
+    pub fn from_to(to: Option<u64>) -> Target {
+        match to {
+            None => Target::Default,
+            Some(0) => Target::Nothing,
+            Some(version) => Target::Version(version),
+        }
+    }
+}
+
 impl std::str::FromStr for Direction {
     type Err = String;
 

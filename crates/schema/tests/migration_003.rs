@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 
 use mantis_datagen::catalog;
-use mantis_migrate::{ignore_events, verify, Direction, Error, Migrator, RunOptions, Session};
+use mantis_migrate::{
+    ignore_events, verify, Direction, Error, Migrator, RunOptions, Session, Target,
+};
 use mantis_schema::summary;
 use mantis_testkit::{Spec, TestDb};
 use tokio_postgres::Client;
@@ -21,7 +23,7 @@ fn migrator() -> Migrator {
 /// Migrates up to 003, the migration under test.
 async fn up(session: &Session) -> Result<(), Error> {
     migrator()
-        .run(session, Direction::Up, Some(3), false)
+        .run(session, Direction::Up, Target::Version(3))
         .await
         .map(|_| ())
 }

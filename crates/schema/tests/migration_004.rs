@@ -2,7 +2,7 @@
 //! Migration 004 (the ledger's rules) on seeded data: it makes the books
 //! exact whatever 003 left behind, and a down and up again lose nothing.
 
-use mantis_migrate::{ignore_events, verify, Direction, Migrator, RunOptions};
+use mantis_migrate::{ignore_events, verify, Direction, Migrator, RunOptions, Target};
 use mantis_testkit::{table_digests, Spec, TestDb};
 
 fn migrator() -> Migrator {
@@ -67,7 +67,7 @@ async fn applying_004_makes_the_books_exact_whatever_003_left() {
         .unwrap();
     let session = db.session().await;
     migrator()
-        .run(&session, Direction::Up, None, false)
+        .run(&session, Direction::Up, Target::Default)
         .await
         .unwrap();
     passes_004(&db).await;
@@ -104,7 +104,7 @@ async fn down_and_up_again_keep_every_ledger_value() {
     let before = table_digests(&client, LEDGER).await;
     let session = db.session().await;
     migrator()
-        .run(&session, Direction::Down, Some(3), false)
+        .run(&session, Direction::Down, Target::Version(3))
         .await
         .unwrap();
     let saved: i64 = client
@@ -117,7 +117,7 @@ async fn down_and_up_again_keep_every_ledger_value() {
         .get(0);
     assert_eq!(saved, 1, "004's down saves the ledger columns");
     migrator()
-        .run(&session, Direction::Up, None, false)
+        .run(&session, Direction::Up, Target::Default)
         .await
         .unwrap();
     assert_eq!(

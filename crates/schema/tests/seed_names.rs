@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use mantis_migrate::{ignore_events, Direction, Migrator, RunOptions};
+use mantis_migrate::{ignore_events, Direction, Migrator, RunOptions, Target};
 use mantis_testkit::{Spec, TestDb};
 use tokio_postgres::Client;
 
@@ -215,7 +215,7 @@ async fn migrated(name: &str, to: u64) -> TestDb {
         RunOptions::default(),
         ignore_events(),
     )
-    .run(&session, Direction::Up, Some(to), false)
+    .run(&session, Direction::Up, Target::Version(to))
     .await
     .unwrap();
     db

@@ -25,7 +25,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub use mantis_datagen::Spec;
 use mantis_migrate::ident::{quote_ident, quote_literal};
-use mantis_migrate::{ignore_events, ConnectOptions, Direction, Migrator, RunOptions, Session};
+use mantis_migrate::{
+    ignore_events, ConnectOptions, Direction, Migrator, RunOptions, Session, Target,
+};
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
@@ -269,7 +271,7 @@ async fn build_template(admin: &Client, name: &str, version: u64, spec: Option<&
         let migrator = Migrator::new(set, RunOptions::default(), ignore_events());
         if let Some(spec) = spec {
             migrator
-                .run(&session, Direction::Up, Some(1), false)
+                .run(&session, Direction::Up, Target::Version(1))
                 .await
                 .unwrap_or_else(|e| panic!("building template {name}: {e}"));
             mantis_datagen::seed(session.client(), spec, &|_| {})
@@ -277,7 +279,7 @@ async fn build_template(admin: &Client, name: &str, version: u64, spec: Option<&
                 .unwrap_or_else(|e| panic!("seeding template {name}: {e}"));
         }
         migrator
-            .run(&session, Direction::Up, Some(version), false)
+            .run(&session, Direction::Up, Target::Version(version))
             .await
             .unwrap_or_else(|e| panic!("building template {name}: {e}"));
     }

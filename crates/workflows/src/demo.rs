@@ -8,7 +8,7 @@ use mantis_datagen::{Counts, Progress, SeedError, Spec};
 use mantis_migrate::scratch::{self, Recreated};
 use mantis_migrate::verify::VerifyOptions;
 use mantis_migrate::{
-    ConnectOptions, Direction, Error, EventSink, Migrator, RunReport, Session, VerifyRun,
+    ConnectOptions, Direction, Error, EventSink, Migrator, RunReport, Session, Target, VerifyRun,
 };
 use mantis_schema::summary::{self, Summary};
 
@@ -118,7 +118,7 @@ pub async fn demo(
         .map_err(Error::from)?;
 
     step(2, "migration 001", "the core schema before 003");
-    let baseline = timed(migrator.run(&session, Direction::Up, Some(BASELINE), false)).await?;
+    let baseline = timed(migrator.run(&session, Direction::Up, Target::Version(BASELINE))).await?;
     let spec = Spec {
         products,
         ..Spec::default()
@@ -133,9 +133,9 @@ pub async fn demo(
     let counts = mantis_datagen::seed(session.client(), &spec, &seeding).await?;
     let seed_time = started.elapsed();
     step(4, "migration 003", "critical schema fixes, with backfills");
-    let fixes = timed(migrator.run(&session, Direction::Up, Some(FIXES), false)).await?;
+    let fixes = timed(migrator.run(&session, Direction::Up, Target::Version(FIXES))).await?;
     step(5, "migration 004", "the inventory ledger's rules");
-    let ledger = timed(migrator.run(&session, Direction::Up, None, false)).await?;
+    let ledger = timed(migrator.run(&session, Direction::Up, Target::Default)).await?;
     let options = VerifyOptions::default();
     let mut checked = verify_applied(migrator, &session, &fixes.run, &options).await?;
     checked.extend(verify_applied(migrator, &session, &ledger.run, &options).await?);

@@ -13,7 +13,9 @@ use mantis_inventory::refresh::{self, Refreshed};
 use mantis_migrate::backup::{self, BackupError, BackupFile, Tools};
 use mantis_migrate::preflight::{self, Finding, PreflightOptions};
 use mantis_migrate::verify::{CheckResult, VerifyOptions};
-use mantis_migrate::{ConnectOptions, Direction, Error, Migrator, RunReport, Session, VerifyRun};
+use mantis_migrate::{
+    ConnectOptions, Direction, Error, Migrator, RunReport, Session, Target, VerifyRun,
+};
 use mantis_schema::summary::{self, Summary};
 
 /// What to deploy, and how.
@@ -240,7 +242,7 @@ pub async fn deploy(
     let backup = take_backup(session, target, options, on).await?;
 
     on(DeployEvent::Step(DeployStep::Up));
-    let run = match migrator.run(session, Direction::Up, None, false).await {
+    let run = match migrator.run(session, Direction::Up, Target::Default).await {
         Ok(run) => run,
         Err(error) => {
             on(DeployEvent::UpFailed(&error));
@@ -300,7 +302,7 @@ async fn check_before(
     for f in &findings {
         on(DeployEvent::Finding(f));
     }
-    let plan = migrator.run(session, Direction::Up, None, true).await;
+    let plan = migrator.plan(session, Direction::Up, Target::Default).await;
     on(DeployEvent::SchemaChecked(plan.as_ref().map(|_| ())));
     let plan = plan?;
     let failed: Vec<&'static str> = findings.iter().filter(|f| !f.ok).map(|f| f.check).collect();
@@ -421,7 +423,11 @@ async fn roll_back(
         if status.current > before || status.partial.is_some() {
             // Down to the starting version undoes a half-done migration first.
             let report = migrator
-                .run(session, Direction::Down, Some(before.unwrap_or(0)), false)
+                .run(
+                    session,
+                    Direction::Down,
+                    before.map_or(Target::Nothing, Target::Version),
+                )
                 .await?;
             if report.plan.steps.iter().any(|s| s.undoes_partial) {
                 on(DeployEvent::UndidPartial);

@@ -1,7 +1,7 @@
 //! `up --restore-backup`: re-apply a migration that a `down` reverted, then
 //! put back the data that `down` saved (a saved set), then apply the rest.
 
-use mantis_migrate::{Direction, Error, Migrator, RunReport, Session};
+use mantis_migrate::{Direction, Error, Migrator, RunReport, Session, Target};
 use mantis_schema::backups::{self, BackupSet};
 
 /// Which saved set to restore.
@@ -92,7 +92,7 @@ pub enum RestoreError {
     List(#[source] tokio_postgres::Error),
 }
 
-/// Applies pending migrations up to `to`, restoring `choice` right after its
+/// Applies pending migrations as far as `to`, restoring `choice` right after its
 /// migration is applied again (before later ones add rules the restore would
 /// break, e.g. 004 makes movements append-only).
 ///
@@ -101,7 +101,7 @@ pub enum RestoreError {
 pub async fn up_and_restore(
     migrator: &Migrator,
     session: &Session,
-    to: Option<u64>,
+    to: Target,
     dry_run: bool,
     choice: &SetChoice,
 ) -> Result<Restored, RestoreError> {
@@ -109,7 +109,7 @@ pub async fn up_and_restore(
         .await
         .map_err(RestoreError::List)?;
     let set = choose(&sets, choice)?.clone();
-    let plan = migrator.run(session, Direction::Up, to, true).await?;
+    let plan = migrator.plan(session, Direction::Up, to).await?;
     if !plan.plan.steps.iter().any(|s| s.version == set.version) {
         return Err(RestoreError::NotReapplied {
             schema: set.schema,
@@ -130,7 +130,7 @@ pub async fn up_and_restore(
         return Ok(Restored { run: plan, set });
     }
     let mut run = migrator
-        .run(session, Direction::Up, Some(set.version), false)
+        .run(session, Direction::Up, Target::Version(set.version))
         .await?;
     backups::restore(session.client(), &set)
         .await
@@ -139,7 +139,7 @@ pub async fn up_and_restore(
             version: set.version,
             source,
         })?;
-    let rest = migrator.run(session, Direction::Up, to, false).await?;
+    let rest = migrator.run(session, Direction::Up, to).await?;
     run.completed.extend(rest.completed);
     run.version_after = rest.version_after;
     Ok(Restored { run, set })

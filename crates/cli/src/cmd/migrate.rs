@@ -1,20 +1,19 @@
 //! `mantis up`, `mantis down` and `mantis plan`: one engine loop, three views.
 
 use anyhow::Result;
-use mantis_migrate::{Direction, RunReport};
+use mantis_migrate::{Direction, RunReport, Target};
 
 use crate::context::Context;
 use crate::output;
 
-pub async fn run(
-    ctx: &Context,
-    direction: Direction,
-    to: Option<u64>,
-    dry_run: bool,
-) -> Result<()> {
+pub async fn run(ctx: &Context, direction: Direction, target: Target, dry_run: bool) -> Result<()> {
     let migrator = ctx.migrator()?;
     let session = ctx.session().await?;
-    let report = migrator.run(&session, direction, to, dry_run).await?;
+    let report = if dry_run {
+        migrator.plan(&session, direction, target).await?
+    } else {
+        migrator.run(&session, direction, target).await?
+    };
     output::emit(ctx.format, &report, || {
         if dry_run {
             render_plan(&report)

@@ -47,25 +47,33 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Status { set } => status::run(&ctx.with_set(&set)).await,
         Command::Plan { target, down, plan } => {
             let direction = if down { Direction::Down } else { Direction::Up };
-            migrate::run(&ctx.with_plan(&plan), direction, target.to, true).await
+            migrate::run(&ctx.with_plan(&plan), direction, target.target(), true).await
         }
         Command::Up {
             target,
             dry_run,
             restore_saved: None,
             run,
-        } => migrate::run(&ctx.with_run(&run), Direction::Up, target.to, dry_run).await,
+        } => migrate::run(&ctx.with_run(&run), Direction::Up, target.target(), dry_run).await,
         Command::Up {
             target,
             dry_run,
             restore_saved: Some(name),
             run,
-        } => saved::up_and_restore(&ctx.with_run(&run), target.to, dry_run, &name).await,
+        } => saved::up_and_restore(&ctx.with_run(&run), target.target(), dry_run, &name).await,
         Command::Down {
             target,
             dry_run,
             run,
-        } => migrate::run(&ctx.with_run(&run), Direction::Down, target.to, dry_run).await,
+        } => {
+            migrate::run(
+                &ctx.with_run(&run),
+                Direction::Down,
+                target.target(),
+                dry_run,
+            )
+            .await
+        }
         Command::Baseline { version, set, lock } => {
             baseline::run(&ctx.with_set(&set).with_lock_wait(&lock), version).await
         }
@@ -117,7 +125,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         } => {
             let ctx = ctx.with_run(&run);
             let options = mantis_migrate::rehearse::Options {
-                to: target.to,
+                to: target.target(),
                 copy: copy.choice(),
                 keep,
                 probes,

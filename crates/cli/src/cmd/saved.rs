@@ -47,7 +47,7 @@ fn render(sets: &[BackupSet]) -> String {
 /// a migration that this run applied (`mantis_workflows::restore`).
 pub async fn up_and_restore(
     ctx: &Context,
-    to: Option<u64>,
+    to: mantis_migrate::Target,
     dry_run: bool,
     name: &str,
 ) -> Result<()> {

@@ -28,13 +28,13 @@ use crate::error::Error;
 use crate::event::{Event, EventSink};
 use crate::runner::{Migrator, RunReport};
 use crate::session::Session;
-use crate::types::Direction;
+use crate::types::{Direction, Target};
 
 /// How to rehearse.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Migrate up to this version (default: all pending).
-    pub to: Option<u64>,
+    /// How far the migrations go.
+    pub to: Target,
     /// How to copy the target.
     pub copy: CopyChoice,
     /// Keep the copy afterwards.
@@ -56,7 +56,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            to: None,
+            to: Target::Default,
             copy: CopyChoice::Auto,
             keep: false,
             probes: Vec::new(),
@@ -328,7 +328,7 @@ async fn on_copy(
     tokio::time::sleep(Duration::from_millis(baseline)).await;
     let started = Instant::now();
     let run = migrator
-        .run(&session, Direction::Up, options.to, false)
+        .run(&session, Direction::Up, options.to)
         .await
         .map_err(|e| RunFailure(Arc::new(e)));
     let finished = Instant::now();

@@ -21,7 +21,7 @@ use crate::source::MigrationSet;
 use crate::split::Statement;
 use crate::sql;
 use crate::status::{self, StatusReport};
-use crate::types::Direction;
+use crate::types::{Direction, Target};
 use crate::verify;
 
 /// SQLSTATE of `lock_timeout` expiring: the only error worth retrying here.
@@ -87,6 +87,13 @@ impl Default for RunOptions {
             flush_after_kb: DEFAULT_FLUSH_AFTER_KB,
         }
     }
+}
+
+/// Whether a run changes the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Apply,
+    Plan,
 }
 
 /// The checks of one migration, run against a database.
@@ -161,8 +168,7 @@ impl Migrator {
         Ok(status::status(&self.set, &state, session.target()))
     }
 
-    /// Applies (up) or reverts (down) migrations towards `target`; with
-    /// `dry_run`, only computes the plan (and changes nothing).
+    /// Applies (up) or reverts (down) migrations towards `target`.
     ///
     /// # Errors
     /// Every refusal of [`plan::plan`], lock errors, and
@@ -171,12 +177,35 @@ impl Migrator {
         &self,
         session: &Session,
         direction: Direction,
-        target: Option<u64>,
-        dry_run: bool,
+        target: Target,
+    ) -> Result<RunReport, Error> {
+        self.locked(session, direction, target, Mode::Apply).await
+    }
+
+    /// What [`Migrator::run`] would do, with every check it makes (history,
+    /// drift, footprint conflicts), changing nothing.
+    ///
+    /// # Errors
+    /// Every refusal of [`plan::plan`] and lock errors.
+    pub async fn plan(
+        &self,
+        session: &Session,
+        direction: Direction,
+        target: Target,
+    ) -> Result<RunReport, Error> {
+        self.locked(session, direction, target, Mode::Plan).await
+    }
+
+    async fn locked(
+        &self,
+        session: &Session,
+        direction: Direction,
+        target: Target,
+        mode: Mode,
     ) -> Result<RunReport, Error> {
         let guard = lock::acquire(session, self.options.lock_wait, &self.events).await?;
         let result = self
-            .run_locked(session, &guard, direction, target, dry_run)
+            .run_locked(session, &guard, direction, target, mode == Mode::Plan)
             .await;
         lock::release(session, guard).await;
         result
@@ -187,7 +216,7 @@ impl Migrator {
         session: &Session,
         guard: &LockGuard,
         direction: Direction,
-        target: Option<u64>,
+        target: Target,
         dry_run: bool,
     ) -> Result<RunReport, Error> {
         if !dry_run {
@@ -439,7 +468,13 @@ impl Migrator {
         if let Some(latest) = state.current() {
             return Err(Error::AlreadyManaged { latest });
         }
-        let plan = plan::plan(&self.set, &state, Direction::Up, Some(version), false)?;
+        let plan = plan::plan(
+            &self.set,
+            &state,
+            Direction::Up,
+            Target::Version(version),
+            false,
+        )?;
         let client = session.client();
         transaction(client, async {
             for step in &plan.steps {
