@@ -152,30 +152,31 @@ async fn preflight_refuses_while_a_transaction_holds_a_lock_on_a_target_table() 
         .batch_execute("BEGIN; LOCK TABLE core.products IN ACCESS SHARE MODE")
         .await
         .unwrap();
+    refused_by_preflight(
+        &db,
+        "FAIL no locks on the tables to alter: held: core.products (AccessShareLock)",
+        "preflight failed (no locks on the tables to alter); nothing was changed",
+    )
+    .await;
+    holder.batch_execute("ROLLBACK").await.unwrap();
+}
+
+/// `deploy` stops at preflight (exit 5) saying `finding` and `verdict`,
+/// before any backup is written or any migration runs.
+async fn refused_by_preflight(db: &TestDb, finding: &str, verdict: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let out = run_in(dir.path(), &db, &["deploy"]).expect_code(5);
-    assert!(
-        out.stderr.contains(
-            "FAIL no locks on the tables to alter: held: core.products (AccessShareLock)"
-        ),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr
-            .contains("preflight failed (no locks on the tables to alter); nothing was changed"),
-        "{}",
-        out.stderr
-    );
+    let out = run_in(dir.path(), db, &["deploy"]).expect_code(5);
+    for said in [finding, verdict] {
+        assert!(out.stderr.contains(said), "{said}:\n{}", out.stderr);
+    }
     assert!(
         files(dir.path(), ".dump").is_empty(),
         "no backup before a failed preflight"
     );
     assert_eq!(
-        scalar(&db, "SELECT max(version) FROM mantis.schema_migrations").await,
+        scalar(db, "SELECT max(version) FROM mantis.schema_migrations").await,
         "1"
     );
-    holder.batch_execute("ROLLBACK").await.unwrap();
 }
 
 /// A read-only database is found by preflight, before the backup, not by
@@ -191,22 +192,12 @@ async fn preflight_refuses_a_read_only_database() {
         ))
         .await
         .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let out = run_in(dir.path(), &db, &["deploy"]).expect_code(5);
-    assert!(
-        out.stderr
-            .contains("FAIL writable database: no: transactions are read-only"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        files(dir.path(), ".dump").is_empty(),
-        "no backup before a failed preflight"
-    );
-    assert_eq!(
-        scalar(&db, "SELECT max(version) FROM mantis.schema_migrations").await,
-        "1"
-    );
+    refused_by_preflight(
+        &db,
+        "FAIL writable database: no: transactions are read-only",
+        "preflight failed (writable database); nothing was changed",
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
