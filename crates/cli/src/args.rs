@@ -433,55 +433,11 @@ pub enum Command {
     /// The safe path in one command: preflight, backup, up, verify, refresh
     /// the views, summary; back to the starting version by itself if up or
     /// verify fails. Everything is also written to a log file.
-    Deploy {
-        /// Preflight and the plan only; change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// Skip the backup (only when you have one already).
-        #[arg(long)]
-        no_backup: bool,
-        /// The backup file (default: mantis-<database>-<UTC time>.dump).
-        #[arg(long, value_name = "PATH")]
-        backup_file: Option<PathBuf>,
-        /// The log file (default: mantis-deploy-<UTC time>.log).
-        #[arg(long, value_name = "PATH")]
-        log: Option<PathBuf>,
-        /// Refuse when a transaction has been open longer than this.
-        #[arg(long, value_parser = parse_duration, default_value = "5m", value_name = "DURATION")]
-        max_transaction_age: Duration,
-        #[command(flatten)]
-        tools: ToolArgs,
-        #[command(flatten)]
-        verify: VerifyArgs,
-        #[command(flatten)]
-        run: RunArgs,
-    },
+    Deploy(DeployArgs),
     /// Run the pending migrations on a copy of the database and report, per
     /// statement, its duration, the locks it holds on existing tables and how
     /// long a concurrent reader and writer of the busiest tables waited.
-    Rehearse {
-        #[command(flatten)]
-        target: TargetArg,
-        /// How to copy the database: a file-level clone needs it idle; a dump works online.
-        #[arg(long, value_enum, default_value_t = CopyArg::Auto)]
-        copy: CopyArg,
-        /// Keep the copy afterwards (default: dropped).
-        #[arg(long)]
-        keep: bool,
-        /// A table to probe with a reader and a writer (repeatable; default: the 3 largest).
-        #[arg(long = "probe", value_name = "TABLE")]
-        probes: Vec<String>,
-        /// A gate: exit 8 when a probe or a workload operation waited longer
-        /// than this, or the workload failed or broke an invariant.
-        #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-        max_wait: Option<Duration>,
-        #[command(flatten)]
-        workload: WorkloadArgs,
-        #[command(flatten)]
-        tools: ToolArgs,
-        #[command(flatten)]
-        run: RunArgs,
-    },
+    Rehearse(RehearseArgs),
     /// Post stock movements and read the ledger (needs migration 004).
     Stock {
         #[command(subcommand)]
@@ -527,6 +483,58 @@ pub enum Command {
         #[arg(long, default_value_t = mantis_datagen::Spec::default().products, value_name = "N")]
         products: u64,
     },
+}
+
+/// `mantis deploy`.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Preflight and the plan only; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Skip the backup (only when you have one already).
+    #[arg(long)]
+    pub no_backup: bool,
+    /// The backup file (default: mantis-<database>-<UTC time>.dump).
+    #[arg(long, value_name = "PATH")]
+    pub backup_file: Option<PathBuf>,
+    /// The log file (default: mantis-deploy-<UTC time>.log).
+    #[arg(long, value_name = "PATH")]
+    pub log: Option<PathBuf>,
+    /// Refuse when a transaction has been open longer than this.
+    #[arg(long, value_parser = parse_duration, default_value = "5m", value_name = "DURATION")]
+    pub max_transaction_age: Duration,
+    #[command(flatten)]
+    pub tools: ToolArgs,
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// `mantis rehearse`.
+#[derive(Debug, Args)]
+pub struct RehearseArgs {
+    #[command(flatten)]
+    pub target: TargetArg,
+    /// How to copy the database: a file-level clone needs it idle; a dump works online.
+    #[arg(long, value_enum, default_value_t = CopyArg::Auto)]
+    pub copy: CopyArg,
+    /// Keep the copy afterwards (default: dropped).
+    #[arg(long)]
+    pub keep: bool,
+    /// A table to probe with a reader and a writer (repeatable; default: the 3 largest).
+    #[arg(long = "probe", value_name = "TABLE")]
+    pub probes: Vec<String>,
+    /// A gate: exit 8 when a probe or a workload operation waited longer
+    /// than this, or the workload failed or broke an invariant.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub max_wait: Option<Duration>,
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+    #[command(flatten)]
+    pub tools: ToolArgs,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// What `verify` checks and how strictly.

@@ -6,29 +6,16 @@ use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use mantis_migrate::backup::Tools;
 use mantis_migrate::EventSink;
 use mantis_workflows::deploy::{self, DeployError, DeployEvent, DeployOptions, Outcome};
 
-use crate::args::VerifyArgs;
+use crate::args::DeployArgs;
 use crate::cmd::{demo, migrate, pg_backup, verify};
 use crate::context::Context;
 use crate::exit::{ExitCode, Fail};
 use crate::{events, output};
-
-/// What `deploy` was asked to do.
-pub struct Options {
-    pub dry_run: bool,
-    /// None: no backup (`--no-backup`); Some(None): the default file name.
-    pub backup: Option<Option<PathBuf>>,
-    pub log: Option<PathBuf>,
-    pub max_transaction_age: Duration,
-    pub tools: Tools,
-    pub verify: VerifyArgs,
-}
 
 /// Every line goes to stderr and, time-stamped, to the log file.
 struct Log {
@@ -76,7 +63,7 @@ impl Log {
     }
 }
 
-pub async fn run(ctx: &Context, options: &Options) -> Result<()> {
+pub async fn run(ctx: &Context, options: &DeployArgs) -> Result<()> {
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let log_path = options
         .log
@@ -97,18 +84,20 @@ pub async fn run(ctx: &Context, options: &Options) -> Result<()> {
     output::emit(ctx.format, &doc, || text(&outcome))
 }
 
-async fn deploy(ctx: &Context, options: &Options, log: &Arc<Log>) -> Result<Outcome> {
+async fn deploy(ctx: &Context, options: &DeployArgs, log: &Arc<Log>) -> Result<Outcome> {
     let sink = log.sink();
     let migrator = ctx.migrator_with(sink.clone())?;
     let session = ctx.session_with(&ctx.connect, sink).await?;
     let workflow = DeployOptions {
         dry_run: options.dry_run,
-        backup: options.backup.as_ref().map(|file| {
-            file.clone()
+        backup: (!options.no_backup).then(|| {
+            options
+                .backup_file
+                .clone()
                 .unwrap_or_else(|| pg_backup::default_file(&ctx.connect.dbname))
         }),
         max_transaction_age: options.max_transaction_age,
-        tools: options.tools.clone(),
+        tools: options.tools.tools(),
         verify: verify::options(&options.verify),
     };
     let on = |event: DeployEvent<'_>| log.line(&describe(&event));

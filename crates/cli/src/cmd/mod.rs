@@ -90,52 +90,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             seed::run(&ctx, &spec).await
         }
         Command::Saved => saved::list(&ctx).await,
-        Command::Deploy {
-            dry_run,
-            no_backup,
-            backup_file,
-            log,
-            max_transaction_age,
-            tools,
-            verify,
-            run,
-        } => {
-            let ctx = ctx.with_run(&run);
-            let options = deploy::Options {
-                dry_run,
-                backup: (!no_backup).then_some(backup_file),
-                log,
-                max_transaction_age,
-                tools: tools.tools(),
-                verify,
-            };
-            deploy::run(&ctx, &options).await
-        }
+        Command::Deploy(args) => deploy::run(&ctx.with_run(&args.run), &args).await,
         Command::Verify { verify, set } => verify::run(&ctx.with_set(&set), &verify).await,
         Command::Health => health::run(&ctx).await,
-        Command::Rehearse {
-            target,
-            copy,
-            keep,
-            probes,
-            max_wait,
-            workload,
-            tools,
-            run,
-        } => {
-            let ctx = ctx.with_run(&run);
-            let options = mantis_migrate::rehearse::Options {
-                to: target.target(),
-                copy: copy.choice(),
-                keep,
-                probes,
-                tools: tools.tools(),
-                workload: crate::workload::hook(&workload),
-                max_wait,
-                ..Default::default()
-            };
-            rehearse::run(&ctx, &options).await
-        }
+        Command::Rehearse(args) => rehearse::run(&ctx.with_run(&args.run), &args).await,
         Command::Stock { command } => stock::run(&ctx, command).await,
         Command::Report { report } => report::run(&ctx, report).await,
         Command::Refresh { every } => refresh::run(&ctx, every).await,

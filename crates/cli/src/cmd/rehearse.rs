@@ -5,17 +5,28 @@ use mantis_migrate::rehearse::{
     self, Options, Rehearsal, RolesReport, StatementReport, WorkloadSummary,
 };
 
+use crate::args::RehearseArgs;
 use crate::context::Context;
 use crate::exit::{ExitCode, Fail};
 use crate::output;
 
-pub async fn run(ctx: &Context, options: &Options) -> Result<()> {
+pub async fn run(ctx: &Context, args: &RehearseArgs) -> Result<()> {
+    let options = Options {
+        to: args.target.target(),
+        copy: args.copy.choice(),
+        keep: args.keep,
+        probes: args.probes.clone(),
+        tools: args.tools.tools(),
+        workload: crate::workload::hook(&args.workload),
+        max_wait: args.max_wait,
+        ..Default::default()
+    };
     let set = ctx.migration_set()?;
     let run_options = ctx.run.clone();
     let found = rehearse::rehearse(
         move |sink| mantis_migrate::Migrator::new(set, run_options, sink),
         &ctx.connect,
-        options,
+        &options,
         ctx.events.clone(),
     )
     .await?;

@@ -255,76 +255,40 @@ type Outcome = (
     RolesReport,
 );
 
+/// Statement start and finish events, with when they happened.
+type Timeline = Arc<Mutex<Vec<(Instant, Event)>>>;
+
+/// What watches the migration on the copy: probes, the lock sampler and the
+/// workload, all stopped by `stop`.
+struct Watchers {
+    stop: Arc<AtomicBool>,
+    probes: Vec<tokio::task::JoinHandle<watch::Probe>>,
+    locks: tokio::task::JoinHandle<watch::Samples>,
+    workload: Option<tokio::task::JoinHandle<WorkloadRun>>,
+}
+
 async fn on_copy(
     migrator_for: impl FnOnce(EventSink) -> Migrator,
     copy: &ConnectOptions,
     options: &Options,
     events: EventSink,
 ) -> Result<Outcome, BackupError> {
-    let timeline: Arc<Mutex<Vec<(Instant, Event)>>> = Arc::default();
-    let recorder = {
-        let timeline = timeline.clone();
-        let events = events.clone();
-        Arc::new(move |e: &Event| {
-            if matches!(
-                e,
-                Event::StatementStarted { .. } | Event::StatementFinished { .. }
-            ) {
-                if let Ok(mut t) = timeline.lock() {
-                    t.push((Instant::now(), e.clone()));
-                }
-            }
-            events(e);
-        }) as EventSink
-    };
-    let migrator = migrator_for(recorder);
+    let timeline: Timeline = Arc::default();
+    let migrator = migrator_for(recorder(&timeline, events.clone()));
     let session = Session::connect(copy, events.clone())
         .await
         .map_err(Error::from)?;
     let watcher = Session::connect(copy, crate::event::ignore_events())
         .await
         .map_err(Error::from)?;
-    let pid: i32 = session
-        .client()
-        .query_one("SELECT pg_backend_pid()", &[])
-        .await
-        .map_err(Error::db("reading the rehearsal session's pid"))?
-        .get(0);
-    let tables = watcher
-        .client()
-        .query(crate::sql::REHEARSE_TABLES, &[])
-        .await
-        .map_err(Error::db("listing existing tables"))?;
-    let existing: Vec<u32> = tables.iter().map(|r| r.get(0)).collect();
     let grants_before = privileges::Grants::read(watcher.client()).await?;
-    let probed = probe_tables(watcher.client(), options, &tables).await?;
-
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut probe_tasks = Vec::new();
-    for table in &probed {
-        for kind in [ProbeKind::Reader, ProbeKind::Writer] {
-            probe_tasks.push(tokio::spawn(watch::probe(
-                copy.clone(),
-                table.clone(),
-                kind,
-                options.probe_every,
-                stop.clone(),
-            )));
-        }
-    }
-    let lock_task = tokio::spawn(watch::locks(
-        watcher.into_client(),
-        pid,
-        existing,
-        options.sample_every,
-        stop.clone(),
-    ));
-    let workload_task = options
-        .workload
-        .as_ref()
-        .map(|hook| tokio::spawn((hook.0)(copy.clone(), stop.clone())));
+    let watchers = start_watchers(&session, watcher, copy, options).await?;
     // A moment of normal traffic first: the probes' (and workload's) baseline latency.
-    let baseline = if workload_task.is_some() { 1000 } else { 300 };
+    let baseline = if watchers.workload.is_some() {
+        1000
+    } else {
+        300
+    };
     tokio::time::sleep(Duration::from_millis(baseline)).await;
     let started = Instant::now();
     let run = migrator
@@ -333,26 +297,7 @@ async fn on_copy(
         .map_err(|e| RunFailure(Arc::new(e)));
     let finished = Instant::now();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    stop.store(true, Ordering::Relaxed);
-    let sampled = lock_task.await.unwrap_or_default();
-    let mut probes = Vec::new();
-    for task in probe_tasks {
-        if let Ok(p) = task.await {
-            probes.push(p);
-        }
-    }
-    let workload = match workload_task {
-        Some(task) => Some(WorkloadSummary::of(
-            task.await.unwrap_or_else(|e| WorkloadRun {
-                error: Some(e.to_string()),
-                ..WorkloadRun::default()
-            }),
-            started,
-            finished,
-            &sampled,
-        )),
-        None => None,
-    };
+    let (sampled, probes, workload) = watchers.finish(started, finished).await;
     let timeline = timeline.lock().map(|t| t.clone()).unwrap_or_default();
     let statements = report::statements(migrator.set(), &timeline, &sampled, &probes);
     let summaries = report::probes(&probes, started, finished, &statements, &sampled);
@@ -365,6 +310,108 @@ async fn on_copy(
         }
     };
     Ok((run, statements, summaries, workload, roles))
+}
+
+/// Passes every event on to `events`, keeping statement starts and finishes
+/// on `timeline` (the report places waits and locks by them).
+fn recorder(timeline: &Timeline, events: EventSink) -> EventSink {
+    let timeline = timeline.clone();
+    Arc::new(move |e: &Event| {
+        if matches!(
+            e,
+            Event::StatementStarted { .. } | Event::StatementFinished { .. }
+        ) {
+            if let Ok(mut t) = timeline.lock() {
+                t.push((Instant::now(), e.clone()));
+            }
+        }
+        events(e);
+    })
+}
+
+/// Starts a reader and a writer probe per probed table, the lock sampler
+/// (on `watcher`, watching `session`'s backend) and the workload.
+async fn start_watchers(
+    session: &Session,
+    watcher: Session,
+    copy: &ConnectOptions,
+    options: &Options,
+) -> Result<Watchers, BackupError> {
+    let pid: i32 = session
+        .client()
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .map_err(Error::db("reading the rehearsal session's pid"))?
+        .get(0);
+    let tables = watcher
+        .client()
+        .query(crate::sql::REHEARSE_TABLES, &[])
+        .await
+        .map_err(Error::db("listing existing tables"))?;
+    let existing: Vec<u32> = tables.iter().map(|r| r.get(0)).collect();
+    let probed = probe_tables(watcher.client(), options, &tables).await?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut probes = Vec::new();
+    for table in &probed {
+        for kind in [ProbeKind::Reader, ProbeKind::Writer] {
+            probes.push(tokio::spawn(watch::probe(
+                copy.clone(),
+                table.clone(),
+                kind,
+                options.probe_every,
+                stop.clone(),
+            )));
+        }
+    }
+    let locks = tokio::spawn(watch::locks(
+        watcher.into_client(),
+        pid,
+        existing,
+        options.sample_every,
+        stop.clone(),
+    ));
+    let workload = options
+        .workload
+        .as_ref()
+        .map(|hook| tokio::spawn((hook.0)(copy.clone(), stop.clone())));
+    Ok(Watchers {
+        stop,
+        probes,
+        locks,
+        workload,
+    })
+}
+
+impl Watchers {
+    /// Stops every watcher and gathers what each saw; the workload's
+    /// latency is split at the migration's `started` and `finished`.
+    async fn finish(
+        self,
+        started: Instant,
+        finished: Instant,
+    ) -> (watch::Samples, Vec<watch::Probe>, Option<WorkloadSummary>) {
+        self.stop.store(true, Ordering::Relaxed);
+        let sampled = self.locks.await.unwrap_or_default();
+        let mut probes = Vec::new();
+        for task in self.probes {
+            if let Ok(p) = task.await {
+                probes.push(p);
+            }
+        }
+        let workload = match self.workload {
+            Some(task) => Some(WorkloadSummary::of(
+                task.await.unwrap_or_else(|e| WorkloadRun {
+                    error: Some(e.to_string()),
+                    ..WorkloadRun::default()
+                }),
+                started,
+                finished,
+                &sampled,
+            )),
+            None => None,
+        };
+        (sampled, probes, workload)
+    }
 }
 
 /// The tables to probe: those asked for (checked to exist), else the 3 largest.
