@@ -2,6 +2,7 @@
 //! error always means nothing of the batch was posted.
 
 use thiserror::Error;
+use tokio_postgres::error::SqlState;
 
 /// A posting failure. Nothing of the batch was posted.
 #[derive(Debug, Error)]
@@ -70,7 +71,7 @@ pub(crate) fn from_db(e: tokio_postgres::Error) -> PostingError {
     };
     let code = db.code().code();
     if code.starts_with("23") || code.starts_with("22") {
-        let message = if code == "22003" {
+        let message = if code == SqlState::NUMERIC_VALUE_OUT_OF_RANGE.code() {
             format!(
                 "a number does not fit its column ({}): quantities are numeric(18,4), unit costs numeric(20,6)",
                 db.message()

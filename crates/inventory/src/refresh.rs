@@ -11,6 +11,7 @@
 //! view held by a refresh from outside mantis (lock_timeout) is skipped too.
 
 use std::time::{Duration, Instant};
+use tokio_postgres::error::SqlState;
 
 use serde::Serialize;
 use tokio_postgres::Client;
@@ -179,7 +180,7 @@ async fn refresh(client: &Client, view: &'static str) -> Refreshed {
             );
             match client.batch_execute(&statement).await {
                 Ok(()) => {}
-                Err(e) if e.code().is_some_and(|c| c.code() == "55P03") => {
+                Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
                     done.skipped = Some(format!(
                         "another session held core.{view} longer than lock_timeout \
                          (a refresh from outside mantis?); refresh later"

@@ -2,6 +2,7 @@
 
 use futures_util::StreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_postgres::error::SqlState;
 use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::{AsyncMessage, Client, Connection, NoTls, Socket};
 
@@ -197,23 +198,30 @@ where
     });
 }
 
-/// Sorts a connect failure by SQLSTATE (never by message text) and by error source.
+/// Sorts a connect failure by SQLSTATE, else by error source; the driver's own
+/// failures without either (its error kinds are private) by the words of its
+/// kind (`TLS`, `timeout`, `password`).
 fn classify(error: tokio_postgres::Error, target: &str, options: &ConnectOptions) -> ConnectError {
     let target = target.to_string();
     if let Some(db) = error.as_db_error() {
-        return match db.code().code() {
-            "28P01" | "28000" => ConnectError::Authentication {
+        let code = db.code();
+        return if *code == SqlState::INVALID_PASSWORD
+            || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+        {
+            ConnectError::Authentication {
                 target,
                 message: db.message().to_string(),
-            },
-            "3D000" => ConnectError::DatabaseMissing {
+            }
+        } else if *code == SqlState::UNDEFINED_DATABASE {
+            ConnectError::DatabaseMissing {
                 target,
                 database: options.dbname.clone(),
-            },
-            _ => ConnectError::Other {
+            }
+        } else {
+            ConnectError::Other {
                 target,
                 reason: db.message().to_string(),
-            },
+            }
         };
     }
     let reason = error_chain(&error);

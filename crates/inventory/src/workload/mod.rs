@@ -14,6 +14,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_postgres::error::SqlState;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -228,7 +229,7 @@ impl Workload {
         };
         match posted {
             // No ledger yet: the application of before the migration.
-            Err(e) if sqlstate(&e) == Some("42P01") => {
+            Err(e) if sqlstate(&e) == Some(SqlState::UNDEFINED_TABLE.code()) => {
                 (client.execute(DIRECT, &[&r.id, &quantity]).await, false)
             }
             other => (other, true),
@@ -249,7 +250,7 @@ impl ClientLog {
                 Outcome::Applied
             }
             Ok(_) => Outcome::Refused,
-            Err(e) if sqlstate(&e) == Some("23514") => Outcome::Refused,
+            Err(e) if sqlstate(&e) == Some(SqlState::CHECK_VIOLATION.code()) => Outcome::Refused,
             Err(e) => Outcome::Failed(e.as_db_error().map_or_else(
                 || e.to_string(),
                 |d| format!("{}: {}", d.code().code(), d.message()),

@@ -3,6 +3,7 @@
 //! pg_restore (online, slower). Either way, what it cost is measured.
 
 use std::time::{Duration, Instant};
+use tokio_postgres::error::SqlState;
 
 use serde::Serialize;
 use tokio_postgres::Client;
@@ -130,7 +131,7 @@ async fn dump(
 
 /// The target had other sessions (SQLSTATE 55006).
 fn in_use(e: &Error) -> bool {
-    e.sqlstate().is_some_and(|code| code == "55006")
+    e.sqlstate() == Some(SqlState::OBJECT_IN_USE.code())
 }
 
 /// Drops the copy (a probe may still be connected to it).

@@ -4,6 +4,7 @@
 mod statementwise;
 
 use std::time::{Duration, Instant};
+use tokio_postgres::error::SqlState;
 
 use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::Client;
@@ -23,9 +24,6 @@ use crate::sql;
 use crate::status::{self, StatusReport};
 use crate::types::{Direction, Target};
 use crate::verify;
-
-/// SQLSTATE of `lock_timeout` expiring: the only error worth retrying here.
-const LOCK_NOT_AVAILABLE: &str = "55P03";
 
 /// `backend_flush_after` of a migration session unless told otherwise: the
 /// most the server accepts (with 8 kB pages); ADR-028, "Dirty pages".
@@ -746,7 +744,7 @@ where
 }
 
 fn is_lock_timeout(f: &StatementFailure) -> bool {
-    f.sqlstate.as_deref() == Some(LOCK_NOT_AVAILABLE)
+    f.sqlstate.as_deref() == Some(SqlState::LOCK_NOT_AVAILABLE.code())
 }
 
 fn completed(step: &Step, duration: Duration) -> Completed {

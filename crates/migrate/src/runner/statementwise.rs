@@ -8,6 +8,7 @@
 
 use std::ops::Range;
 use std::time::{Duration, Instant};
+use tokio_postgres::error::SqlState;
 
 use tokio_postgres::Client;
 
@@ -22,9 +23,6 @@ use crate::plan::Step;
 use crate::script::{next_block_state, Script};
 use crate::session::Session;
 use crate::sql;
-
-/// SQLSTATE when the session is inside an aborted transaction block.
-const IN_FAILED_TRANSACTION: &str = "25P02";
 
 /// What the runner commits in one go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -280,7 +278,7 @@ async fn record_failure(client: &Client, version: u64, error: &Error) {
     let Error::MigrationFailed(f) = error else {
         return;
     };
-    if f.sqlstate.as_deref() == Some(IN_FAILED_TRANSACTION) {
+    if f.sqlstate.as_deref() == Some(SqlState::IN_FAILED_SQL_TRANSACTION.code()) {
         let _ = client.batch_execute("ROLLBACK").await;
     }
     history::fail_progress(
