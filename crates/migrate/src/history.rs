@@ -109,7 +109,8 @@ pub(crate) async fn read(session: &Session) -> Result<DbState, Error> {
         .map_err(Error::db("reading migration history"))?
         .iter()
         .map(applied_from_row)
-        .collect();
+        .collect::<Result<_, _>>()
+        .map_err(Error::db("reading migration history"))?;
     let progress = client
         .query_opt(sql::SELECT_PROGRESS, &[])
         .await
@@ -128,43 +129,53 @@ async fn exists(session: &Session, query: &str) -> Result<bool, Error> {
         .get(0))
 }
 
-fn applied_from_row(r: &tokio_postgres::Row) -> AppliedMigration {
-    AppliedMigration {
-        version: version_of(r.get(0)),
-        name: r.get(1),
-        checksum: r.get(2),
-        applied_at: r.get(3),
-        applied_by: r.get(4),
-        duration_ms: r.get(5),
-        tool_version: r.get(6),
-        mode: r.get(7),
-        backup: r.get(8),
-    }
+fn applied_from_row(r: &tokio_postgres::Row) -> Result<AppliedMigration, tokio_postgres::Error> {
+    Ok(AppliedMigration {
+        version: version_of(r.try_get("version")?),
+        name: r.try_get("name")?,
+        checksum: r.try_get("checksum")?,
+        applied_at: r.try_get("applied_at")?,
+        applied_by: r.try_get("applied_by")?,
+        duration_ms: r.try_get("duration_ms")?,
+        tool_version: r.try_get("tool_version")?,
+        mode: r.try_get("mode")?,
+        backup: r.try_get("backup")?,
+    })
 }
 
 /// A progress row; a direction other than up or down is refused, not read
 /// as up (resuming the wrong way would undo or redo committed work).
 fn progress_from_row(r: &tokio_postgres::Row) -> Result<Progress, Error> {
-    let direction: String = r.get(3);
-    let version = version_of(r.get(0));
+    let read = Error::db("reading migration progress");
+    let field = |name: &str| r.try_get::<_, String>(name);
+    let (version, direction) = match (r.try_get::<_, i64>("version"), field("direction")) {
+        (Ok(v), Ok(d)) => (version_of(v), d),
+        (Err(e), _) | (_, Err(e)) => return Err(read(e)),
+    };
     let direction = direction.parse::<Direction>().map_err(|e| {
         Error::History(format!(
-            "the progress marker of migration {version:03} (mantis.schema_progress) says {e}; \
+            "the progress marker of migration {version:03} (mantis.migration_progress) says {e}; \
              it was changed by hand: set it back to 'up' or 'down' as the run that stopped went"
         ))
     })?;
-    let count = |i: usize| usize::try_from(r.get::<_, i32>(i)).unwrap_or(0);
-    Ok(Progress {
-        version,
-        name: r.get(1),
-        checksum: r.get(2),
-        direction,
-        statements_total: count(4),
-        statements_done: count(5),
-        started_at: r.get(6),
-        started_by: r.get(7),
-        last_error: r.get(8),
-    })
+    let progress = || -> Result<Progress, tokio_postgres::Error> {
+        let count = |name: &str| {
+            r.try_get::<_, i32>(name)
+                .map(|n| usize::try_from(n).unwrap_or(0))
+        };
+        Ok(Progress {
+            version,
+            name: field("name")?,
+            checksum: field("checksum")?,
+            direction,
+            statements_total: count("statements_total")?,
+            statements_done: count("statements_done")?,
+            started_at: r.try_get("started_at")?,
+            started_by: field("started_by")?,
+            last_error: r.try_get("last_error")?,
+        })
+    };
+    progress().map_err(Error::db("reading migration progress"))
 }
 
 fn version_of(v: i64) -> u64 {
