@@ -430,3 +430,35 @@ async fn an_invalid_index_from_a_failed_concurrent_build_is_rebuilt_on_resume() 
         1
     );
 }
+
+/// A statement failing inside a BEGIN … COMMIT block of a no-transaction
+/// file: the run's message and `status` name the same resume point (the
+/// block's BEGIN, where the next run starts it again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_block_names_the_resume_point_status_shows() {
+    let db = TestDb::empty("notx_block_resume").await;
+    let dir = Dir::with(&[(
+        "001_block.up.sql",
+        "-- mantis: no-transaction\n\
+         CREATE TABLE before_block (a int);\n\
+         BEGIN;\n\
+         CREATE TABLE in_block (a int);\n\
+         INSERT INTO missing_table VALUES (1);\n\
+         COMMIT;\n",
+    )]);
+    let src = dir.arg();
+    let out = run(&db, &["up", "--source", &src]).expect_code(6);
+    assert!(
+        out.stderr.contains("stopped after 1 of 5 statement(s)")
+            && out.stderr.contains("resumes at statement 2"),
+        "{}",
+        out.stderr
+    );
+    let status = run(&db, &["status", "--source", &src])
+        .expect_code(0)
+        .stdout;
+    assert!(status.contains("after 1 of 5 statements"), "{status}");
+    assert!(status.contains("resumes at statement 2"), "{status}");
+    assert!(exists(&db, "before_block").await);
+    assert!(!exists(&db, "in_block").await, "the block was rolled back");
+}

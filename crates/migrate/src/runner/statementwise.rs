@@ -36,6 +36,14 @@ enum Unit {
 }
 
 impl Unit {
+    /// The index of its first statement (a block restarts at its BEGIN).
+    fn start(&self) -> usize {
+        match self {
+            Unit::One(i) | Unit::Batched(i) => *i,
+            Unit::Block(r) => r.start,
+        }
+    }
+
     /// The index of the first statement after the unit.
     fn end(&self) -> usize {
         match self {
@@ -94,7 +102,12 @@ impl Migrator {
                 Unit::Block(range) => self.run_block(client, watch, step, range.clone()).await,
                 Unit::Batched(i) => self.run_batched(session, guard, watch, step, *i).await,
             };
-            if let Err(e) = result {
+            if let Err(mut e) = result {
+                // What is done is what the marker records: a failed block
+                // counts from its BEGIN, where the next run resumes it.
+                if let Error::MigrationFailed(failure) = &mut e {
+                    failure.statements_done = unit.start();
+                }
                 record_failure(client, version, &e).await;
                 return Err(e);
             }
