@@ -571,3 +571,69 @@ async fn the_migration_session_flushes_what_it_writes_as_it_goes() {
     let refused = run(&db, &["up", "--source", &dir.arg(), "--flush-after", "4MB"]).expect_code(2);
     assert!(refused.stderr.contains("up to 2MB"), "{}", refused.stderr);
 }
+
+/// A concurrent index build cancelled by lock_timeout while it waits for a
+/// writer's transaction leaves an INVALID index; the retry drops it and
+/// builds it again, rather than letting `IF NOT EXISTS` skip it (which left
+/// 003's BRIN index invalid under load).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concurrent_index_build_retried_after_a_lock_timeout_ends_valid() {
+    let db = TestDb::empty("cic_retry").await;
+    let dir = Dir::with(&[
+        ("001_t.up.sql", TABLE),
+        (
+            "002_index.up.sql",
+            "-- mantis: no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_a ON t (a);",
+        ),
+    ]);
+    run(&db, &["up", "--source", &dir.arg(), "--to", "1"]).expect_code(0);
+    let writer = db.client().await;
+    writer
+        .batch_execute("BEGIN; INSERT INTO t VALUES (1);")
+        .await
+        .unwrap();
+    let child = spawn(
+        &db,
+        &[
+            "up",
+            "--source",
+            &dir.arg(),
+            "--lock-timeout",
+            "200ms",
+            "--lock-retries",
+            "10",
+        ],
+    );
+    // The build registers its index, then waits for the writer and times out.
+    let invalid =
+        "SELECT count(*) FROM pg_index WHERE indexrelid = to_regclass('t_a') AND NOT indisvalid";
+    let watcher = db.client().await;
+    let mut seen_invalid = false;
+    for _ in 0..50 {
+        let n: i64 = watcher.query_one(invalid, &[]).await.unwrap().get(0);
+        if n > 0 {
+            seen_invalid = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    writer.batch_execute("COMMIT").await.unwrap();
+    let out = finish(child).expect_code(0);
+    assert!(seen_invalid, "the first build never left an invalid index");
+    assert!(
+        out.stderr.contains("55P03") || out.stderr.contains("lock"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('t_a')"
+        )
+        .await,
+        "true",
+        "{}",
+        out.stderr
+    );
+}

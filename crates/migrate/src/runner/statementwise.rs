@@ -135,11 +135,17 @@ impl Migrator {
         index: usize,
     ) -> Result<(), Error> {
         let statement = &step.script.statements[index];
-        self.drop_invalid_index(client, step, index).await?;
         let started = self.statement_started(step, statement, index);
         self.retrying(step, watch, || async {
-            client
-                .batch_execute(&statement.sql)
+            // Before every attempt: a concurrent build cancelled by
+            // lock_timeout (while it waits for other transactions) leaves
+            // its INVALID index, which `IF NOT EXISTS` would then skip. The
+            // drop is part of the attempt: its own lock timeout is retried.
+            let attempt = async {
+                self.drop_invalid_index(client, step, index).await?;
+                client.batch_execute(&statement.sql).await
+            };
+            attempt
                 .await
                 .map_err(|e| Error::MigrationFailed(Box::new(failure(step, statement, index, &e))))
         })
@@ -227,23 +233,21 @@ impl Migrator {
         client: &Client,
         step: &Step,
         index: usize,
-    ) -> Result<(), Error> {
+    ) -> Result<(), tokio_postgres::Error> {
         let Some((index, table)) = concurrent_index_target(&step.script.statements[index].sql)
         else {
             return Ok(());
         };
         let found = client
             .query_opt(sql::INVALID_INDEX, &[&index, &table])
-            .await
-            .map_err(Error::db("looking for an invalid index"))?;
+            .await?;
         let Some(row) = found else {
             return Ok(());
         };
-        let qualified: String = row.get(0);
+        let qualified: String = row.try_get(0)?;
         client
             .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {qualified}"))
-            .await
-            .map_err(Error::db("dropping an invalid index"))?;
+            .await?;
         (self.events)(&Event::InvalidIndexDropped {
             version: step.version,
             index: qualified,
