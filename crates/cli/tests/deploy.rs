@@ -343,20 +343,21 @@ async fn a_missing_or_too_old_pg_dump_is_a_clear_error() {
     assert!(!file.exists(), "no file is left behind");
 }
 
-/// Five deploys at once: one applies, verifies and refreshes; the others
-/// wait for the migration lock, find nothing left to do and exit 0.
+/// Five deploys at once, in one directory: one applies, verifies and
+/// refreshes; the others wait for the migration lock, find nothing left to do
+/// and exit 0. Started within the same second, each still gets a log and a
+/// backup file of its own (the default names are made unique).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_deploys_at_once_all_succeed_and_apply_each_migration_once() {
     let db = TestDb::seeded("deploy_five", &small_spec(), 1).await;
     let dir = tempfile::tempdir().unwrap();
     let children: Vec<_> = (0..5)
-        .map(|i| {
-            let log = dir.path().join(format!("deploy-{i}.log"));
+        .map(|_| {
             mantis()
                 .current_dir(dir.path())
                 .arg("--database-url")
                 .arg(db.url())
-                .args(["deploy", "--no-backup", "--log", log.to_str().unwrap()])
+                .arg("deploy")
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
                 .spawn()
@@ -387,6 +388,34 @@ async fn five_deploys_at_once_all_succeed_and_apply_each_migration_once() {
         2,
         "003 and 004 applied once each"
     );
+    assert_eq!(files(dir.path(), ".log").len(), 5, "one log per deploy");
+    // A deploy that finds nothing pending takes no backup; the others each
+    // wrote their own file (a taken name would have failed the run).
+    assert!(
+        !files(dir.path(), ".dump").is_empty(),
+        "the deploy that applied took a backup"
+    );
+}
+
+/// A log named with --log is never overwritten: an existing one is a usage
+/// error before anything runs, and keeps what it held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_refuses_to_overwrite_an_existing_log() {
+    let db = TestDb::seeded("deploy_log_exists", &small_spec(), 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("deploy.log");
+    std::fs::write(&log, "an earlier deploy\n").unwrap();
+    let out = run_in(dir.path(), &db, &["deploy", "--log", log.to_str().unwrap()]).expect_code(2);
+    assert!(
+        out.stderr.contains("already exists") && out.stderr.contains("--log"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "an earlier deploy\n"
+    );
+    assert!(!exists(&db, "core.brand").await, "nothing was deployed");
 }
 
 /// A backup holds every row: it is created 0600 whatever the umask, and not

@@ -17,6 +17,19 @@ use crate::context::Context;
 use crate::exit::{ExitCode, Fail};
 use crate::{events, output};
 
+/// How many deploys starting in one second get a log of their own name.
+const MAX_SAME_SECOND: u32 = 99;
+
+/// Creates a file that must not exist, readable by its owner only (like the
+/// backup beside it, it names tables and rows).
+fn open_new(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .mode(0o600)
+        .open(path)
+}
+
 /// Every line goes to stderr and, time-stamped, to the log file.
 struct Log {
     path: PathBuf,
@@ -25,19 +38,50 @@ struct Log {
 }
 
 impl Log {
+    /// The log at `path`, which must not exist yet.
     fn create(path: PathBuf, quiet: bool) -> Result<Arc<Log>> {
-        // Owner only, like the backup beside it (it names tables and rows).
-        let file = std::fs::OpenOptions::new()
-            .create_new(true)
-            .write(true)
-            .mode(0o600)
-            .open(&path)
-            .with_context(|| format!("creating the deploy log {}", path.display()))?;
-        Ok(Arc::new(Log {
+        match open_new(&path) {
+            Ok(file) => Ok(Log::new(path, file, quiet)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Fail::usage(format!(
+                "the deploy log {} already exists; a log is never overwritten\n  hint: choose another --log",
+                path.display()
+            ))),
+            Err(e) => Err(e).with_context(|| format!("creating the deploy log {}", path.display())),
+        }
+    }
+
+    /// `mantis-deploy-<stamp>.log` in the current directory, the stamp made
+    /// unique (`-2`, `-3`, …) when deploys start within the same second;
+    /// returns the stamp too, which names the backup beside it.
+    fn create_stamped(quiet: bool) -> Result<(Arc<Log>, String)> {
+        let time = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+        for n in 1..=MAX_SAME_SECOND {
+            let stamp = if n == 1 {
+                time.clone()
+            } else {
+                format!("{time}-{n}")
+            };
+            let path = PathBuf::from(format!("mantis-deploy-{stamp}.log"));
+            match open_new(&path) {
+                Ok(file) => return Ok((Log::new(path, file, quiet), stamp)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("creating the deploy log {}", path.display()))
+                }
+            }
+        }
+        Err(Fail::usage(format!(
+            "{MAX_SAME_SECOND} deploy logs named mantis-deploy-{time}*.log already exist\n  hint: name the log with --log"
+        )))
+    }
+
+    fn new(path: PathBuf, file: std::fs::File, quiet: bool) -> Arc<Log> {
+        Arc::new(Log {
             path,
             file: Mutex::new(file),
             quiet,
-        }))
+        })
     }
 
     fn line(&self, text: &str) {
@@ -64,14 +108,12 @@ impl Log {
 }
 
 pub async fn run(ctx: &Context, options: &DeployArgs) -> Result<()> {
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-    let log_path = options
-        .log
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(format!("mantis-deploy-{stamp}.log")));
-    let log = Log::create(log_path, ctx.quiet)?;
+    let (log, stamp) = match &options.log {
+        Some(path) => (Log::create(path.clone(), ctx.quiet)?, pg_backup::stamp()),
+        None => Log::create_stamped(ctx.quiet)?,
+    };
     log.line(&format!("deploy to {}", ctx.connect.masked()));
-    let result = deploy(ctx, options, &log).await;
+    let result = deploy(ctx, options, &log, &stamp).await;
     match &result {
         Ok(_) => log.line(&format!("deploy finished; log: {}", log.path.display())),
         Err(e) => log.line(&format!(
@@ -84,7 +126,12 @@ pub async fn run(ctx: &Context, options: &DeployArgs) -> Result<()> {
     output::emit(ctx.format, &doc, || text(&outcome))
 }
 
-async fn deploy(ctx: &Context, options: &DeployArgs, log: &Arc<Log>) -> Result<Outcome> {
+async fn deploy(
+    ctx: &Context,
+    options: &DeployArgs,
+    log: &Arc<Log>,
+    stamp: &str,
+) -> Result<Outcome> {
     let sink = log.sink();
     let migrator = ctx.migrator_with(sink.clone())?;
     let session = ctx.session_with(&ctx.connect, sink).await?;
@@ -94,7 +141,7 @@ async fn deploy(ctx: &Context, options: &DeployArgs, log: &Arc<Log>) -> Result<O
             options
                 .backup_file
                 .clone()
-                .unwrap_or_else(|| pg_backup::default_file(&ctx.connect.dbname))
+                .unwrap_or_else(|| pg_backup::default_file(&ctx.connect.dbname, stamp))
         }),
         max_transaction_age: options.max_transaction_age,
         tools: options.tools.tools(),

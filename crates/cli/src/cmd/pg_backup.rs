@@ -11,7 +11,7 @@ use crate::output;
 
 pub async fn backup(ctx: &Context, file: Option<PathBuf>, tools: &Tools) -> Result<()> {
     let session = ctx.session().await?;
-    let path = file.unwrap_or_else(|| default_file(&ctx.connect.dbname));
+    let path = file.unwrap_or_else(|| default_file(&ctx.connect.dbname, &stamp()));
     let taken = take(ctx, &session, tools, &path).await?;
     output::emit(ctx.format, &taken, || format!("{}\n", describe(&taken)))
 }
@@ -47,9 +47,13 @@ pub fn describe(b: &BackupFile) -> String {
     )
 }
 
-/// `mantis-<database>-<UTC time>.dump` in the current directory.
-pub fn default_file(dbname: &str) -> PathBuf {
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+/// The UTC time, as default file names carry it.
+pub fn stamp() -> String {
+    chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// `mantis-<database>-<stamp>.dump` in the current directory.
+pub fn default_file(dbname: &str, stamp: &str) -> PathBuf {
     let safe: String = dbname
         .chars()
         .map(|c| {
