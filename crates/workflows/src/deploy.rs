@@ -113,6 +113,8 @@ pub enum DeployEvent<'a> {
     CheckFailed(&'a CheckResult),
     /// Every check passed.
     Verified,
+    /// No migration of the set has a verify file: nothing to check.
+    NoChecks,
     /// Going back to the starting version.
     RollingBack {
         /// The starting version.
@@ -167,7 +169,7 @@ pub struct Deployed {
     pub backup: Option<BackupFile>,
     /// The migrations applied.
     pub run: RunReport,
-    /// The checks that proved them.
+    /// The checks that proved them (none when the set has no verify file).
     pub checked: Vec<VerifyRun>,
     /// The views refreshed (none when the set has no inventory views).
     pub refreshed: Option<Vec<Refreshed>>,
@@ -267,7 +269,11 @@ pub async fn deploy(
         let rollback = roll_back(migrator, session, before, on).await;
         return Err(DeployError::VerifyFailed { failed, rollback });
     }
-    on(DeployEvent::Verified);
+    on(if checked.is_empty() {
+        DeployEvent::NoChecks
+    } else {
+        DeployEvent::Verified
+    });
 
     on(DeployEvent::Step(DeployStep::Refresh));
     let refreshed = refresh_views(session.client(), on).await?;
@@ -338,7 +344,8 @@ async fn take_backup(
 }
 
 /// The checks of every migration the run applied that has a verify file (the
-/// newest applied one's when none has), each failing or warning check reported.
+/// newest applied one's when none has; none when the set has no verify file
+/// at all), each failing or warning check reported.
 async fn verify(
     migrator: &Migrator,
     session: &Session,
@@ -347,7 +354,12 @@ async fn verify(
     on: &(dyn Fn(DeployEvent<'_>) + Sync),
 ) -> Result<Vec<VerifyRun>, DeployError> {
     let mut checked = verify_applied(migrator, session, run, &options.verify).await?;
-    if checked.is_empty() {
+    let set_has_checks = migrator
+        .set()
+        .migrations()
+        .iter()
+        .any(|m| m.verify.is_some());
+    if checked.is_empty() && set_has_checks {
         checked.push(migrator.verify(session, None, &options.verify).await?);
     }
     for result in checked.iter().flat_map(|c| c.report.results.iter()) {

@@ -17,6 +17,10 @@ use crate::context::Context;
 use crate::exit::{ExitCode, Fail};
 use crate::{events, output};
 
+/// What a deploy of a set without verify files says instead of the success line.
+const NO_CHECKS: &str = "applied; not verified: no migration of the set has a verify file \
+     (NNN_name.verify.sql: see docs/migrations.md)";
+
 /// How many deploys starting in one second get a log of their own name.
 const MAX_SAME_SECOND: u32 = 99;
 
@@ -209,6 +213,7 @@ fn describe(event: &DeployEvent<'_>) -> String {
             format!("  {mark}  {}", r.describe())
         }
         DeployEvent::Verified => format!("  {}", verify::SUCCESS_LINE),
+        DeployEvent::NoChecks => "  no migration of the set has a verify file: nothing to check".into(),
         DeployEvent::RollingBack { to } => {
             format!("  rolling back to version {}", output::version(*to))
         }
@@ -243,7 +248,8 @@ fn document(outcome: &Outcome, log: &std::path::Path) -> serde_json::Value {
             "backup": d.backup,
             "run": d.run,
             "verify": {
-                "passed": true,
+                // null: the set has no verify file, nothing was checked.
+                "passed": (!d.checked.is_empty()).then_some(true),
                 "migrations": d.checked.iter().map(|c| c.version).collect::<Vec<_>>(),
                 "checks": d.checked.iter().map(|c| c.report.checks().count()).sum::<usize>(),
             },
@@ -272,7 +278,16 @@ fn text(outcome: &Outcome) -> String {
                 .as_ref()
                 .map(demo::render_summary)
                 .unwrap_or_default();
-            format!("{summary}\n{}\n", verify::SUCCESS_LINE)
+            let verdict = if d.checked.is_empty() {
+                NO_CHECKS
+            } else {
+                verify::SUCCESS_LINE
+            };
+            if summary.is_empty() {
+                format!("{verdict}\n")
+            } else {
+                format!("{summary}\n{verdict}\n")
+            }
         }
     }
 }
