@@ -115,7 +115,7 @@ fn parse(stdout: &str) -> Result<Online> {
             })
             .collect(),
         over: list(&json["gate"]["over"]).iter().map(text).collect(),
-        migrations: list(&json["run"]["Ok"]["completed"])
+        migrations: list(&json["run"]["completed"])
             .iter()
             .map(|c| {
                 (

@@ -76,7 +76,9 @@ pub struct Rehearsal {
     pub copy: Copy,
     /// Whether the copy was kept.
     pub kept: bool,
-    /// The migrations that ran (or the error that stopped them).
+    /// The migrations that ran (or the error that stopped them); in JSON
+    /// the run's report, or `{"error": message}`.
+    #[serde(serialize_with = "run_or_error")]
     pub run: Result<RunReport, RunFailure>,
     /// One entry per statement executed.
     pub statements: Vec<StatementReport>,
@@ -102,6 +104,21 @@ pub struct RunFailure(pub Arc<Error>);
 impl Serialize for RunFailure {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(&self.0)
+    }
+}
+
+/// A run as its report, a failure as `{"error": message}`.
+fn run_or_error<S: serde::Serializer>(
+    run: &Result<RunReport, RunFailure>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Failed<'a> {
+        error: &'a RunFailure,
+    }
+    match run {
+        Ok(report) => report.serialize(s),
+        Err(error) => Failed { error }.serialize(s),
     }
 }
 
