@@ -125,20 +125,61 @@ async fn main() -> Result<()> {
     let started = Instant::now();
     let server = db::Server::connect(&args.database_url).await?;
     let machine = machine::describe(&server.admin).await?;
-    let file_003 = write_003()?;
+    let (scales, online) = measure_migrations(&server, &settings).await?;
+    let at_largest = measure_at_largest(&server, &settings).await?;
+    let report = render::Report {
+        settings: &settings,
+        machine: &machine,
+        scales: &scales,
+        online: &online,
+        reports: &at_largest.reports,
+        posting: &at_largest.posting,
+        commands: &at_largest.commands,
+        took: started.elapsed(),
+    };
+    std::fs::write(&args.out, render::markdown(&report))
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    eprintln!(
+        "mantis-bench: wrote {} in {:.0} s",
+        args.out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
 
+/// Seed, 003 (mantis and psql), 004, verify and down at every scale; then
+/// the rehearsals with the workload at every online scale.
+async fn measure_migrations(
+    server: &db::Server,
+    settings: &Settings,
+) -> Result<(Vec<migration::Scale>, Vec<online::Online>)> {
+    let file_003 = write_003()?;
     let mut scales = Vec::new();
     for &products in &settings.scales {
         eprintln!(
             "mantis-bench: {products} products: seed, 003 (mantis and psql), 004, verify, down"
         );
-        scales.push(migration::measure(&server, &settings, products, file_003.path()).await?);
+        scales.push(migration::measure(server, settings, products, file_003.path()).await?);
     }
     let mut online = Vec::new();
     for &products in &settings.online_scales {
         eprintln!("mantis-bench: {products} products: rehearse 003 and 004 with the workload");
-        online.push(online::measure(&server, &settings, products).await?);
+        online.push(online::measure(server, settings, products).await?);
     }
+    Ok((scales, online))
+}
+
+/// What is measured on the largest scale's database, before and after 004.
+struct AtLargest {
+    reports: Vec<reports::Report>,
+    /// (command, peak KiB, wall).
+    commands: Vec<(String, u64, std::time::Duration)>,
+    posting: Vec<ledger::Run>,
+}
+
+/// Reports before and after 003, the commands' memory and the ledger's
+/// posting rate, on copies of the largest scale (dropped afterwards).
+async fn measure_at_largest(server: &db::Server, settings: &Settings) -> Result<AtLargest> {
     let largest = *settings.scales.last().context("no scale")?;
     let base = migration::base(largest);
     let after = migration::database(largest, "v4");
@@ -152,35 +193,22 @@ async fn main() -> Result<()> {
         settings.report_iterations,
     )
     .await?;
-    let commands = commands::measure(&settings, &server, &after)?;
+    let commands = commands::measure(settings, server, &after)?;
 
     eprintln!(
         "mantis-bench: ledger posting, {} movements per configuration",
         settings.movements
     );
-    let posting = ledger::measure(&server, &after, settings.movements).await?;
+    let posting = ledger::measure(server, &after, settings.movements).await?;
 
     for name in [base, after] {
         server.drop(&name).await?;
     }
-    let report = render::Report {
-        settings: &settings,
-        machine: &machine,
-        scales: &scales,
-        online: &online,
-        reports: &reports,
-        posting: &posting,
-        commands: &commands,
-        took: started.elapsed(),
-    };
-    std::fs::write(&args.out, render::markdown(&report))
-        .with_context(|| format!("writing {}", args.out.display()))?;
-    eprintln!(
-        "mantis-bench: wrote {} in {:.0} s",
-        args.out.display(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    Ok(AtLargest {
+        reports,
+        commands,
+        posting,
+    })
 }
 
 /// 003's up file, as embedded in the binary, for psql.

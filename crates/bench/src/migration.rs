@@ -90,60 +90,86 @@ pub async fn measure(
         products,
         ..Scale::default()
     };
-    let mantis = settings.mantis.as_path();
     for r in 0..settings.repeats {
-        let name = if r == 0 {
-            base(products)
-        } else {
-            database(products, "seed")
-        };
-        let ran = seed_v1(server, mantis, &name, products).await?;
-        let json: serde_json::Value = serde_json::from_str(&ran.stdout).context("seed output")?;
-        scale.seed_rows = json["rows"].as_u64().unwrap_or(0);
-        scale.seed.push(ran.wall);
-        scale.peak("seed", ran.peak_kib);
-        if r > 0 {
-            server.drop(&name).await?;
-        }
+        measure_seed(server, settings, &mut scale, r).await?;
     }
-    let file = file_003.display().to_string();
     for r in 0..settings.repeats {
-        let (a, b) = (database(products, "a"), database(products, "b"));
-        server.create(&a, Some(&base(products))).await?;
-        server.create(&b, Some(&base(products))).await?;
-        let mut psql_env = server.options.with_dbname(&b).libpq_env();
-        psql_env.push(("PGOPTIONS", mantis_schema::PSQL_OPTIONS.to_string()));
-        let psql = || {
-            run_env(
-                Path::new("psql"),
-                &["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", &file],
-                &psql_env,
-            )
-        };
-        let tool = || run(mantis, &["-q", "up", "--to", "3"], &server.url(&a));
-        // Alternate which goes first, so neither always gets the warmer cache.
-        let (ours, theirs) = if r % 2 == 0 {
-            let ours = tool()?;
-            (ours, psql()?)
-        } else {
-            let theirs = psql()?;
-            (tool()?, theirs)
-        };
-        scale.up_mantis.push(ours.wall);
-        scale.up_psql.push(theirs.wall);
-        scale.peak("up (003)", ours.peak_kib);
-        let url = server.url(&a);
-        let ledger = run(mantis, &["-q", "up"], &url)?;
-        scale.ledger_up.push(ledger.wall);
-        scale.peak("up (004)", ledger.peak_kib);
-        let verify = run(mantis, &["-q", "verify", "--version", "3"], &url)?;
-        scale.verify.push(verify.wall);
-        scale.peak("verify", verify.peak_kib);
-        let down = run(mantis, &["-q", "down", "--to", "1"], &url)?;
-        scale.down.push(down.wall);
-        scale.peak("down", down.peak_kib);
-        server.drop(&a).await?;
-        server.drop(&b).await?;
+        measure_migrations(server, settings, &mut scale, r, file_003).await?;
     }
     Ok(scale)
+}
+
+/// One `mantis seed` of the scale at version 1; the first is kept as [`base`].
+async fn measure_seed(
+    server: &Server,
+    settings: &Settings,
+    scale: &mut Scale,
+    repeat: usize,
+) -> Result<()> {
+    let products = scale.products;
+    let name = if repeat == 0 {
+        base(products)
+    } else {
+        database(products, "seed")
+    };
+    let ran = seed_v1(server, &settings.mantis, &name, products).await?;
+    let json: serde_json::Value = serde_json::from_str(&ran.stdout).context("seed output")?;
+    scale.seed_rows = json["rows"].as_u64().unwrap_or(0);
+    scale.seed.push(ran.wall);
+    scale.peak("seed", ran.peak_kib);
+    if repeat > 0 {
+        server.drop(&name).await?;
+    }
+    Ok(())
+}
+
+/// 003 by mantis and by psql on two copies of [`base`] (which goes first
+/// alternates, so neither always gets the warmer cache), then 004, verify
+/// and down on mantis's copy.
+async fn measure_migrations(
+    server: &Server,
+    settings: &Settings,
+    scale: &mut Scale,
+    repeat: usize,
+    file_003: &Path,
+) -> Result<()> {
+    let products = scale.products;
+    let mantis = settings.mantis.as_path();
+    let file = file_003.display().to_string();
+    let (a, b) = (database(products, "a"), database(products, "b"));
+    server.create(&a, Some(&base(products))).await?;
+    server.create(&b, Some(&base(products))).await?;
+    let mut psql_env = server.options.with_dbname(&b).libpq_env();
+    psql_env.push(("PGOPTIONS", mantis_schema::PSQL_OPTIONS.to_string()));
+    let psql = || {
+        run_env(
+            Path::new("psql"),
+            &["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", &file],
+            &psql_env,
+        )
+    };
+    let tool = || run(mantis, &["-q", "up", "--to", "3"], &server.url(&a));
+    let (ours, theirs) = if repeat % 2 == 0 {
+        let ours = tool()?;
+        (ours, psql()?)
+    } else {
+        let theirs = psql()?;
+        (tool()?, theirs)
+    };
+    scale.up_mantis.push(ours.wall);
+    scale.up_psql.push(theirs.wall);
+    scale.peak("up (003)", ours.peak_kib);
+    let url = server.url(&a);
+    let ledger = run(mantis, &["-q", "up"], &url)?;
+    scale.ledger_up.push(ledger.wall);
+    scale.peak("up (004)", ledger.peak_kib);
+    let verify = run(mantis, &["-q", "verify", "--version", "3"], &url)?;
+    scale.verify.push(verify.wall);
+    scale.peak("verify", verify.peak_kib);
+    let down = run(mantis, &["-q", "down", "--to", "1"], &url)?;
+    scale.down.push(down.wall);
+    scale.peak("down", down.peak_kib);
+    server.drop(&a).await?;
+    server.drop(&b).await?;
+    Ok(())
 }

@@ -90,6 +90,14 @@ fn verdict(met: bool) -> &'static str {
 
 fn targets(md: &mut String, r: &Report) {
     let _ = writeln!(md, "## Targets\n\n| target | measured | |\n|---|---|---|");
+    online_targets(md, r);
+    speed_targets(md, r);
+    memory_targets(md, r);
+    md.push('\n');
+}
+
+/// The 100 ms gate, per scale.
+fn online_targets(md: &mut String, r: &Report) {
     for o in r.online {
         let longest = o
             .probes
@@ -104,6 +112,10 @@ fn targets(md: &mut String, r: &Report) {
             verdict(o.over.is_empty())
         );
     }
+}
+
+/// Tool overhead, posting rate, valuation speedup and seed rate.
+fn speed_targets(md: &mut String, r: &Report) {
     for s in r.scales {
         let overhead = (ratio(s.up_mantis.median(), s.up_psql.median()) - 1.0) * 100.0;
         let _ = writeln!(
@@ -142,6 +154,10 @@ fn targets(md: &mut String, r: &Report) {
             verdict(rate >= 200_000.0)
         );
     }
+}
+
+/// Peak memory of every command, and of a streamed `stock post`.
+fn memory_targets(md: &mut String, r: &Report) {
     let peak = r
         .scales
         .iter()
@@ -164,7 +180,6 @@ fn targets(md: &mut String, r: &Report) {
             verdict(*kib < 50 * 1024)
         );
     }
-    md.push('\n');
 }
 
 fn migrations(md: &mut String, r: &Report) {
@@ -212,6 +227,12 @@ fn online(md: &mut String, r: &Report) {
          from `pg_stat_activity`): `Lock:…` is a lock the migration held; `LWLock:WALWrite`, `IO:…` are commit and \
          I/O stalls under the migration's writes; `-` means it was never seen waiting.\n"
     );
+    probe_table(md, r);
+    workload_table(md, r);
+}
+
+/// Each probe's longest wait, per scale.
+fn probe_table(md: &mut String, r: &Report) {
     let _ = writeln!(
         md,
         "| products | table | probe | longest wait | during | waiting on |\n|---|---|---|---|---|---|"
@@ -225,24 +246,18 @@ fn online(md: &mut String, r: &Report) {
             );
         }
     }
+}
+
+/// The workload's latency before and during, its invariants, the
+/// migrations' time and WAL, and the gate, per scale.
+fn workload_table(md: &mut String, r: &Report) {
     let _ = writeln!(
         md,
         "\n| products | operations (refused, failed) | before: p50, p99 | during: p50, p99, longest | invariants | 003 | 004 | WAL 003, 004 | gate |\n|---|---|---|---|---|---|---|---|---|"
     );
     for o in r.online {
         let [b50, b99, d50, d99, dmax] = o.latency;
-        let invariants = o
-            .invariants
-            .iter()
-            .map(|(name, rows, bad)| {
-                if *bad == 0 {
-                    format!("{name}: holds ({rows} rows)")
-                } else {
-                    format!("{name}: **{bad} of {rows} rows broken**")
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("; ");
+        let invariants = invariants(&o.invariants);
         let took = |v| {
             of_version(&o.migrations, v, |ms| {
                 format!("{:.1} s", ms as f64 / 1000.0)
@@ -265,6 +280,21 @@ fn online(md: &mut String, r: &Report) {
         );
     }
     let _ = writeln!(md);
+}
+
+/// Each invariant: holds, or how many rows break it.
+fn invariants(checked: &[(String, i64, i64)]) -> String {
+    checked
+        .iter()
+        .map(|(name, rows, bad)| {
+            if *bad == 0 {
+                format!("{name}: holds ({rows} rows)")
+            } else {
+                format!("{name}: **{bad} of {rows} rows broken**")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// What `per_version` holds for migration `version`, shown, or `-`.

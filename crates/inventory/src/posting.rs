@@ -160,6 +160,18 @@ impl Posting {
 
     /// Why this line cannot be posted, before anything is sent.
     pub fn problem(&self) -> Option<String> {
+        self.text_problem()
+            .or_else(|| self.quantity_problem())
+            .or_else(|| self.cost_problem())
+            .or_else(|| self.transfer_problem())
+            .or_else(|| {
+                (self.line.is_some() && self.reference.is_none())
+                    .then(|| "a line number needs the reference of its document".into())
+            })
+    }
+
+    /// A missing name, or a NUL character PostgreSQL text cannot hold.
+    fn text_problem(&self) -> Option<String> {
         if let Some(field) = self.field_with_nul() {
             return Some(format!(
                 "{field} contains a NUL character (\\0), which PostgreSQL text cannot hold; remove it"
@@ -171,6 +183,12 @@ impl Posting {
         if self.warehouse.trim().is_empty() {
             return Some("the warehouse code is empty".into());
         }
+        None
+    }
+
+    /// A zero quantity, a sign the movement type contradicts, or more
+    /// decimals than the column holds.
+    fn quantity_problem(&self) -> Option<String> {
         if self.quantity.is_zero() {
             return Some("quantity is 0: a movement must move something".into());
         }
@@ -181,44 +199,45 @@ impl Posting {
                 self.kind.name()
             ));
         }
-        if let Some(problem) = decimal::fit("quantity", self.quantity, QUANTITY_SCALE) {
+        decimal::fit("quantity", self.quantity, QUANTITY_SCALE)
+    }
+
+    /// A negative or too precise unit cost, or one given where stock leaves
+    /// at the current average.
+    fn cost_problem(&self) -> Option<String> {
+        let cost = self.unit_cost?;
+        if cost.is_sign_negative() && !cost.is_zero() {
+            return Some(format!("unit cost {cost} is negative"));
+        }
+        if let Some(problem) = decimal::fit("unit cost", cost, COST_SCALE) {
             return Some(problem);
         }
-        if let Some(cost) = self.unit_cost {
-            if cost.is_sign_negative() && !cost.is_zero() {
-                return Some(format!("unit cost {cost} is negative"));
-            }
-            if let Some(problem) = decimal::fit("unit cost", cost, COST_SCALE) {
-                return Some(problem);
-            }
-            if self.kind.is_outbound()
-                || (self.kind == Kind::Adjustment && self.quantity.is_sign_negative())
-            {
-                return Some(format!(
-                    "a {} takes stock out at the current average cost; leave the unit cost out",
-                    self.kind.name()
-                ));
-            }
-        }
+        let outbound = self.kind.is_outbound()
+            || (self.kind == Kind::Adjustment && self.quantity.is_sign_negative());
+        outbound.then(|| {
+            format!(
+                "a {} takes stock out at the current average cost; leave the unit cost out",
+                self.kind.name()
+            )
+        })
+    }
+
+    /// A transfer without a distinct receiving warehouse, or a receiving
+    /// warehouse on something that is not a transfer.
+    fn transfer_problem(&self) -> Option<String> {
         match (&self.to_warehouse, self.kind) {
             (None, Kind::Transfer) => {
-                return Some("a transfer needs the receiving warehouse (to_warehouse)".into())
+                Some("a transfer needs the receiving warehouse (to_warehouse)".into())
             }
             (Some(to), Kind::Transfer) if to == &self.warehouse => {
-                return Some(format!("a transfer from {to} to {to} moves nothing"))
+                Some(format!("a transfer from {to} to {to} moves nothing"))
             }
-            (Some(_), kind) if kind != Kind::Transfer => {
-                return Some(format!(
-                    "to_warehouse is only for transfers, not for a {}",
-                    kind.name()
-                ))
-            }
-            _ => {}
+            (Some(_), kind) if kind != Kind::Transfer => Some(format!(
+                "to_warehouse is only for transfers, not for a {}",
+                kind.name()
+            )),
+            _ => None,
         }
-        if self.line.is_some() && self.reference.is_none() {
-            return Some("a line number needs the reference of its document".into());
-        }
-        None
     }
 
     /// The first text field holding a NUL character, by name.

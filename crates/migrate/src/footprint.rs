@@ -409,34 +409,12 @@ async fn conflict(
                     "rename or drop it (after saving what it holds)".into(),
                 )
             }),
-        Object::Column { table, column } => {
-            match text(client, sql::FOOTPRINT_COLUMN, &[table, column]).await? {
-                None => None,
-                Some(kind) => {
-                    let values = column_values(client, table, column).await?;
-                    conflict_of(
-                    format!("column {table}.{column} already exists ({kind}, {values} non-null values); the migration adds it"),
-                    format!("rename it (ALTER TABLE {table} RENAME COLUMN {column} TO {column}_legacy) or drop it once its values are saved elsewhere"),
-                )
-                }
-            }
-        }
+        Object::Column { table, column } => column_conflict(client, table, column).await?,
         Object::Constraint {
             table,
             name,
             foreign_key,
-        } => {
-            // One the file drops by name first is replaced on purpose.
-            let replaced = footprint.drops(table, name);
-            match text(client, sql::FOOTPRINT_CONSTRAINT, &[table, name]).await? {
-                Some(def) if !replaced => conflict_of(
-                    format!("constraint {name} on {table} already exists ({def})"),
-                    format!("rename or drop constraint {name} on {table}"),
-                ),
-                _ if foreign_key.is_empty() => None,
-                _ => same_columns_foreign_key(client, table, name, foreign_key, footprint).await?,
-            }
-        }
+        } => constraint_conflict(client, table, name, foreign_key, footprint).await?,
         Object::Trigger { table, name } => text(client, sql::FOOTPRINT_TRIGGER, &[table, name])
             .await?
             .and_then(|def| {
@@ -463,6 +441,46 @@ async fn conflict(
                 )
             }),
     })
+}
+
+/// A column the migration adds that is already there, with how many values
+/// it holds.
+async fn column_conflict(
+    client: &Client,
+    table: &str,
+    column: &str,
+) -> Result<Option<Conflict>, tokio_postgres::Error> {
+    let Some(kind) = text(client, sql::FOOTPRINT_COLUMN, &[&table, &column]).await? else {
+        return Ok(None);
+    };
+    let values = column_values(client, table, column).await?;
+    Ok(conflict_of(
+        format!("column {table}.{column} already exists ({kind}, {values} non-null values); the migration adds it"),
+        format!("rename it (ALTER TABLE {table} RENAME COLUMN {column} TO {column}_legacy) or drop it once its values are saved elsewhere"),
+    ))
+}
+
+/// A constraint the migration adds that is already there under its name (one
+/// the file drops by name first is replaced on purpose), or a foreign key on
+/// the same columns under another name.
+async fn constraint_conflict(
+    client: &Client,
+    table: &str,
+    name: &str,
+    foreign_key: &[String],
+    footprint: &Footprint,
+) -> Result<Option<Conflict>, tokio_postgres::Error> {
+    let replaced = footprint.drops(table, name);
+    Ok(
+        match text(client, sql::FOOTPRINT_CONSTRAINT, &[&table, &name]).await? {
+            Some(def) if !replaced => conflict_of(
+                format!("constraint {name} on {table} already exists ({def})"),
+                format!("rename or drop constraint {name} on {table}"),
+            ),
+            _ if foreign_key.is_empty() => None,
+            _ => same_columns_foreign_key(client, table, name, foreign_key, footprint).await?,
+        },
+    )
 }
 
 /// How many rows hold a value in an existing column.

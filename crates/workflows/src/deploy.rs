@@ -261,19 +261,7 @@ pub async fn deploy(
         return Ok(Outcome::AppliedElsewhere { run });
     }
     on(DeployEvent::Applied(&run));
-
-    on(DeployEvent::Step(DeployStep::Verify));
-    let checked = verify(migrator, session, &run, options, on).await?;
-    let failed = checked.iter().map(|c| c.report.failures().count()).sum();
-    if failed > 0 {
-        let rollback = roll_back(migrator, session, before, on).await;
-        return Err(DeployError::VerifyFailed { failed, rollback });
-    }
-    on(if checked.is_empty() {
-        DeployEvent::NoChecks
-    } else {
-        DeployEvent::Verified
-    });
+    let checked = verify_or_roll_back(migrator, session, &run, before, options, on).await?;
 
     on(DeployEvent::Step(DeployStep::Refresh));
     let refreshed = refresh_views(session.client(), on).await?;
@@ -287,6 +275,31 @@ pub async fn deploy(
         refreshed,
         summary,
     })))
+}
+
+/// The verify step: the checks of what `run` applied; when one fails, back
+/// to version `before`.
+async fn verify_or_roll_back(
+    migrator: &Migrator,
+    session: &Session,
+    run: &RunReport,
+    before: Option<u64>,
+    options: &DeployOptions,
+    on: &(dyn Fn(DeployEvent<'_>) + Sync),
+) -> Result<Vec<VerifyRun>, DeployError> {
+    on(DeployEvent::Step(DeployStep::Verify));
+    let checked = verify(migrator, session, run, options, on).await?;
+    let failed = checked.iter().map(|c| c.report.failures().count()).sum();
+    if failed > 0 {
+        let rollback = roll_back(migrator, session, before, on).await;
+        return Err(DeployError::VerifyFailed { failed, rollback });
+    }
+    on(if checked.is_empty() {
+        DeployEvent::NoChecks
+    } else {
+        DeployEvent::Verified
+    });
+    Ok(checked)
 }
 
 /// Preflight: server, privileges, locks, long transactions, and the plan

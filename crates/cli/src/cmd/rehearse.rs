@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use mantis_migrate::rehearse::{
-    self, Options, Rehearsal, RolesReport, StatementReport, WorkloadSummary,
+    self, Options, ProbeSummary, Rehearsal, RolesReport, StatementReport, WorkloadSummary,
 };
 
 use crate::args::RehearseArgs;
@@ -121,21 +121,7 @@ fn render_roles(r: &RolesReport) -> String {
 }
 
 fn render(r: &Rehearsal) -> String {
-    let mut out = format!(
-        "rehearsal on {} ({} copy of {} MB in {:.1} s{})\n\n",
-        r.copy.database,
-        match r.copy.method {
-            rehearse::CopyMethod::Template => "template",
-            rehearse::CopyMethod::Dump => "pg_dump/pg_restore",
-        },
-        r.copy.size_bytes / 1_000_000,
-        r.copy.duration.as_secs_f64(),
-        if r.kept {
-            ", kept"
-        } else {
-            ", dropped afterwards"
-        }
-    );
+    let mut out = heading(r);
     out.push_str(&format!(
         "{:<18} {:>9} {:>9} {:>12} {:>12}  {}\n",
         "statement",
@@ -151,26 +137,7 @@ fn render(r: &Rehearsal) -> String {
     out.push_str(&wal_totals(&r.statements));
     out.push_str("\nprobes (a query every 20 ms on its own connection; writers update a random row each time):\n");
     for p in &r.probes {
-        out.push_str(&format!(
-            "  {:<6} {:<28} {:>6} queries, normally {:>6} µs, longest {:>7} ms{}{}\n",
-            format!("{:?}", p.kind).to_lowercase(),
-            p.table,
-            p.queries,
-            p.baseline_us,
-            p.longest_ms,
-            p.during
-                .as_ref()
-                .map(|d| format!(" during {d}"))
-                .unwrap_or_default()
-                + &p.waiting_on
-                    .as_ref()
-                    .map(|w| format!(", waiting on {w}"))
-                    .unwrap_or_default(),
-            p.error
-                .as_ref()
-                .map(|e| format!(" (stopped: {e})"))
-                .unwrap_or_default()
-        ));
+        out.push_str(&probe_line(p));
     }
     if let Some(w) = &r.workload {
         out.push_str(&render_workload(w));
@@ -181,6 +148,42 @@ fn render(r: &Rehearsal) -> String {
         r.sample_every.as_millis()
     ));
     out
+}
+
+/// Which copy the rehearsal ran on, and whether it was kept.
+fn heading(r: &Rehearsal) -> String {
+    format!(
+        "rehearsal on {} ({} copy of {} MB in {:.1} s{})\n\n",
+        r.copy.database,
+        match r.copy.method {
+            rehearse::CopyMethod::Template => "template",
+            rehearse::CopyMethod::Dump => "pg_dump/pg_restore",
+        },
+        r.copy.size_bytes / 1_000_000,
+        r.copy.duration.as_secs_f64(),
+        if r.kept {
+            ", kept"
+        } else {
+            ", dropped afterwards"
+        }
+    )
+}
+
+/// One probe: its normal latency, its longest wait and what it waited on.
+fn probe_line(p: &ProbeSummary) -> String {
+    format!(
+        "  {:<6} {:<28} {:>6} queries, normally {:>6} µs, longest {:>7} ms{}{}\n",
+        format!("{:?}", p.kind).to_lowercase(),
+        p.table,
+        p.queries,
+        p.baseline_us,
+        p.longest_ms,
+        p.circumstances(),
+        p.error
+            .as_ref()
+            .map(|e| format!(" (stopped: {e})"))
+            .unwrap_or_default()
+    )
 }
 
 /// WAL written while each migration ran (every session's).

@@ -156,22 +156,7 @@ impl Rehearsal {
             .probes
             .iter()
             .filter(|p| p.longest_ms as f64 > max_ms)
-            .map(|p| {
-                format!(
-                    "{} probe of {} waited {} ms{}{}",
-                    format!("{:?}", p.kind).to_lowercase(),
-                    p.table,
-                    p.longest_ms,
-                    p.during
-                        .as_ref()
-                        .map(|d| format!(" during {d}"))
-                        .unwrap_or_default(),
-                    p.waiting_on
-                        .as_ref()
-                        .map(|w| format!(", waiting on {w}"))
-                        .unwrap_or_default()
-                )
-            })
+            .map(probe_over)
             .collect();
         out.extend(
             self.roles
@@ -180,37 +165,56 @@ impl Rehearsal {
                 .map(|lost| format!("a role lost a privilege: {lost}")),
         );
         if let Some(w) = &self.workload {
-            if w.during_max_ms > max_ms {
-                out.push(format!(
-                    "a workload operation took {:.0} ms (p99 {:.1} ms, baseline p99 {:.1} ms){}",
-                    w.during_max_ms,
-                    w.during_p99_ms,
-                    w.baseline_p99_ms,
-                    w.slowest_waiting_on
-                        .as_ref()
-                        .map(|e| format!(", waiting on {e}"))
-                        .unwrap_or_default()
-                ));
-            }
-            if w.failed > 0 {
-                out.push(format!(
-                    "{} workload operation(s) failed: {}",
-                    w.failed,
-                    w.failures.join("; ")
-                ));
-            }
-            if let Some(e) = &w.error {
-                out.push(format!("the workload could not run: {e}"));
-            }
-            for i in w.invariants.iter().filter(|i| i.violations > 0) {
-                out.push(format!(
-                    "invariant broken: {} ({} of {} rows)",
-                    i.name, i.violations, i.rows
-                ));
-            }
+            out.extend(workload_over(w, max_ms));
         }
         out
     }
+}
+
+/// A probe that waited too long, with the statement it waited during.
+fn probe_over(p: &ProbeSummary) -> String {
+    format!(
+        "{} probe of {} waited {} ms{}",
+        format!("{:?}", p.kind).to_lowercase(),
+        p.table,
+        p.longest_ms,
+        p.circumstances()
+    )
+}
+
+/// What of the workload breaks the gate: a slow or failed operation, a
+/// workload that could not run, a broken invariant.
+fn workload_over(w: &WorkloadSummary, max_ms: f64) -> Vec<String> {
+    let mut out = Vec::new();
+    if w.during_max_ms > max_ms {
+        out.push(format!(
+            "a workload operation took {:.0} ms (p99 {:.1} ms, baseline p99 {:.1} ms){}",
+            w.during_max_ms,
+            w.during_p99_ms,
+            w.baseline_p99_ms,
+            w.slowest_waiting_on
+                .as_ref()
+                .map(|e| format!(", waiting on {e}"))
+                .unwrap_or_default()
+        ));
+    }
+    if w.failed > 0 {
+        out.push(format!(
+            "{} workload operation(s) failed: {}",
+            w.failed,
+            w.failures.join("; ")
+        ));
+    }
+    if let Some(e) = &w.error {
+        out.push(format!("the workload could not run: {e}"));
+    }
+    for i in w.invariants.iter().filter(|i| i.violations > 0) {
+        out.push(format!(
+            "invariant broken: {} ({} of {} rows)",
+            i.name, i.violations, i.rows
+        ));
+    }
+    out
 }
 
 /// Rehearses the pending migrations of `migrator` against a copy of `target`.

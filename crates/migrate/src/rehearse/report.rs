@@ -72,6 +72,20 @@ pub struct ProbeSummary {
     pub error: Option<String>,
 }
 
+impl ProbeSummary {
+    /// What its longest wait happened during and waited on, as text
+    /// (" during 003 #4 (line 50), waiting on Lock:relation"), or nothing.
+    pub fn circumstances(&self) -> String {
+        let part = |label: &str, value: &Option<String>| {
+            value
+                .as_ref()
+                .map(|v| format!("{label}{v}"))
+                .unwrap_or_default()
+        };
+        part(" during ", &self.during) + &part(", waiting on ", &self.waiting_on)
+    }
+}
+
 /// One report per statement that started, in order.
 pub fn statements(
     set: &MigrationSet,
@@ -79,6 +93,20 @@ pub fn statements(
     sampled: &Samples,
     probes: &[Probe],
 ) -> Vec<StatementReport> {
+    let mut out = windows(set, timeline);
+    for report in &mut out {
+        report.locks = strongest(&sampled.locks, report.window);
+        report.wal_bytes = wal_between(&sampled.wal, report.window);
+    }
+    for probe in probes {
+        attribute_waits(&mut out, probe);
+    }
+    out
+}
+
+/// Each statement that started, with the time it ran (until the timeline's
+/// end when it never finished).
+fn windows(set: &MigrationSet, timeline: &[(Instant, Event)]) -> Vec<StatementReport> {
     let end = timeline.last().map_or_else(Instant::now, |(t, _)| *t);
     let mut out: Vec<StatementReport> = Vec::new();
     for (at, event) in timeline {
@@ -116,27 +144,26 @@ pub fn statements(
             _ => {}
         }
     }
-    for report in &mut out {
-        report.locks = strongest(&sampled.locks, report.window);
-        report.wal_bytes = wal_between(&sampled.wal, report.window);
-    }
-    for probe in probes {
-        for sample in &probe.samples {
-            let span = (sample.at, sample.at + sample.took);
-            let Some(best) = most_overlapped(&mut out, span) else {
-                continue;
-            };
-            let ms = millis(sample.took);
-            let slot = match probe.kind {
-                ProbeKind::Reader => &mut best.reader_wait,
-                ProbeKind::Writer => &mut best.writer_wait,
-            };
-            if slot.as_ref().is_none_or(|(_, m)| ms > *m) {
-                *slot = Some((probe.table.clone(), ms));
-            }
+    out
+}
+
+/// Each of the probe's queries, charged to the statement it overlapped most:
+/// a statement keeps the longest reader and writer wait it saw.
+fn attribute_waits(out: &mut [StatementReport], probe: &Probe) {
+    for sample in &probe.samples {
+        let span = (sample.at, sample.at + sample.took);
+        let Some(best) = most_overlapped(out, span) else {
+            continue;
+        };
+        let ms = millis(sample.took);
+        let slot = match probe.kind {
+            ProbeKind::Reader => &mut best.reader_wait,
+            ProbeKind::Writer => &mut best.writer_wait,
+        };
+        if slot.as_ref().is_none_or(|(_, m)| ms > *m) {
+            *slot = Some((probe.table.clone(), ms));
         }
     }
-    out
 }
 
 /// Each probe's baseline (before `started`) and longest wait (until `finished`).
