@@ -1,5 +1,5 @@
 -- (product id, sku, warehouse id, warehouse code) pairs to post to.
-SELECT p.id, p.sku, w.id, w.code
+SELECT p.id AS product, p.sku, w.id AS warehouse, w.code
 FROM core.products p CROSS JOIN core.warehouses w
 ORDER BY p.sku, w.code
 LIMIT $1

@@ -86,7 +86,19 @@ enum Way {
 }
 
 async fn lines(client: &Client, movements: usize) -> Result<Vec<Line>> {
-    let keys = client.query(CATALOGUE, &[&2000_i64]).await?;
+    let keys: Vec<(Uuid, String, Uuid, String)> = client
+        .query(CATALOGUE, &[&2000_i64])
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("product")?,
+                r.try_get("sku")?,
+                r.try_get("warehouse")?,
+                r.try_get("code")?,
+            ))
+        })
+        .collect::<Result<_, tokio_postgres::Error>>()?;
     let mut state: u64 = 0x5eed;
     let mut next = |n: u64| {
         state = state
@@ -98,10 +110,10 @@ async fn lines(client: &Client, movements: usize) -> Result<Vec<Line>> {
         .map(|_| {
             let key = &keys[next(keys.len() as u64) as usize];
             Line {
-                product: key.get(0),
-                warehouse: key.get(2),
-                sku: key.get(1),
-                code: key.get(3),
+                product: key.0,
+                warehouse: key.2,
+                sku: key.1.clone(),
+                code: key.3.clone(),
                 quantity: Decimal::from(1 + next(20)),
                 cost: Decimal::new(100 + next(50_000) as i64, 2),
             }

@@ -35,7 +35,10 @@ pub async fn describe(client: &Client) -> Result<Machine> {
         .find_map(|l| l.strip_prefix("MemTotal:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0.0);
-    let server: String = client.query_one("SELECT version()", &[]).await?.get(0);
+    let server: String = client
+        .query_one("SELECT version() AS version", &[])
+        .await?
+        .try_get("version")?;
     let mut settings = Vec::new();
     for name in [
         "shared_buffers",
@@ -45,9 +48,9 @@ pub async fn describe(client: &Client) -> Result<Machine> {
         "synchronous_commit",
     ] {
         let value: String = client
-            .query_one("SELECT current_setting($1)", &[&name])
+            .query_one("SELECT current_setting($1) AS value", &[&name])
             .await?
-            .get(0);
+            .try_get("value")?;
         settings.push((name.to_string(), value));
     }
     let commit = std::process::Command::new("git")

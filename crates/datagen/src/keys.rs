@@ -28,12 +28,15 @@ pub async fn drop_keys(client: &Client, tables: &[&str]) -> Result<Vec<Key>, See
     // Rows come foreign keys first: they depend on the keys they point to.
     let keys: Vec<Key> = rows
         .iter()
-        .map(|r| Key {
-            table: r.get(0),
-            name: r.get(1),
-            definition: r.get(2),
+        .map(|r| {
+            Ok(Key {
+                table: r.try_get("table_name")?,
+                name: r.try_get("conname")?,
+                definition: r.try_get("definition")?,
+            })
         })
-        .collect();
+        .collect::<Result<_, tokio_postgres::Error>>()
+        .map_err(SeedError::copy("(reading keys)"))?;
     for key in &keys {
         let drop = format!(
             "ALTER TABLE {} DROP CONSTRAINT {}",

@@ -149,11 +149,11 @@ fn check_spec(spec: &Spec) -> Result<(), SeedError> {
 }
 
 async fn check_target(client: &Client) -> Result<(), SeedError> {
-    let row = client
+    let (has_core, has_003): (bool, bool) = client
         .query_one(sql::TARGET_STATE, &[])
         .await
+        .and_then(|row| Ok((row.try_get("has_core")?, row.try_get("has_003")?)))
         .map_err(SeedError::copy("(checking the target)"))?;
-    let (has_core, has_003): (bool, bool) = (row.get(0), row.get(1));
     if !has_core {
         return Err(SeedError::NoSchema);
     }
@@ -163,8 +163,8 @@ async fn check_target(client: &Client) -> Result<(), SeedError> {
     let products: i64 = client
         .query_one(sql::PRODUCT_COUNT, &[])
         .await
-        .map_err(SeedError::copy("(checking the target)"))?
-        .get(0);
+        .and_then(|row| row.try_get("products"))
+        .map_err(SeedError::copy("(checking the target)"))?;
     if products > 0 {
         return Err(SeedError::NotEmpty { products });
     }

@@ -28,15 +28,15 @@ pub struct BrandEntry {
 /// The driver error.
 pub async fn brands(client: &Client) -> Result<Vec<BrandEntry>, CatalogError> {
     let rows = client.query(sql::BRANDS, &[]).await?;
-    Ok(rows
-        .iter()
-        .map(|r| BrandEntry {
-            code: r.get(0),
-            name: r.get(1),
-            is_active: r.get(2),
-            products: r.get(3),
+    let entry = |r: &tokio_postgres::Row| {
+        Ok(BrandEntry {
+            code: r.try_get("code")?,
+            name: r.try_get("name")?,
+            is_active: r.try_get("is_active")?,
+            products: r.try_get("products")?,
         })
-        .collect())
+    };
+    rows.iter().map(entry).collect()
 }
 
 /// Adds a brand; returns its code (derived from the name unless given).
@@ -54,11 +54,10 @@ pub async fn add_brand(
         return Err(CatalogError::Invalid("a brand needs a name".into()));
     }
     if let Some(existing) = client.query_opt(sql::BRAND_ALIKE, &[&name]).await? {
+        let (name, code): (String, String) = (existing.try_get("name")?, existing.try_get("code")?);
         return Err(CatalogError::Rejected {
             message: format!(
-                "a brand named {:?} (code {}) already exists; names that differ only in case or spacing are one brand",
-                existing.get::<_, String>(0),
-                existing.get::<_, String>(1)
+                "a brand named {name:?} (code {code}) already exists; names that differ only in case or spacing are one brand"
             ),
             hint: None,
         });
@@ -67,7 +66,7 @@ pub async fn add_brand(
         .query_one(sql::BRAND_ADD, &[&name, &code, &website])
         .await
     {
-        Ok(row) => Ok(row.get(0)),
+        Ok(row) => Ok(row.try_get("code")?),
         Err(e) => Err(brand_refused(name, code, website, e)),
     }
 }
@@ -124,7 +123,8 @@ pub async fn merge_brands(
                 &[&code],
             )
             .await?
-            .map(|r| r.get::<_, Uuid>(0))
+            .map(|r| r.try_get::<_, Uuid>("id"))
+            .transpose()?
             .ok_or_else(|| {
                 CatalogError::NotFound(format!(
                     "unknown brand code {code:?} (see `mantis brand list`)"
@@ -169,7 +169,7 @@ pub async fn supplier(client: &Client, name: &str) -> Result<Supplier, CatalogEr
 async fn supplier_id(client: &Client, name: &str) -> Result<Uuid, CatalogError> {
     let rows = client.query(sql::SUPPLIER_FIND, &[&name]).await?;
     match rows.as_slice() {
-        [one] => Ok(one.get(0)),
+        [one] => Ok(one.try_get("id")?),
         [] => Err(CatalogError::NotFound(format!(
             "no supplier named {name:?}"
         ))),

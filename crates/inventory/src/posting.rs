@@ -434,7 +434,7 @@ impl Poster {
                 .and_then(|rows| commit.map(|()| rows))
         };
         match inserted {
-            Ok(returned) => Ok(posted(rows, &returned)),
+            Ok(returned) => posted(rows, &returned).map_err(from_db),
             // An unknown SKU or warehouse code (the insert found no id): name it.
             Err(e) => Err(self.name_the_unknown(client, rows, e).await),
         }
@@ -456,7 +456,7 @@ impl Poster {
         client.execute(&self.lock_keys, &names).await?;
         client.query(&self.lock_rows, &names).await?;
         let returned = client.query(&self.insert, &args.params()).await?;
-        Ok(posted(rows, &returned))
+        posted(rows, &returned)
     }
 
     /// The error of an insert that failed: the first line naming a product
@@ -476,7 +476,10 @@ impl Poster {
             .query(&self.resolve, &[&args.skus, &args.codes])
             .await
         {
-            Ok(found) => unknown(rows, &found).err().unwrap_or_else(|| from_db(e)),
+            Ok(found) => match unknown(rows, &found) {
+                Ok(()) => from_db(e),
+                Err(named) => named,
+            },
             Err(lookup) => from_db(lookup),
         }
     }
@@ -535,7 +538,11 @@ fn retryable(e: &tokio_postgres::Error) -> bool {
 
 /// The first line naming a product or warehouse that does not exist.
 fn unknown(rows: &[Row], found: &[tokio_postgres::Row]) -> Result<(), PostingError> {
-    let known: HashSet<(String, String)> = found.iter().map(|r| (r.get(0), r.get(1))).collect();
+    let known: HashSet<(String, String)> = found
+        .iter()
+        .map(|r| Ok((r.try_get("kind")?, r.try_get("name")?)))
+        .collect::<Result<_, tokio_postgres::Error>>()
+        .map_err(from_db)?;
     let has = |kind: &str, name: &str| known.contains(&(kind.to_string(), name.to_string()));
     for r in rows {
         if !has("product", &r.sku) {
@@ -632,10 +639,30 @@ impl Columns {
     }
 }
 
-fn posted(rows: &[Row], returned: &[tokio_postgres::Row]) -> Vec<Posted> {
-    let by_id: HashMap<Uuid, &tokio_postgres::Row> =
-        returned.iter().map(|r| (r.get::<_, Uuid>(0), r)).collect();
-    rows.iter()
+/// What the ledger stored for an inserted movement (RETURNING).
+struct Stored {
+    seq: Option<i64>,
+    unit_cost: Option<Decimal>,
+    value_delta: Option<Decimal>,
+}
+
+/// Each line with what the ledger stored for it; a line the ledger skipped
+/// (idempotent repeat) is absent from RETURNING and not applied.
+fn posted(
+    rows: &[Row],
+    returned: &[tokio_postgres::Row],
+) -> Result<Vec<Posted>, tokio_postgres::Error> {
+    let mut by_id: HashMap<Uuid, Stored> = HashMap::with_capacity(returned.len());
+    for r in returned {
+        let stored = Stored {
+            seq: r.try_get("seq")?,
+            unit_cost: r.try_get("cost_price")?,
+            value_delta: r.try_get("value_delta")?,
+        };
+        by_id.insert(r.try_get("id")?, stored);
+    }
+    Ok(rows
+        .iter()
         .map(|r| {
             let stored = by_id.get(&r.id);
             Posted {
@@ -645,13 +672,13 @@ fn posted(rows: &[Row], returned: &[tokio_postgres::Row]) -> Vec<Posted> {
                 warehouse: r.warehouse.clone(),
                 movement_type: r.movement_type,
                 quantity: r.quantity,
-                unit_cost: stored.and_then(|s| s.get(2)),
-                value_delta: stored.and_then(|s| s.get(3)),
-                seq: stored.and_then(|s| s.get(1)),
+                unit_cost: stored.and_then(|s| s.unit_cost),
+                value_delta: stored.and_then(|s| s.value_delta),
+                seq: stored.and_then(|s| s.seq),
                 applied: stored.is_some(),
             }
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]

@@ -77,10 +77,10 @@ impl Refreshed {
 /// The driver error.
 pub async fn present(client: &Client) -> Result<bool, tokio_postgres::Error> {
     let views: Vec<&str> = VIEWS.to_vec();
-    Ok(client
+    client
         .query_one(sql::VIEWS_PRESENT, &[&views])
         .await?
-        .get(0))
+        .try_get("present")
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -125,8 +125,8 @@ async fn take_turn(client: &Client, wait: Duration) -> Result<(), String> {
         let taken: bool = client
             .query_one(sql::REFRESH_LOCK, &[])
             .await
-            .map_err(|e| describe(&e))?
-            .get(0);
+            .and_then(|row| row.try_get("taken"))
+            .map_err(|e| describe(&e))?;
         if taken {
             return Ok(());
         }
@@ -136,14 +136,13 @@ async fn take_turn(client: &Client, wait: Duration) -> Result<(), String> {
                 .await
                 .ok()
                 .flatten()
-                .map_or("another session".to_string(), |r| {
-                    format!(
-                        "pid {} ({} as {})",
-                        r.get::<_, i32>(0),
-                        r.get::<_, String>(1),
-                        r.get::<_, String>(2)
-                    )
-                });
+                .and_then(|r| {
+                    let pid: i32 = r.try_get("pid").ok()?;
+                    let application: String = r.try_get("application").ok()?;
+                    let user: String = r.try_get("usename").ok()?;
+                    Some(format!("pid {pid} ({application} as {user})"))
+                })
+                .unwrap_or_else(|| "another session".to_string());
             return Err(format!(
                 "{holder} was still refreshing the views after {} s; they will be as fresh as its refresh",
                 wait.as_secs()
@@ -169,7 +168,13 @@ async fn refresh(client: &Client, view: &'static str) -> Refreshed {
             ));
         }
         Ok(Some(row)) => {
-            done.concurrently = row.get(0);
+            done.concurrently = match row.try_get("ispopulated") {
+                Ok(populated) => populated,
+                Err(e) => {
+                    done.error = Some(describe(&e));
+                    return done;
+                }
+            };
             let statement = format!(
                 "REFRESH MATERIALIZED VIEW {}core.{view}",
                 if done.concurrently {

@@ -325,8 +325,8 @@ pub async fn restore(
     let exists: bool = admin
         .query_one(sql::DATABASE_EXISTS, &[&target.dbname])
         .await
-        .map_err(Error::db("looking up the target database"))?
-        .get(0);
+        .and_then(|row| row.try_get(0))
+        .map_err(Error::db("looking up the target database"))?;
     if exists {
         return Err(BackupError::DatabaseExists {
             name: target.dbname.clone(),

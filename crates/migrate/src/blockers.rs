@@ -20,14 +20,7 @@ impl LockWatch {
     /// Opens the side connection (best effort: without it, waits are simply
     /// not explained).
     pub(crate) async fn open(session: &Session) -> LockWatch {
-        let pid = match session
-            .client()
-            .query_one("SELECT pg_backend_pid()", &[])
-            .await
-        {
-            Ok(row) => row.get(0),
-            Err(_) => 0,
-        };
+        let pid = session.backend_pid().await.unwrap_or(0);
         let side = match session.sibling("lock watch").await {
             Ok(side) => Some(side),
             Err(e) => {
@@ -67,18 +60,22 @@ impl LockWatch {
 }
 
 async fn blockers(side: &Session, pid: i32) -> Vec<Blocker> {
-    match side.client().query(sql::BLOCKERS, &[&pid]).await {
-        Ok(rows) => rows
-            .iter()
-            .map(|r| Blocker {
-                pid: r.get(0),
-                application: r.get(1),
-                user: r.get(2),
-                state: r.get(3),
-                transaction_ms: r.get(4),
-                query: r.get(5),
-            })
-            .collect(),
+    let read = |r: &tokio_postgres::Row| {
+        Ok(Blocker {
+            pid: r.try_get("pid")?,
+            application: r.try_get("application")?,
+            user: r.try_get("usename")?,
+            state: r.try_get("state")?,
+            transaction_ms: r.try_get("transaction_ms")?,
+            query: r.try_get("query")?,
+        })
+    };
+    let found = match side.client().query(sql::BLOCKERS, &[&pid]).await {
+        Ok(rows) => rows.iter().map(read).collect(),
+        Err(e) => Err(e),
+    };
+    match found {
+        Ok(blockers) => blockers,
         Err(e) => {
             tracing::debug!(error = %e, "could not read blocking sessions");
             Vec::new()

@@ -375,12 +375,13 @@ async fn texts(
     sql: &str,
     params: &[Param<'_>],
 ) -> Result<Vec<String>, tokio_postgres::Error> {
-    Ok(client
+    // Every footprint query returns one text column.
+    client
         .query(sql, params)
         .await?
         .iter()
-        .map(|r| r.get(0))
-        .collect())
+        .map(|r| r.try_get(0))
+        .collect()
 }
 
 async fn text(
@@ -494,10 +495,10 @@ async fn column_values(
     };
     let (_, column) = split_name(column);
     let count = format!(
-        "SELECT count({}) FROM {regclass}",
+        "SELECT count({}) AS non_null FROM {regclass}",
         crate::ident::quote_ident(&column)
     );
-    Ok(client.query_one(&count, &[]).await?.get(0))
+    client.query_one(&count, &[]).await?.try_get("non_null")
 }
 
 /// A foreign key on the same columns under another name, which the

@@ -121,12 +121,12 @@ pub(crate) async fn read(session: &Session) -> Result<DbState, Error> {
 }
 
 async fn exists(session: &Session, query: &str) -> Result<bool, Error> {
-    Ok(session
+    session
         .client()
         .query_one(query, &[])
         .await
-        .map_err(Error::db("looking for the history tables"))?
-        .get(0))
+        .and_then(|row| row.try_get(0))
+        .map_err(Error::db("looking for the history tables"))
 }
 
 fn applied_from_row(r: &tokio_postgres::Row) -> Result<AppliedMigration, tokio_postgres::Error> {

@@ -44,8 +44,8 @@ pub async fn acquire(
             .client()
             .query_one(sql::TRY_LOCK, &[&KEYS.0, &KEYS.1])
             .await
-            .map_err(Error::db("taking the migration lock"))?
-            .get(0);
+            .and_then(|row| row.try_get("got"))
+            .map_err(Error::db("taking the migration lock"))?;
         if got {
             events(&Event::LockAcquired {
                 waited: started.elapsed(),
@@ -100,12 +100,12 @@ pub async fn release(session: &Session, guard: LockGuard) {
 }
 
 async fn held(session: &Session) -> Result<(i32, bool), Error> {
-    let row = session
+    session
         .client()
         .query_one(sql::LOCK_HELD, &[&i64::from(KEYS.0), &i64::from(KEYS.1)])
         .await
-        .map_err(Error::db("checking the migration lock"))?;
-    Ok((row.get(0), row.get(1)))
+        .and_then(|row| Ok((row.try_get("pid")?, row.try_get("held")?)))
+        .map_err(Error::db("checking the migration lock"))
 }
 
 async fn holder(session: &Session) -> Result<Option<LockHolder>, Error> {
@@ -114,11 +114,15 @@ async fn holder(session: &Session) -> Result<Option<LockHolder>, Error> {
         .query_opt(sql::LOCK_HOLDER, &[&i64::from(KEYS.0), &i64::from(KEYS.1)])
         .await
         .map_err(Error::db("looking up the migration lock holder"))?;
-    Ok(row.map(|r| LockHolder {
-        pid: r.get(0),
-        application: r.get(1),
-        user: r.get(2),
-        client: r.get(3),
-        running_ms: r.get(4),
-    }))
+    row.map(|r| {
+        Ok(LockHolder {
+            pid: r.try_get("pid")?,
+            application: r.try_get("application")?,
+            user: r.try_get("usename")?,
+            client: r.try_get("client")?,
+            running_ms: r.try_get("running_ms")?,
+        })
+    })
+    .transpose()
+    .map_err(Error::db("looking up the migration lock holder"))
 }

@@ -29,8 +29,8 @@ pub async fn recreate(admin: &Session, name: &str, mark: &str) -> Result<Recreat
     let existing: Option<String> = client
         .query_opt(sql::DATABASE_COMMENT, &[&name])
         .await
-        .map_err(Error::db("looking up the scratch database"))?
-        .map(|r| r.get(0));
+        .and_then(|row| row.map(|r| r.try_get("comment")).transpose())
+        .map_err(Error::db("looking up the scratch database"))?;
     let outcome = match existing {
         None => Recreated::New,
         Some(comment) if comment == mark => {
@@ -70,7 +70,10 @@ pub async fn recreate(admin: &Session, name: &str, mark: &str) -> Result<Recreat
 /// # Errors
 /// The server's error (e.g. not the owner).
 pub async fn drop_database(admin: &Client, name: &str) -> Result<(), tokio_postgres::Error> {
-    let version: i32 = admin.query_one(sql::SERVER_VERSION_NUM, &[]).await?.get(0);
+    let version: i32 = admin
+        .query_one(sql::SERVER_VERSION_NUM, &[])
+        .await?
+        .try_get("version_num")?;
     let force = if version >= 130_000 {
         " WITH (FORCE)"
     } else {

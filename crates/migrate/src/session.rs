@@ -2,7 +2,7 @@
 
 use futures_util::StreamExt;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio_postgres::error::SqlState;
+use tokio_postgres::error::{DbError, SqlState};
 use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::{AsyncMessage, Client, Connection, NoTls, Socket};
 
@@ -58,10 +58,12 @@ impl Session {
     ) -> Result<Session, ConnectError> {
         let row = client
             .query_one(
-                "SELECT current_setting('server_version'), current_setting('server_version_num')::int",
+                "SELECT current_setting('server_version') AS version, \
+                        current_setting('server_version_num')::int AS version_num",
                 &[],
             )
             .await
+            .and_then(|row| Ok((row.try_get("version")?, row.try_get("version_num")?)))
             .map_err(|e| ConnectError::Other {
                 target: target.clone(),
                 reason: e.to_string(),
@@ -70,8 +72,8 @@ impl Session {
             client,
             options,
             target,
-            server_version: row.get(0),
-            server_version_num: row.get(1),
+            server_version: row.0,
+            server_version_num: row.1,
         })
     }
 
@@ -88,6 +90,18 @@ impl Session {
     }
 
     /// The driver client.
+    /// This connection's server process id.
+    ///
+    /// # Errors
+    /// The server's error.
+    pub async fn backend_pid(&self) -> Result<i32, tokio_postgres::Error> {
+        self.client
+            .query_one(crate::sql::BACKEND_PID, &[])
+            .await?
+            .try_get("pid")
+    }
+
+    /// The connection.
     pub fn client(&self) -> &Client {
         &self.client
     }
@@ -198,44 +212,82 @@ where
     });
 }
 
-/// Sorts a connect failure by SQLSTATE, else by error source; the driver's own
-/// failures without either (its error kinds are private) by the words of its
-/// kind (`TLS`, `timeout`, `password`).
+/// Sorts a connect failure by SQLSTATE, else by error source, else by the
+/// driver's kind of failure ([`DriverKind`]); never by the words of a message.
 fn classify(error: tokio_postgres::Error, target: &str, options: &ConnectOptions) -> ConnectError {
     let target = target.to_string();
     if let Some(db) = error.as_db_error() {
-        let code = db.code();
-        return if *code == SqlState::INVALID_PASSWORD
-            || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
-        {
-            ConnectError::Authentication {
-                target,
-                message: db.message().to_string(),
-            }
-        } else if *code == SqlState::UNDEFINED_DATABASE {
-            ConnectError::DatabaseMissing {
-                target,
-                database: options.dbname.clone(),
-            }
-        } else {
-            ConnectError::Other {
-                target,
-                reason: db.message().to_string(),
-            }
-        };
+        return classify_server(db, target, options);
     }
     let reason = error_chain(&error);
-    if has_source::<rustls::Error>(&error) || reason.contains("TLS") {
+    let kind = DriverKind::of(&error);
+    if has_source::<rustls::Error>(&error) || kind == DriverKind::Tls {
         ConnectError::Tls { target, reason }
-    } else if has_source::<std::io::Error>(&error) || reason.contains("timeout") {
+    } else if has_source::<std::io::Error>(&error) || kind == DriverKind::Timeout {
         ConnectError::Unreachable { target, reason }
-    } else if reason.contains("password") {
+    } else if kind == DriverKind::Config && options.password.is_none() {
+        // The only configuration the driver finds missing mid-handshake is
+        // the password the server asked for.
         ConnectError::Authentication {
             target,
-            message: reason,
+            message: format!(
+                "the server asks for a password and none was given (URL, PGPASSWORD or ~/.pgpass): {reason}"
+            ),
         }
     } else {
         ConnectError::Other { target, reason }
+    }
+}
+
+/// A refusal the server sent, by its SQLSTATE.
+fn classify_server(db: &DbError, target: String, options: &ConnectOptions) -> ConnectError {
+    let code = db.code();
+    if *code == SqlState::INVALID_PASSWORD || *code == SqlState::INVALID_AUTHORIZATION_SPECIFICATION
+    {
+        ConnectError::Authentication {
+            target,
+            message: db.message().to_string(),
+        }
+    } else if *code == SqlState::UNDEFINED_DATABASE {
+        ConnectError::DatabaseMissing {
+            target,
+            database: options.dbname.clone(),
+        }
+    } else {
+        ConnectError::Other {
+            target,
+            reason: format!("{} ({})", db.message(), code.code()),
+        }
+    }
+}
+
+/// The kinds of driver failure a connect can end with that carry neither a
+/// SQLSTATE nor a typed source. tokio-postgres keeps its error kind private,
+/// but each kind's description is fixed and starts the error's text (its
+/// `error/mod.rs`); that description, not any message, is what is compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DriverKind {
+    /// "error performing TLS handshake" (e.g. the server does not offer TLS).
+    Tls,
+    /// "timeout waiting for server" (connect_timeout ran out).
+    Timeout,
+    /// "invalid configuration" (mid-handshake: the password is missing).
+    Config,
+    /// Anything else.
+    Other,
+}
+
+impl DriverKind {
+    fn of(error: &tokio_postgres::Error) -> DriverKind {
+        let text = error.to_string();
+        [
+            ("error performing TLS handshake", DriverKind::Tls),
+            ("timeout waiting for server", DriverKind::Timeout),
+            ("invalid configuration", DriverKind::Config),
+        ]
+        .into_iter()
+        .find(|(description, _)| text.starts_with(description))
+        .map_or(DriverKind::Other, |(_, kind)| kind)
     }
 }
 

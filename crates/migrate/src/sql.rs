@@ -65,15 +65,15 @@ pub(crate) const FAIL_PROGRESS: &str = "UPDATE mantis.migration_progress \
 pub(crate) const DELETE_PROGRESS: &str = "DELETE FROM mantis.migration_progress WHERE version = $1";
 
 /// Tries the session-level advisory lock (two int4 keys).
-pub(crate) const TRY_LOCK: &str = "SELECT pg_try_advisory_lock($1, $2)";
+pub(crate) const TRY_LOCK: &str = "SELECT pg_try_advisory_lock($1, $2) AS got";
 
 /// Releases it.
 pub(crate) const UNLOCK: &str = "SELECT pg_advisory_unlock($1, $2)";
 
 /// Who holds the advisory lock.
-pub(crate) const LOCK_HOLDER: &str = "SELECT a.pid, coalesce(a.application_name, ''), \
-            coalesce(a.usename::text, ''), coalesce(a.client_addr::text, 'local'), \
-            (extract(epoch FROM now() - coalesce(a.xact_start, a.backend_start)) * 1000)::bigint \
+pub(crate) const LOCK_HOLDER: &str = "SELECT a.pid, coalesce(a.application_name, '') AS application, \
+            coalesce(a.usename::text, '') AS usename, coalesce(a.client_addr::text, 'local') AS client, \
+            (extract(epoch FROM now() - coalesce(a.xact_start, a.backend_start)) * 1000)::bigint AS running_ms \
      FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
      WHERE l.locktype = 'advisory' AND l.granted AND l.database = \
            (SELECT oid FROM pg_database WHERE datname = current_database()) \
@@ -81,14 +81,18 @@ pub(crate) const LOCK_HOLDER: &str = "SELECT a.pid, coalesce(a.application_name,
      LIMIT 1";
 
 /// Whether this backend holds the lock, and its pid.
-pub(crate) const LOCK_HELD: &str = "SELECT pg_backend_pid(), EXISTS ( \
+pub(crate) const LOCK_HELD: &str = "SELECT pg_backend_pid() AS pid, EXISTS ( \
        SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
           AND pid = pg_backend_pid() AND classid::bigint = $1 \
-          AND objid::bigint = $2 AND objsubid = 2)";
+          AND objid::bigint = $2 AND objsubid = 2) AS held";
+
+/// This connection's server process.
+pub(crate) const BACKEND_PID: &str = "SELECT pg_backend_pid() AS pid";
 
 /// The comment of a database, if it exists (NULL comment = exists, no comment).
 /// The server's version as a number (e.g. 150004).
-pub(crate) const SERVER_VERSION_NUM: &str = "SELECT current_setting('server_version_num')::int";
+pub(crate) const SERVER_VERSION_NUM: &str =
+    "SELECT current_setting('server_version_num')::int AS version_num";
 
 /// Ends every other session on database $1 (before a DROP on PostgreSQL 12).
 pub(crate) const TERMINATE_DATABASE_SESSIONS: &str =
@@ -96,7 +100,7 @@ pub(crate) const TERMINATE_DATABASE_SESSIONS: &str =
      WHERE datname = $1 AND pid <> pg_backend_pid()";
 
 pub(crate) const DATABASE_COMMENT: &str =
-    "SELECT coalesce(shobj_description(oid, 'pg_database'), '') \
+    "SELECT coalesce(shobj_description(oid, 'pg_database'), '') AS comment \
      FROM pg_database WHERE datname = $1";
 
 /// Sets a session-level setting (lock_timeout, statement_timeout, backend_flush_after).
@@ -128,13 +132,13 @@ pub const PREFLIGHT: &str = include_str!("../sql/preflight.sql");
 
 /// The table locks a backend holds, on the given tables: (table, mode).
 pub(crate) const REHEARSE_LOCKS: &str =
-    "SELECT l.relation::regclass::text, l.mode FROM pg_locks l \
+    "SELECT l.relation::regclass::text AS relation, l.mode FROM pg_locks l \
      WHERE l.pid = $1 AND l.locktype = 'relation' AND l.granted AND l.relation = ANY($2::oid[])";
 
 /// Where the server's write-ahead log stands, in bytes from its start (NULL
 /// on a standby, where no WAL is written).
 pub(crate) const REHEARSE_WAL: &str = "SELECT CASE WHEN pg_is_in_recovery() THEN NULL \
-            ELSE (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint END";
+            ELSE (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint END AS lsn";
 
 /// Every relation outside the system schemas with its grants to roles other
 /// than its owner (the rehearsal's roles report).
@@ -142,7 +146,7 @@ pub(crate) const PRIVILEGES: &str = include_str!("../sql/privileges.sql");
 
 /// Existing user tables, largest first: (oid, name, estimated rows).
 pub(crate) const REHEARSE_TABLES: &str =
-    "SELECT c.oid, c.oid::regclass::text, c.reltuples::bigint \
+    "SELECT c.oid, c.oid::regclass::text AS name, c.reltuples::bigint AS estimate \
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
      WHERE c.relkind IN ('r', 'p') \
        AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'mantis') \
@@ -151,7 +155,7 @@ pub(crate) const REHEARSE_TABLES: &str =
 
 /// The column a writer probe updates: the single-column primary key, else the first column.
 pub(crate) const REHEARSE_WRITER_COLUMN: &str =
-    "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) \
+    "SELECT a.attname::text AS column_name, format_type(a.atttypid, a.atttypmod) AS key_type \
      FROM pg_index i \
      JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
      WHERE i.indrelid = $1::text::regclass AND i.indisprimary AND i.indnatts = 1 \
@@ -209,10 +213,10 @@ pub(crate) const FOOTPRINT_TYPE: &str =
 
 /// The sessions a backend's lock request waits for (holders, and requests
 /// queued ahead of it), as `pg_stat_activity` shows them.
-pub(crate) const BLOCKERS: &str = "SELECT a.pid, coalesce(a.application_name, ''), \
-            coalesce(a.usename::text, ''), coalesce(a.state, ''), \
-            (extract(epoch FROM now() - coalesce(a.xact_start, a.backend_start)) * 1000)::bigint, \
-            left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120) \
+pub(crate) const BLOCKERS: &str = "SELECT a.pid, coalesce(a.application_name, '') AS application, \
+            coalesce(a.usename::text, '') AS usename, coalesce(a.state, '') AS state, \
+            (extract(epoch FROM now() - coalesce(a.xact_start, a.backend_start)) * 1000)::bigint AS transaction_ms, \
+            left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 120) AS query \
      FROM pg_stat_activity a WHERE a.pid = ANY (pg_blocking_pids($1)) ORDER BY a.pid";
 
 /// Where an interrupted batched statement stopped.
@@ -249,24 +253,25 @@ pub(crate) const BATCH_PAGE_SETTINGS: &str =
 
 /// The pages a table has now.
 pub(crate) const TABLE_PAGES: &str = "SELECT pg_relation_size(to_regclass($1)) \
-            / current_setting('block_size')::bigint";
+            / current_setting('block_size')::bigint AS pages";
 
 /// The type of a batched statement's key column.
-pub(crate) const BATCH_KEY_TYPE: &str = "SELECT format_type(a.atttypid, a.atttypmod) \
+pub(crate) const BATCH_KEY_TYPE: &str = "SELECT format_type(a.atttypid, a.atttypmod) AS key_type \
      FROM pg_attribute a \
      WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped";
 
 /// The longest replay lag of the standbys this server streams to, in ms (0
 /// without standbys, or without the privilege to see them).
 pub(crate) const REPLICATION_LAG: &str =
-    "SELECT coalesce(max((extract(epoch FROM replay_lag) * 1000)::bigint), 0) \
+    "SELECT coalesce(max((extract(epoch FROM replay_lag) * 1000)::bigint), 0) AS lag_ms \
      FROM pg_stat_replication";
 
 /// What every other active client session is waiting for now (pid,
 /// application, `type:event`): tells a probe's lock wait from a commit
 /// stall on WAL or I/O.
-pub(crate) const REHEARSE_WAITS: &str = "SELECT pid, coalesce(application_name, ''), \
-            wait_event_type || ':' || wait_event \
+pub(crate) const REHEARSE_WAITS: &str =
+    "SELECT pid, coalesce(application_name, '') AS application, \
+            wait_event_type || ':' || wait_event AS event \
      FROM pg_stat_activity \
      WHERE pid <> $1 AND backend_type = 'client backend' AND state = 'active' \
        AND wait_event_type IS NOT NULL AND wait_event_type <> 'Client'";

@@ -29,10 +29,14 @@ pub struct BackupSet {
 /// The driver error.
 pub async fn list(client: &Client) -> Result<Vec<BackupSet>, tokio_postgres::Error> {
     let rows = client.query(sql::BACKUP_SETS, &[]).await?;
-    let mut sets: Vec<BackupSet> = rows
-        .iter()
-        .filter_map(|row| parse(row.get(0), row.get::<_, Option<String>>(1)?.as_str()))
-        .collect();
+    let mut sets = Vec::new();
+    for row in &rows {
+        let name = row.try_get("nspname")?;
+        let comment: Option<String> = row.try_get("comment")?;
+        if let Some(set) = comment.and_then(|c| parse(name, &c)) {
+            sets.push(set);
+        }
+    }
     sets.sort_by(|a, b| {
         a.created_at
             .cmp(&b.created_at)

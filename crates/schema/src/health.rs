@@ -46,7 +46,8 @@ pub async fn check(
     expect: &Expectations,
 ) -> Result<Vec<Item>, tokio_postgres::Error> {
     let row = client.query_one(sql::HEALTH_TABLES, &[]).await?;
-    let (brand_table, movement_table): (bool, bool) = (row.get(0), row.get(1));
+    let (brand_table, movement_table): (bool, bool) =
+        (row.try_get("brand_table")?, row.try_get("movement_table")?);
     if !(brand_table && movement_table) {
         return Ok(without_tables(brand_table, movement_table, expect));
     }

@@ -60,8 +60,8 @@ pub async fn check(
         .query(QUANTITIES, &[&ids])
         .await?
         .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+        .map(|r| Ok((r.try_get("id")?, r.try_get("quantity")?)))
+        .collect::<Result<_, tokio_postgres::Error>>()?;
     let lost = expected
         .iter()
         .filter(|(id, quantity)| now.get(*id) != Some(*quantity))
@@ -71,19 +71,22 @@ pub async fn check(
         rows: count(ids.len()),
         violations: count(lost),
     }];
-    let ledger: bool = client.query_one(LEDGER_INSTALLED, &[]).await?.get(0);
+    let ledger: bool = client
+        .query_one(LEDGER_INSTALLED, &[])
+        .await?
+        .try_get("installed")?;
     if ledger {
         let breaks = client.query_one(LEDGER_BREAKS, &[]).await?;
-        let rows: i64 = breaks.get(2);
+        let rows: i64 = breaks.try_get("stock_rows")?;
         out.push(Invariant {
             name: "quantity on hand = sum of movements".into(),
             rows,
-            violations: breaks.get(0),
+            violations: breaks.try_get("quantity_breaks")?,
         });
         out.push(Invariant {
             name: "stock value = sum of movement value changes".into(),
             rows,
-            violations: breaks.get(1),
+            violations: breaks.try_get("value_breaks")?,
         });
     }
     Ok(out)

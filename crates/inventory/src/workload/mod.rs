@@ -137,13 +137,15 @@ impl Workload {
             .query(ROWS, &[&limit])
             .await?
             .iter()
-            .map(|r| StockRow {
-                id: r.get(0),
-                product_id: r.get(1),
-                warehouse_id: r.get(2),
-                before: r.get(3),
+            .map(|r| {
+                Ok(StockRow {
+                    id: r.try_get("id")?,
+                    product_id: r.try_get("product_id")?,
+                    warehouse_id: r.try_get("warehouse_id")?,
+                    before: r.try_get("quantity")?,
+                })
             })
-            .collect();
+            .collect::<Result<_, tokio_postgres::Error>>()?;
         Ok(Workload {
             rows: Arc::new(rows),
         })

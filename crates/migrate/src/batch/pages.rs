@@ -68,8 +68,9 @@ async fn table_pages(client: &Client, spec: &BatchSpec) -> Result<i64, Error> {
     let row = client
         .query_one(sql::TABLE_PAGES, &[&spec.quoted_table()])
         .await
+        .and_then(|row| row.try_get("pages"))
         .map_err(Error::db("reading the table's size"))?;
-    Ok(row.get(0))
+    Ok(row)
 }
 
 /// The table's first and last key now (none when it is empty): the key
@@ -78,17 +79,21 @@ async fn key_bounds(client: &Client, spec: &BatchSpec) -> Result<Option<(String,
     let (table, key) = (spec.quoted_table(), spec.quoted_key());
     let end = |direction: &str| {
         format!(
-            "SELECT {key}::text FROM {table} WHERE {key} IS NOT NULL \
+            "SELECT {key}::text AS key FROM {table} WHERE {key} IS NOT NULL \
              ORDER BY {key} {direction} LIMIT 1"
         )
     };
-    let first = client
-        .query_opt(&end("ASC"), &[])
-        .await
-        .map_err(Error::db("reading the first key"))?;
-    let last = client
-        .query_opt(&end("DESC"), &[])
-        .await
-        .map_err(Error::db("reading the last key"))?;
-    Ok(first.zip(last).map(|(f, l)| (f.get(0), l.get(0))))
+    let key_at = |direction: &'static str, what: &'static str| {
+        let query = end(direction);
+        async move {
+            client
+                .query_opt(&query, &[])
+                .await
+                .and_then(|row| row.map(|r| r.try_get::<_, String>("key")).transpose())
+                .map_err(Error::db(what))
+        }
+    };
+    let first = key_at("ASC", "reading the first key").await?;
+    let last = key_at("DESC", "reading the last key").await?;
+    Ok(first.zip(last))
 }

@@ -230,8 +230,8 @@ async fn wait_for_standbys(cx: &BatchContext<'_>) -> Result<(), Error> {
             .client()
             .query_one(sql::REPLICATION_LAG, &[])
             .await
-            .map_err(Error::db("reading the standbys' replay lag"))?
-            .get(0);
+            .and_then(|row| row.try_get("lag_ms"))
+            .map_err(Error::db("reading the standbys' replay lag"))?;
         let lag = Duration::from_millis(u64::try_from(lag_ms).unwrap_or(0));
         if lag <= max {
             return Ok(());
@@ -346,8 +346,9 @@ async fn key_type(client: &Client, spec: &BatchSpec) -> Result<String, Error> {
     let row = client
         .query_opt(sql::BATCH_KEY_TYPE, &[&spec.quoted_table(), &spec.key])
         .await
+        .and_then(|row| row.map(|r| r.try_get("key_type")).transpose())
         .map_err(Error::db("reading the batch key's type"))?;
-    row.map(|r| r.get(0)).ok_or_else(|| Error::BatchKey {
+    row.ok_or_else(|| Error::BatchKey {
         table: spec.table.clone(),
         key: spec.key.clone(),
     })
@@ -358,18 +359,23 @@ async fn resume_point(client: &Client, version: u64) -> Result<Resume, Error> {
         .query_opt(sql::SELECT_BATCH_PROGRESS, &[&history::db_version(version)])
         .await
         .map_err(Error::db("reading the batch progress"))?;
-    Ok(row.map_or(
-        Resume {
+    let Some(r) = row else {
+        return Ok(Resume {
             after: None,
             rows: 0,
             pages: None,
-        },
-        |r| Resume {
-            after: r.get(0),
-            rows: r.get(1),
-            pages: r.get::<_, Option<i64>>(2).zip(r.get::<_, Option<i64>>(3)),
-        },
-    ))
+        });
+    };
+    let read = || -> Result<Resume, tokio_postgres::Error> {
+        let page: Option<i64> = r.try_get("batch_page")?;
+        let page_end: Option<i64> = r.try_get("batch_page_end")?;
+        Ok(Resume {
+            after: r.try_get("batch_after")?,
+            rows: r.try_get("batch_rows")?,
+            pages: page.zip(page_end),
+        })
+    };
+    read().map_err(Error::db("reading the batch progress"))
 }
 
 /// The planner's row count (cheap), or an exact count when it has none
@@ -381,14 +387,15 @@ async fn row_estimate(client: &Client, spec: &BatchSpec) -> Result<u64, Error> {
         .query_one(
             &format!(
                 "SELECT CASE WHEN c.reltuples > 0 THEN c.reltuples::bigint \
-                             ELSE (SELECT count(*) FROM {table}) END \
+                             ELSE (SELECT count(*) FROM {table}) END AS estimate \
                  FROM pg_class c WHERE c.oid = to_regclass($1)"
             ),
             &[&table],
         )
         .await
+        .and_then(|row| row.try_get::<_, i64>("estimate"))
         .map_err(Error::db("estimating the rows to batch"))?;
-    Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+    Ok(u64::try_from(row).unwrap_or(0))
 }
 
 /// The first `$1` keys (first, last and how many), and the next `$1` after
@@ -398,9 +405,9 @@ fn next_range_sql(spec: &BatchSpec, key_type: &str) -> (String, String) {
     let query = |filter: &str| {
         format!(
             "WITH batch AS (SELECT {key} AS k FROM {table} {filter} ORDER BY {key} LIMIT $1) \
-             SELECT (SELECT k::text AS first FROM batch ORDER BY batch.k LIMIT 1), \
-                    (SELECT k::text AS last FROM batch ORDER BY batch.k DESC LIMIT 1), \
-                    (SELECT count(*) FROM batch)"
+             SELECT (SELECT k::text FROM batch ORDER BY batch.k LIMIT 1) AS first, \
+                    (SELECT k::text FROM batch ORDER BY batch.k DESC LIMIT 1) AS last, \
+                    (SELECT count(*) FROM batch) AS rows"
         )
     };
     (
@@ -420,12 +427,18 @@ async fn next(
         .query_one(query, &[&limit, &after])
         .await
         .map_err(Error::db("finding the next batch"))?;
-    let rows: i64 = row.get(2);
-    Ok((rows > 0).then(|| Range {
-        first: row.get(0),
-        last: row.get(1),
-        rows,
-    }))
+    let read = || -> Result<Option<Range>, tokio_postgres::Error> {
+        let rows: i64 = row.try_get("rows")?;
+        if rows == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Range {
+            first: row.try_get("first")?,
+            last: row.try_get("last")?,
+            rows,
+        }))
+    };
+    read().map_err(Error::db("finding the next batch"))
 }
 
 #[cfg(test)]

@@ -80,10 +80,10 @@ pub async fn make(
         }
     };
     let size_bytes: i64 = admin
-        .query_one("SELECT pg_database_size($1)", &[&name])
+        .query_one("SELECT pg_database_size($1) AS size", &[&name])
         .await
-        .map_err(|e| BackupError::Engine(Error::db("measuring the copy")(e)))?
-        .get(0);
+        .and_then(|row| row.try_get("size"))
+        .map_err(|e| BackupError::Engine(Error::db("measuring the copy")(e)))?;
     Ok(Copy {
         database: name.to_string(),
         method,

@@ -358,18 +358,20 @@ async fn start_watchers(
     copy: &ConnectOptions,
     options: &Options,
 ) -> Result<Watchers, BackupError> {
-    let pid: i32 = session
-        .client()
-        .query_one("SELECT pg_backend_pid()", &[])
+    let pid = session
+        .backend_pid()
         .await
-        .map_err(Error::db("reading the rehearsal session's pid"))?
-        .get(0);
+        .map_err(Error::db("reading the rehearsal session's pid"))?;
     let tables = watcher
         .client()
         .query(crate::sql::REHEARSE_TABLES, &[])
         .await
         .map_err(Error::db("listing existing tables"))?;
-    let existing: Vec<u32> = tables.iter().map(|r| r.get(0)).collect();
+    let existing: Vec<u32> = tables
+        .iter()
+        .map(|r| r.try_get("oid"))
+        .collect::<Result<_, _>>()
+        .map_err(Error::db("listing existing tables"))?;
     let probed = probe_tables(watcher.client(), options, &tables).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let mut probes = Vec::new();
@@ -442,15 +444,20 @@ async fn probe_tables(
     tables: &[tokio_postgres::Row],
 ) -> Result<Vec<String>, Error> {
     if options.probes.is_empty() {
-        return Ok(tables.iter().take(3).map(|r| r.get(1)).collect());
+        return tables
+            .iter()
+            .take(3)
+            .map(|r| r.try_get("name"))
+            .collect::<Result<_, _>>()
+            .map_err(Error::db("listing existing tables"));
     }
     let mut out = Vec::new();
     for table in &options.probes {
-        let row = client
-            .query_one("SELECT to_regclass($1)::text", &[table])
+        let name: Option<String> = client
+            .query_one("SELECT to_regclass($1)::text AS name", &[table])
             .await
+            .and_then(|row| row.try_get("name"))
             .map_err(Error::db("looking up a probe table"))?;
-        let name: Option<String> = row.get(0);
         out.push(name.ok_or_else(|| Error::UnknownProbeTable {
             table: table.clone(),
         })?);

@@ -139,26 +139,36 @@ pub async fn locks(
             .await
         {
             Ok(rows) => {
-                let locks: Vec<(String, String)> =
-                    rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-                if !locks.is_empty() {
-                    samples.locks.push(LockSample { at, locks });
+                let locks: Result<Vec<(String, String)>, tokio_postgres::Error> = rows
+                    .iter()
+                    .map(|r| Ok((r.try_get("relation")?, r.try_get("mode")?)))
+                    .collect();
+                match locks {
+                    Ok(locks) if !locks.is_empty() => {
+                        samples.locks.push(LockSample { at, locks });
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!(error = %e, "lock sample unreadable"),
                 }
             }
             Err(e) => tracing::debug!(error = %e, "lock sample failed"),
         }
         match client.query(crate::sql::REHEARSE_WAITS, &[&pid]).await {
-            Ok(rows) => samples.waits.extend(rows.iter().map(|r| WaitSample {
-                at,
-                pid: r.get(0),
-                application: r.get(1),
-                event: r.get(2),
+            Ok(rows) => samples.waits.extend(rows.iter().filter_map(|r| {
+                Some(WaitSample {
+                    at,
+                    pid: r.try_get("pid").ok()?,
+                    application: r.try_get("application").ok()?,
+                    event: r.try_get("event").ok()?,
+                })
             })),
             Err(e) => tracing::debug!(error = %e, "wait sample failed"),
         }
         match client.query_one(crate::sql::REHEARSE_WAL, &[]).await {
             Ok(row) => samples.wal.extend(
-                row.get::<_, Option<i64>>(0)
+                row.try_get::<_, Option<i64>>("lsn")
+                    .ok()
+                    .flatten()
                     .map(|lsn| (Instant::now(), lsn)),
             ),
             Err(e) => tracing::debug!(error = %e, "WAL sample failed"),
@@ -187,11 +197,10 @@ pub async fn probe(
     let result = async {
         let session = Session::connect(&options, crate::event::ignore_events()).await?;
         let client = session.client();
-        probe.pid = client
-            .query_one("SELECT pg_backend_pid()", &[])
+        probe.pid = session
+            .backend_pid()
             .await
-            .map_err(Error::db("reading a probe's pid"))?
-            .get(0);
+            .map_err(Error::db("reading a probe's pid"))?;
         let writer = match kind {
             ProbeKind::Reader => None,
             ProbeKind::Writer => Some(writer_statement(client, &table).await?),
@@ -230,12 +239,17 @@ async fn writer_statement(client: &Client, table: &str) -> Result<(String, Vec<S
         .query_one(crate::sql::REHEARSE_WRITER_COLUMN, &[&table])
         .await
         .map_err(Error::db("choosing a column for the writer probe"))?;
-    let (column, key_type): (String, String) = (row.get(0), row.get(1));
+    let (column, key_type): (String, String) = (
+        row.try_get("column_name")
+            .map_err(Error::db("choosing a column for the writer probe"))?,
+        row.try_get("key_type")
+            .map_err(Error::db("choosing a column for the writer probe"))?,
+    );
     let column = crate::ident::quote_ident(&column);
     let keys = client
         .query(
             &format!(
-                "SELECT {column}::text FROM {table} TABLESAMPLE SYSTEM ( \
+                "SELECT {column}::text AS key FROM {table} TABLESAMPLE SYSTEM ( \
                      (SELECT least(100, greatest(0.01, 300000 / greatest(reltuples, 1)))::float4 \
                       FROM pg_class WHERE oid = $1::text::regclass)) \
                  WHERE {column} IS NOT NULL LIMIT 1000"
@@ -245,8 +259,9 @@ async fn writer_statement(client: &Client, table: &str) -> Result<(String, Vec<S
         .await
         .map_err(Error::db("choosing rows for the writer probe"))?
         .iter()
-        .map(|r| r.get(0))
-        .collect();
+        .map(|r| r.try_get("key"))
+        .collect::<Result<_, _>>()
+        .map_err(Error::db("choosing rows for the writer probe"))?;
     Ok((
         format!(
             "UPDATE {table} SET {column} = {column} WHERE {column} = CAST($1::text AS {key_type})"

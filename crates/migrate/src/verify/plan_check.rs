@@ -19,7 +19,7 @@ pub async fn plan_outcome(client: &Client, sql: &str, uses: &[String]) -> Outcom
         Err(e) => return super::run::errored(&e),
     };
     let plan = messages.iter().find_map(|m| match m {
-        SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+        SimpleQueryMessage::Row(row) => row.try_get(0).ok().flatten().map(str::to_string),
         _ => None,
     });
     let used = plan
