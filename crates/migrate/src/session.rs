@@ -178,9 +178,19 @@ where
     T: MakeTlsConnect<Socket>,
     T::Stream: Send + 'static,
 {
-    let (client, connection) = config
-        .connect(tls)
+    // The driver's connect_timeout covers reaching the socket only; libpq's
+    // covers the whole startup. A listener that accepts and never answers
+    // (a stuck pooler or proxy) must not hang the tool.
+    let limit = options.connect_timeout;
+    let (client, connection) = tokio::time::timeout(limit, config.connect(tls))
         .await
+        .map_err(|_| ConnectError::Unreachable {
+            target: target.to_string(),
+            reason: format!(
+                "the connection was accepted but the startup did not finish within {} s (connect_timeout)",
+                limit.as_secs()
+            ),
+        })?
         .map_err(|e| classify(e, target, options))?;
     forward_notices(connection, events);
     Ok(client)
