@@ -18,6 +18,7 @@ mod keys;
 pub mod rows;
 mod sql;
 
+use mantis_migrate::transaction::transaction;
 use tokio_postgres::Client;
 
 pub use error::SeedError;
@@ -112,24 +113,10 @@ pub async fn seed(
 ) -> Result<Counts, SeedError> {
     check_spec(spec)?;
     check_target(client).await?;
-    client
-        .batch_execute("BEGIN")
-        .await
-        .map_err(SeedError::copy("(begin)"))?;
-    match load(client, spec, progress).await {
-        Ok(counts) => {
-            client
-                .batch_execute("COMMIT")
-                .await
-                .map_err(SeedError::copy("(commit)"))?;
-            Ok(counts)
-        }
-        Err(e) => {
-            // The session may be gone; the server then rolls back by itself.
-            let _ = client.batch_execute("ROLLBACK").await;
-            Err(e)
-        }
-    }
+    transaction(client, load(client, spec, progress), |e| {
+        SeedError::copy("(begin or commit)")(e)
+    })
+    .await
 }
 
 fn check_spec(spec: &Spec) -> Result<(), SeedError> {

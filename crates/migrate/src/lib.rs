@@ -49,6 +49,7 @@ pub mod split;
 mod sql;
 pub mod status;
 mod tls;
+pub mod transaction;
 pub mod types;
 pub mod verify;
 

@@ -4,6 +4,7 @@
 //! A backup set is a schema `mantis_backup_<version>_<UTC time>` whose comment
 //! is JSON naming the version and the rows saved (written by the down file).
 
+use mantis_migrate::transaction::transaction;
 use tokio_postgres::Client;
 
 use crate::sql;
@@ -80,19 +81,14 @@ pub async fn restore(client: &Client, set: &BackupSet) -> Result<bool, tokio_pos
     let Some(script) = restore_script(set.version) else {
         return Ok(false);
     };
-    client.batch_execute("BEGIN").await?;
-    let result = async {
+    let body = async {
         client
             .query_one(sql::SET_RESTORE_FROM, &[&set.schema])
             .await?;
-        client.batch_execute(script).await?;
-        client.batch_execute("COMMIT").await
-    }
-    .await;
-    if result.is_err() {
-        let _ = client.batch_execute("ROLLBACK").await;
-    }
-    result.map(|()| true)
+        client.batch_execute(script).await
+    };
+    transaction(client, body, |e| e).await?;
+    Ok(true)
 }
 
 #[cfg(test)]

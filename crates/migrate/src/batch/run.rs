@@ -15,6 +15,7 @@ use crate::lock::{self, LockGuard};
 use crate::retry::LockRetry;
 use crate::session::Session;
 use crate::sql;
+use crate::transaction::transaction;
 
 /// What a batched statement runs with.
 pub(crate) struct BatchContext<'a> {
@@ -266,11 +267,8 @@ pub(super) async fn run_batch(
     };
     let attempt = || async {
         let started = Instant::now();
-        let result = try_batch(cx, statement, bounds, mark).await;
-        if result.is_err() {
-            let _ = client.batch_execute("ROLLBACK").await;
-        }
-        result.map(|()| started.elapsed())
+        transaction(client, try_batch(cx, statement, bounds, mark), |e| e).await?;
+        Ok(started.elapsed())
     };
     let timed_out = |e: &tokio_postgres::Error| {
         (e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE))
@@ -282,6 +280,8 @@ pub(super) async fn run_batch(
         .map_err(|(e, seen)| BatchError::Statement(e, blockers::describe(&seen)))
 }
 
+/// One batch, inside the caller's transaction: its settings (lock_timeout,
+/// key range), the statement, and the progress mark that commits with it.
 async fn try_batch(
     cx: &BatchContext<'_>,
     statement: &str,
@@ -290,7 +290,6 @@ async fn try_batch(
 ) -> Result<(), tokio_postgres::Error> {
     let client = cx.session.client();
     let version = history::db_version(cx.version);
-    client.batch_execute("BEGIN").await?;
     client
         .execute(
             sql::BATCH_SETTINGS,
@@ -319,7 +318,7 @@ async fn try_batch(
                 .await?
         }
     };
-    client.batch_execute("COMMIT").await
+    Ok(())
 }
 
 impl Bounds {

@@ -720,27 +720,15 @@ async fn set_flush_after(session: &Session, kb: u32) {
     }
 }
 
-/// Runs `body` between BEGIN and COMMIT; rolls back when it fails.
+/// Runs `body` in a transaction of the migration session.
 pub(super) async fn transaction<F>(client: &Client, body: F) -> Result<(), Error>
 where
     F: std::future::Future<Output = Result<(), Error>>,
 {
-    client
-        .batch_execute("BEGIN")
-        .await
-        .map_err(Error::db("starting a transaction"))?;
-    match body.await {
-        Ok(()) => client
-            .batch_execute("COMMIT")
-            .await
-            .map_err(Error::db("committing")),
-        Err(e) => {
-            if let Err(rollback) = client.batch_execute("ROLLBACK").await {
-                tracing::debug!(error = %rollback, "rollback failed (the server rolls back a lost session anyway)");
-            }
-            Err(e)
-        }
-    }
+    crate::transaction::transaction(client, body, |e| {
+        Error::db("starting or committing a transaction")(e)
+    })
+    .await
 }
 
 fn is_lock_timeout(f: &StatementFailure) -> bool {
