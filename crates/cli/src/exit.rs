@@ -2,6 +2,9 @@
 
 use mantis_migrate::backup::BackupError;
 use mantis_migrate::{ConnectError, Error};
+use mantis_workflows::demo::DemoError;
+use mantis_workflows::deploy::DeployError;
+use mantis_workflows::restore::RestoreError;
 
 /// Every exit code the binary uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +108,37 @@ impl ExitCode {
         }
     }
 
+    /// Why a deploy stopped: preflight refused, a step's own error, checks
+    /// failed (rolled back), or the views could not be refreshed.
+    fn of_deploy(error: &DeployError) -> ExitCode {
+        match error {
+            DeployError::Preflight { .. } => ExitCode::Refused,
+            DeployError::Engine(e) | DeployError::UpFailed { error: e, .. } => ExitCode::of(e),
+            DeployError::Backup(e) => ExitCode::of_backup(e),
+            DeployError::VerifyFailed { .. } => ExitCode::ChecksFailed,
+            _ => ExitCode::Internal,
+        }
+    }
+
+    fn of_demo(error: &DemoError) -> ExitCode {
+        match error {
+            DemoError::Engine(e) => ExitCode::of(e),
+            DemoError::Seed(e) => ExitCode::of_seed(e),
+            _ => ExitCode::Internal,
+        }
+    }
+
+    /// Restoring a saved set: a set that does not fit the run is refused.
+    fn of_restore(error: &RestoreError) -> ExitCode {
+        match error {
+            RestoreError::NoSuchSet { .. }
+            | RestoreError::NotReapplied { .. }
+            | RestoreError::NoScript { .. } => ExitCode::Refused,
+            RestoreError::Engine(e) => ExitCode::of(e),
+            _ => ExitCode::Internal,
+        }
+    }
+
     /// The code for any error the binary ends with.
     pub fn of_any(error: &anyhow::Error) -> ExitCode {
         error
@@ -124,6 +158,12 @@ impl ExitCode {
                     Some(ExitCode::of_posting(e))
                 } else if let Some(e) = e.downcast_ref::<mantis_inventory::CatalogError>() {
                     Some(ExitCode::of_catalog(e))
+                } else if let Some(e) = e.downcast_ref::<DeployError>() {
+                    Some(ExitCode::of_deploy(e))
+                } else if let Some(e) = e.downcast_ref::<DemoError>() {
+                    Some(ExitCode::of_demo(e))
+                } else if let Some(e) = e.downcast_ref::<RestoreError>() {
+                    Some(ExitCode::of_restore(e))
                 } else {
                     e.downcast_ref::<Fail>().map(|f| f.code)
                 }

@@ -5,7 +5,7 @@
 use anyhow::Result;
 use mantis_migrate::{scratch, VerifyRun};
 use mantis_schema::summary::Summary;
-use mantis_workflows::demo::{self, Demo, DemoError, DemoEvent};
+use mantis_workflows::demo::{self, Demo, DemoEvent};
 
 use crate::args::OutputFormat;
 use crate::cmd::{seed, verify};
@@ -38,7 +38,7 @@ pub async fn run(ctx: &Context, database: &str, products: u64) -> Result<()> {
     )
     .await;
     bar.finish_and_clear();
-    let done = done.map_err(failed)?;
+    let done = done?;
     let doc = serde_json::json!({
         "database": database,
         "scratch": done.recreated,
@@ -65,15 +65,6 @@ pub async fn run(ctx: &Context, database: &str, products: u64) -> Result<()> {
         )
     })?;
     verify::verdict_all(&done.checked)
-}
-
-/// The library's errors keep their type (and so their exit code).
-fn failed(error: DemoError) -> anyhow::Error {
-    match error {
-        DemoError::Engine(e) => e.into(),
-        DemoError::Seed(e) => e.into(),
-        other => other.into(),
-    }
 }
 
 /// Commands to try next, runnable as printed: the binary by the name the

@@ -9,12 +9,12 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, Result};
 use mantis_migrate::EventSink;
-use mantis_workflows::deploy::{self, DeployError, DeployEvent, DeployOptions, Outcome};
+use mantis_workflows::deploy::{self, DeployEvent, DeployOptions, Outcome};
 
 use crate::args::DeployArgs;
 use crate::cmd::{demo, migrate, pg_backup, verify};
 use crate::context::Context;
-use crate::exit::{ExitCode, Fail};
+use crate::exit::Fail;
 use crate::{events, output};
 
 /// What a deploy of a set without verify files says instead of the success line.
@@ -154,28 +154,7 @@ async fn deploy(
     let on = |event: DeployEvent<'_>| log.line(&describe(&event));
     deploy::deploy(&migrator, &session, &ctx.connect, &workflow, &on)
         .await
-        .map_err(failed)
-}
-
-/// The exit code of why the deploy stopped.
-fn failed(error: DeployError) -> anyhow::Error {
-    let code = match &error {
-        DeployError::Preflight { .. } => ExitCode::Refused,
-        DeployError::Engine(e) | DeployError::UpFailed { error: e, .. } => ExitCode::of(e),
-        DeployError::Backup(e) => ExitCode::of_backup(e),
-        DeployError::VerifyFailed { .. } => ExitCode::ChecksFailed,
-        DeployError::Refresh(_) => ExitCode::Internal,
-    };
-    match error {
-        // The engine's own errors keep their type (and their exit code).
-        DeployError::Engine(e) => e.into(),
-        DeployError::Backup(e) => e.into(),
-        other => Fail {
-            code,
-            message: other.to_string(),
-        }
-        .into(),
-    }
+        .map_err(anyhow::Error::from)
 }
 
 /// One event as log lines (the steps numbered, details indented).

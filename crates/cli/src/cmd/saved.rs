@@ -2,11 +2,10 @@
 
 use anyhow::{Context as _, Result};
 use mantis_schema::backups::{self, BackupSet};
-use mantis_workflows::restore::{self, RestoreError, SetChoice};
+use mantis_workflows::restore::{self, SetChoice};
 
 use crate::cmd::migrate;
 use crate::context::Context;
-use crate::exit::{ExitCode, Fail};
 use crate::output;
 
 pub async fn list(ctx: &Context) -> Result<()> {
@@ -53,9 +52,8 @@ pub async fn up_and_restore(
 ) -> Result<()> {
     let migrator = ctx.migrator()?;
     let session = ctx.session().await?;
-    let done = restore::up_and_restore(&migrator, &session, to, dry_run, &SetChoice::parse(name))
-        .await
-        .map_err(failed)?;
+    let done =
+        restore::up_and_restore(&migrator, &session, to, dry_run, &SetChoice::parse(name)).await?;
     let (run, set) = (&done.run, &done.set);
     if dry_run {
         let doc = serde_json::json!({ "plan": run, "then_restore": set });
@@ -75,23 +73,4 @@ pub async fn up_and_restore(
             set.schema
         )
     })
-}
-
-/// Refusals are exit 5, the engine's errors keep their code.
-fn failed(error: RestoreError) -> anyhow::Error {
-    let code = match &error {
-        RestoreError::NoSuchSet { .. }
-        | RestoreError::NotReapplied { .. }
-        | RestoreError::NoScript { .. } => ExitCode::Refused,
-        _ => ExitCode::Internal,
-    };
-    match error {
-        // The engine's errors keep their type (and their exit code).
-        RestoreError::Engine(e) => e.into(),
-        other => Fail {
-            code,
-            message: other.to_string(),
-        }
-        .into(),
-    }
 }
