@@ -58,6 +58,11 @@ fn snapshot(name: &str, out: &Run) {
     settings().bind(|| insta::assert_snapshot!(name, out.stdout));
 }
 
+/// The progress lines a command wrote on stderr.
+fn snapshot_stderr(name: &str, out: &Run) {
+    settings().bind(|| insta::assert_snapshot!(name, out.stderr));
+}
+
 /// 12 products in 2 warehouses at version 004, its history stamped with
 /// fixed times and a fixed user, one receipt posted, views refreshed.
 async fn catalogue(label: &str) -> TestDb {
@@ -157,11 +162,7 @@ async fn the_engine_renders_plans_and_runs_as_reviewed() {
     let up = run(&db, &["up", "--source", &source]);
     assert_eq!(up.code, 0, "{}", up.stderr);
     snapshot("engine_up_rest.text", &up);
-    let progress = Run {
-        stdout: up.stderr.clone(),
-        ..up
-    };
-    snapshot("engine_up_rest.stderr", &progress);
+    snapshot_stderr("engine_up_rest.stderr", &up);
 }
 
 /// Rehearse and deploy's plan on the small directory: on an empty database
@@ -180,36 +181,33 @@ async fn rehearse_and_deploy_render_as_reviewed() {
         let out = run(&db, &["--format", format, "rehearse", "--source", &source]);
         assert_eq!(out.code, 0, "rehearse {format}: {}", out.stderr);
         snapshot(&format!("rehearse.{format}"), &out);
-        let logs = tempfile::tempdir().unwrap();
-        let log = logs.path().join("deploy.log");
-        let args = [
-            "--format",
-            format,
-            "deploy",
-            "--dry-run",
-            "--source",
-            &source,
-            "--log",
-        ];
-        let mut args = args.to_vec();
-        args.push(log.to_str().unwrap());
-        let out = run(&db, &args);
+        let out = deploy(
+            &db,
+            &[
+                "--format",
+                format,
+                "deploy",
+                "--dry-run",
+                "--source",
+                &source,
+            ],
+        );
         assert_eq!(out.code, 0, "deploy --dry-run {format}: {}", out.stderr);
         snapshot(&format!("deploy_dry_run.{format}"), &out);
     }
-    let logs = tempfile::tempdir().unwrap();
-    let log = logs.path().join("deploy.log");
-    let args = ["deploy", "--no-backup", "--source", &source, "--log"];
-    let mut args = args.to_vec();
-    args.push(log.to_str().unwrap());
-    let out = run(&db, &args);
+    let out = deploy(&db, &["deploy", "--no-backup", "--source", &source]);
     assert_eq!(out.code, 0, "deploy: {}", out.stderr);
     snapshot("deploy.text", &out);
-    let steps = Run {
-        stdout: out.stderr.clone(),
-        ..out
-    };
-    snapshot("deploy.stderr", &steps);
+    snapshot_stderr("deploy.stderr", &out);
+}
+
+/// Runs `args` (a deploy) with its log in a directory of its own.
+fn deploy(db: &TestDb, args: &[&str]) -> Run {
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("deploy.log");
+    let mut args = args.to_vec();
+    args.extend(["--log", log.to_str().unwrap()]);
+    run(db, &args)
 }
 
 /// What `down` saves, as `saved` lists it, and `down`'s own summary.
