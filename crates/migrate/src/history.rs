@@ -146,36 +146,33 @@ fn applied_from_row(r: &tokio_postgres::Row) -> Result<AppliedMigration, tokio_p
 /// A progress row; a direction other than up or down is refused, not read
 /// as up (resuming the wrong way would undo or redo committed work).
 fn progress_from_row(r: &tokio_postgres::Row) -> Result<Progress, Error> {
-    let read = Error::db("reading migration progress");
-    let field = |name: &str| r.try_get::<_, String>(name);
-    let (version, direction) = match (r.try_get::<_, i64>("version"), field("direction")) {
-        (Ok(v), Ok(d)) => (version_of(v), d),
-        (Err(e), _) | (_, Err(e)) => return Err(read(e)),
-    };
-    let direction = direction.parse::<Direction>().map_err(|e| {
-        Error::History(format!(
-            "the progress marker of migration {version:03} (mantis.migration_progress) says {e}; \
-             it was changed by hand: set it back to 'up' or 'down' as the run that stopped went"
-        ))
-    })?;
-    let progress = || -> Result<Progress, tokio_postgres::Error> {
+    let read = || -> Result<(Progress, String), tokio_postgres::Error> {
         let count = |name: &str| {
             r.try_get::<_, i32>(name)
                 .map(|n| usize::try_from(n).unwrap_or(0))
         };
-        Ok(Progress {
-            version,
-            name: field("name")?,
-            checksum: field("checksum")?,
-            direction,
+        let progress = Progress {
+            version: version_of(r.try_get("version")?),
+            name: r.try_get("name")?,
+            checksum: r.try_get("checksum")?,
+            direction: Direction::Up, // replaced below by the marker's own, once checked
             statements_total: count("statements_total")?,
             statements_done: count("statements_done")?,
             started_at: r.try_get("started_at")?,
-            started_by: field("started_by")?,
+            started_by: r.try_get("started_by")?,
             last_error: r.try_get("last_error")?,
-        })
+        };
+        Ok((progress, r.try_get("direction")?))
     };
-    progress().map_err(Error::db("reading migration progress"))
+    let (mut progress, direction) = read().map_err(Error::db("reading migration progress"))?;
+    progress.direction = direction.parse::<Direction>().map_err(|e| {
+        Error::History(format!(
+            "the progress marker of migration {:03} (mantis.migration_progress) says {e}; \
+             it was changed by hand: set it back to 'up' or 'down' as the run that stopped went",
+            progress.version
+        ))
+    })?;
+    Ok(progress)
 }
 
 fn version_of(v: i64) -> u64 {

@@ -12,8 +12,6 @@ use mantis_migrate::{
 };
 use mantis_schema::summary::{self, Summary};
 
-use crate::deploy::verify_applied;
-
 /// The mark on databases made by the demo; only those are ever replaced.
 const MARK: &str = "mantis demo scratch database";
 /// The baseline the seed's package was written against.
@@ -137,8 +135,14 @@ pub async fn demo(
     step(5, "migration 004", "the inventory ledger's rules");
     let ledger = timed(migrator.run(&session, Direction::Up, Target::Default)).await?;
     let options = VerifyOptions::default();
-    let mut checked = verify_applied(migrator, &session, &fixes.run, &options).await?;
-    checked.extend(verify_applied(migrator, &session, &ledger.run, &options).await?);
+    let mut checked = migrator
+        .verify_applied(&session, &fixes.run, &options)
+        .await?;
+    checked.extend(
+        migrator
+            .verify_applied(&session, &ledger.run, &options)
+            .await?,
+    );
     let summary = summary::read(session.client())
         .await
         .map_err(DemoError::Summary)?;

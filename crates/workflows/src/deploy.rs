@@ -366,7 +366,9 @@ async fn verify(
     options: &DeployOptions,
     on: &(dyn Fn(DeployEvent<'_>) + Sync),
 ) -> Result<Vec<VerifyRun>, DeployError> {
-    let mut checked = verify_applied(migrator, session, run, &options.verify).await?;
+    let mut checked = migrator
+        .verify_applied(session, run, &options.verify)
+        .await?;
     let set_has_checks = migrator
         .set()
         .migrations()
@@ -381,34 +383,6 @@ async fn verify(
         }
     }
     Ok(checked)
-}
-
-/// The checks of every migration `run` applied that has a verify file, in
-/// order: what a deploy or a demo must prove before it says it succeeded.
-///
-/// # Errors
-/// The engine's error when a suite cannot run at all.
-pub async fn verify_applied(
-    migrator: &Migrator,
-    session: &Session,
-    run: &RunReport,
-    options: &VerifyOptions,
-) -> Result<Vec<VerifyRun>, Error> {
-    let mut runs = Vec::new();
-    for done in &run.completed {
-        let has_checks = migrator
-            .set()
-            .get(done.version)
-            .is_some_and(|m| m.verify.is_some());
-        if has_checks {
-            runs.push(
-                migrator
-                    .verify(session, Some(done.version), options)
-                    .await?,
-            );
-        }
-    }
-    Ok(runs)
 }
 
 /// Refreshes the views one at a time (none when the set has no 003); the

@@ -243,13 +243,10 @@ impl Migrator {
         let mut completed = Vec::new();
         for step in &plan.steps {
             lock::ensure_held(session, guard).await?;
-            self.apply_session_settings(session).await?;
-            let done = self.run_step(session, guard, &watch, step).await;
-            // What a step set for its session (its own SETs, our timeouts)
-            // ends with it: the next step, and whatever the caller runs next
-            // on this session (deploy's verify and refresh), start clean.
-            reset_session_settings(session).await;
-            completed.push(done?);
+            let done = self
+                .with_step_settings(session, self.run_step(session, guard, &watch, step))
+                .await?;
+            completed.push(done);
         }
         // Every step ran (a failure returns early), so the plan's target is where we are.
         let version_after = plan.target;
@@ -296,6 +293,30 @@ impl Migrator {
             current: state.current(),
             report,
         })
+    }
+
+    /// The checks of every migration `run` applied that has a verify file, in
+    /// order: what a deploy or a demo must prove before it says it succeeded.
+    ///
+    /// # Errors
+    /// The engine's error when a suite cannot run at all.
+    pub async fn verify_applied(
+        &self,
+        session: &Session,
+        run: &RunReport,
+        options: &verify::VerifyOptions,
+    ) -> Result<Vec<VerifyRun>, Error> {
+        let mut runs = Vec::new();
+        for done in &run.completed {
+            let has_checks = self
+                .set()
+                .get(done.version)
+                .is_some_and(|m| m.verify.is_some());
+            if has_checks {
+                runs.push(self.verify(session, Some(done.version), options).await?);
+            }
+        }
+        Ok(runs)
     }
 
     /// The checks of the whole schema: every applied migration's verify file,
@@ -519,11 +540,28 @@ impl Migrator {
         set_timeout(session, "lock_timeout", timeout).await
     }
 
-    async fn apply_session_settings(&self, session: &Session) -> Result<(), Error> {
-        set_timeout(session, "lock_timeout", self.options.lock_timeout).await?;
-        set_timeout(session, "statement_timeout", self.options.statement_timeout).await?;
-        set_flush_after(session, self.options.flush_after_kb).await;
-        Ok(())
+    /// Runs `step` under the run's session settings (timeouts, flush size).
+    /// What a step set for its session (its own SETs, our timeouts) ends with
+    /// it, failed or not: the next step, and whatever the caller runs next on
+    /// this session (deploy's verify and refresh), start clean.
+    async fn with_step_settings<T>(
+        &self,
+        session: &Session,
+        step: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let applied = async {
+            set_timeout(session, "lock_timeout", self.options.lock_timeout).await?;
+            set_timeout(session, "statement_timeout", self.options.statement_timeout).await?;
+            set_flush_after(session, self.options.flush_after_kb).await;
+            Ok::<(), Error>(())
+        }
+        .await;
+        let done = match applied {
+            Ok(()) => step.await,
+            Err(e) => Err(e),
+        };
+        reset_session_settings(session).await;
+        done
     }
 
     async fn run_step(
