@@ -40,7 +40,7 @@ fn main() -> std::process::ExitCode {
 /// unless the result document already says what failed).
 fn fail(error: &anyhow::Error, format: OutputFormat) -> std::process::ExitCode {
     let code = ExitCode::of_any(error);
-    let message = format!("{error:#}");
+    let message = mantis_migrate::describe_chain(error.as_ref());
     eprintln!("error: {message}");
     // A failed check has printed its report already (the result document).
     if format == OutputFormat::Json && code != ExitCode::ChecksFailed {

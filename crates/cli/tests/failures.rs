@@ -103,6 +103,40 @@ async fn a_progress_marker_changed_by_hand_is_refused_not_guessed() {
     assert_eq!(count(&db, "gate").await, 0);
 }
 
+/// A query of mantis's own that the server refuses shows the server's words
+/// and SQLSTATE, on stderr and in the JSON error, never the driver's bare
+/// "db error".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_bookkeeping_query_shows_the_server_words_and_sqlstate() {
+    let db = TestDb::empty("history_unreadable").await;
+    db.client()
+        .await
+        .batch_execute(
+            "CREATE SCHEMA mantis;
+             CREATE TABLE mantis.schema_migrations (version text);
+             CREATE TABLE mantis.migration_progress (version int);
+             CREATE TABLE mantis.migration_events (x int);",
+        )
+        .await
+        .unwrap();
+    let out = run(&db, &["status"]).expect_code(1);
+    let words = "column \"name\" does not exist (SQLSTATE 42703)";
+    assert!(
+        out.stderr.contains("reading migration history") && out.stderr.contains(words),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("db error"), "{}", out.stderr);
+    let json = run(&db, &["--format", "json", "status"])
+        .expect_code(1)
+        .json();
+    let message = json["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(words) && !message.contains("db error"),
+        "{message}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_transaction_failure_leaves_a_marker_that_status_explains_and_up_resumes() {
     let db = TestDb::empty("notx_failure").await;

@@ -35,7 +35,7 @@ pub enum SeedError {
         max: usize,
     },
     /// A database statement failed; the transaction was rolled back.
-    #[error("seeding {during} failed (nothing was loaded): {source}")]
+    #[error("seeding {during} failed (nothing was loaded)")]
     Database {
         /// What was being loaded.
         during: &'static str,

@@ -50,7 +50,7 @@ pub enum PostingError {
     #[error("{0}")]
     Batch(String),
     /// The connection or another database error.
-    #[error("posting failed (nothing was posted): {0}")]
+    #[error("posting failed (nothing was posted)")]
     Database(#[source] tokio_postgres::Error),
 }
 
@@ -106,8 +106,8 @@ pub enum CatalogError {
         /// Its hint.
         hint: Option<String>,
     },
-    /// The connection or another database error.
-    #[error("{0}")]
+    /// The connection or another database error (its words are the source).
+    #[error("database error")]
     Database(#[source] tokio_postgres::Error),
 }
 

@@ -347,14 +347,50 @@ pub enum Error {
     /// mantis's own history tables hold something mantis never writes.
     #[error("migration history is damaged: {0}")]
     History(String),
-    /// A bookkeeping query of the engine failed.
-    #[error("database error during {during}: {source}")]
+    /// A bookkeeping query of the engine failed (the server's words are the
+    /// source: [`describe_chain`] shows them).
+    #[error("database error during {during}")]
     Database {
         /// What the engine was doing.
         during: &'static str,
         /// The driver error.
         source: tokio_postgres::Error,
     },
+}
+
+/// An error and its causes as one line, as a user should read it: a server's
+/// error in its own words with its SQLSTATE (and DETAIL, HINT); the driver's
+/// bare "db error" left out; no cause repeated.
+pub fn describe_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(e) = current {
+        let server = e
+            .downcast_ref::<tokio_postgres::Error>()
+            .and_then(tokio_postgres::Error::as_db_error)
+            .or_else(|| e.downcast_ref::<tokio_postgres::error::DbError>());
+        let (text, next) = match server {
+            // The server's error is the end of the chain.
+            Some(db) => (server_words(db), None),
+            None => (e.to_string(), e.source()),
+        };
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = next;
+    }
+    parts.join(": ")
+}
+
+/// A server's error: its message and SQLSTATE, with its DETAIL and HINT.
+pub fn server_words(db: &tokio_postgres::error::DbError) -> String {
+    let mut text = format!("{} (SQLSTATE {})", db.message(), db.code().code());
+    for (label, value) in [("DETAIL", db.detail()), ("HINT", db.hint())] {
+        if let Some(value) = value {
+            text.push_str(&format!("; {label}: {value}"));
+        }
+    }
+    text
 }
 
 impl Error {

@@ -54,7 +54,9 @@ pub mod types;
 pub mod verify;
 
 pub use connect::{ConnectOptions, SslMode};
-pub use error::{ConnectError, Error, FileProblem, SourceError, StatementFailure};
+pub use error::{
+    describe_chain, server_words, ConnectError, Error, FileProblem, SourceError, StatementFailure,
+};
 pub use event::{ignore_events, BatchProgress, Event, EventSink};
 pub use history::{AppliedMigration, DbState, Progress};
 pub use plan::{Plan, Step};

@@ -66,7 +66,7 @@ impl Session {
             .and_then(|row| Ok((row.try_get("version")?, row.try_get("version_num")?)))
             .map_err(|e| ConnectError::Other {
                 target: target.clone(),
-                reason: e.to_string(),
+                reason: crate::error::describe_chain(&e),
             })?;
         Ok(Session {
             client,

@@ -82,7 +82,7 @@ pub enum DemoError {
     #[error(transparent)]
     Seed(#[from] SeedError),
     /// Reading what 003 produced.
-    #[error("reading what 003 produced: {0}")]
+    #[error("reading what 003 produced")]
     Summary(#[source] tokio_postgres::Error),
 }
 

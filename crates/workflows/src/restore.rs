@@ -75,8 +75,9 @@ pub enum RestoreError {
     /// The restore script failed (and was rolled back) after its migration
     /// was applied.
     #[error(
-        "migrations were applied up to {version:03}, but restoring {schema} failed and was rolled back: {source}; \
-         fix the cause, then run the restore script by hand (docs/execution-guide.md)"
+        "migrations were applied up to {version:03}, but restoring {schema} failed and was rolled back: {}; \
+         fix the cause, then run the restore script by hand (docs/execution-guide.md)",
+        mantis_migrate::describe_chain(.source)
     )]
     Restore {
         /// The set.
@@ -88,7 +89,7 @@ pub enum RestoreError {
         source: tokio_postgres::Error,
     },
     /// The saved sets could not be listed.
-    #[error("listing saved sets: {0}")]
+    #[error("listing saved sets")]
     List(#[source] tokio_postgres::Error),
 }
 

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, Result};
-use mantis_migrate::EventSink;
+use mantis_migrate::{describe_chain, EventSink};
 use mantis_workflows::deploy::{self, DeployEvent, DeployOptions, Outcome};
 
 use crate::args::DeployArgs;
@@ -186,7 +186,7 @@ fn describe(event: &DeployEvent<'_>) -> String {
             "nothing left to deploy: another session applied the pending migrations meanwhile; the database is at version {}",
             output::version(*version)
         ),
-        DeployEvent::UpFailed(e) => format!("  up failed: {e}"),
+        DeployEvent::UpFailed(e) => format!("  up failed: {}", describe_chain(*e)),
         DeployEvent::CheckFailed(r) => {
             let mark = if r.fails_suite() { "FAIL" } else { "WARN" };
             format!("  {mark}  {}", r.describe())
@@ -202,8 +202,9 @@ fn describe(event: &DeployEvent<'_>) -> String {
             output::version(*to)
         ),
         DeployEvent::RollbackFailed { to, error } => format!(
-            "  the automatic rollback to version {} failed too: {error}; `mantis status` shows where the database is",
-            output::version(*to)
+            "  the automatic rollback to version {} failed too: {}; `mantis status` shows where the database is",
+            output::version(*to),
+            describe_chain(*error)
         ),
         DeployEvent::NoViews => "  no inventory views to refresh".into(),
         DeployEvent::Refreshed(r) => format!("  {}", r.describe()),

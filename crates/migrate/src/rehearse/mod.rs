@@ -103,7 +103,7 @@ pub struct RunFailure(pub Arc<Error>);
 
 impl Serialize for RunFailure {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
+        s.collect_str(self)
     }
 }
 
@@ -124,7 +124,7 @@ fn run_or_error<S: serde::Serializer>(
 
 impl std::fmt::Display for RunFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        f.write_str(&crate::error::describe_chain(&*self.0))
     }
 }
 

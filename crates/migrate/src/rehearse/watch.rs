@@ -227,7 +227,7 @@ pub async fn probe(
         Ok::<(), Error>(())
     }
     .await;
-    probe.error = result.err().map(|e| e.to_string());
+    probe.error = result.err().map(|e| crate::error::describe_chain(&e));
     probe
 }
 
