@@ -4,7 +4,7 @@
 //! files under `tests/snapshots/`. What changes from run to run (clock,
 //! durations, database names, the server) is masked before comparing;
 //! everything else — columns, alignment, wording, JSON shape — must match.
-//! After an intended change: `INSTA_UPDATE=always scripts/test snapshots`,
+//! After an intended change: `INSTA_UPDATE=always scripts/test -E 'binary(snapshots)'`,
 //! then review the rewritten files with `git diff`.
 
 mod common;
