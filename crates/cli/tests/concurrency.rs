@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{count, exists, finish, run, spawn, Dir};
+use common::{count, exists, finish, run, spawn, spawn_up_retrying, Dir};
 use mantis_testkit::TestDb;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -106,18 +106,7 @@ async fn lock_timeout_is_retried_then_reported_with_its_sqlstate() {
     assert_eq!(count(&db, "mantis.schema_migrations").await, 1);
 
     // With more retries, the migration goes through once the blocker commits.
-    let child = spawn(
-        &db,
-        &[
-            "up",
-            "--source",
-            &dir.arg(),
-            "--lock-timeout",
-            "200ms",
-            "--lock-retries",
-            "8",
-        ],
-    );
+    let child = spawn_up_retrying(&db, &dir, "200ms", "8");
     tokio::time::sleep(Duration::from_millis(800)).await;
     blocker.batch_execute("COMMIT").await.unwrap();
     let out = finish(child).expect_code(0);

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{count, finish, run, scalar, spawn, Dir};
+use common::{count, finish, run, scalar, spawn, spawn_up_retrying, Dir};
 use mantis_testkit::TestDb;
 
 const TABLE: &str = "CREATE TABLE t (a int);\nCREATE TABLE log (n int);";
@@ -144,18 +144,7 @@ async fn a_batched_statement_commits_batch_by_batch_and_resumes_after_the_last_o
         .batch_execute("SET application_name = 'the-writer'; BEGIN; SELECT * FROM t WHERE id = 700 FOR UPDATE;")
         .await
         .unwrap();
-    let child = spawn(
-        &db,
-        &[
-            "up",
-            "--source",
-            &dir.arg(),
-            "--lock-timeout",
-            "100ms",
-            "--lock-retries",
-            "10",
-        ],
-    );
+    let child = spawn_up_retrying(&db, &dir, "100ms", "10");
     tokio::time::sleep(Duration::from_millis(900)).await;
     writer.batch_execute("COMMIT").await.unwrap();
     let out = finish(child).expect_code(0);
@@ -592,18 +581,7 @@ async fn a_concurrent_index_build_retried_after_a_lock_timeout_ends_valid() {
         .batch_execute("BEGIN; INSERT INTO t VALUES (1);")
         .await
         .unwrap();
-    let child = spawn(
-        &db,
-        &[
-            "up",
-            "--source",
-            &dir.arg(),
-            "--lock-timeout",
-            "200ms",
-            "--lock-retries",
-            "10",
-        ],
-    );
+    let child = spawn_up_retrying(&db, &dir, "200ms", "10");
     // The build registers its index, then waits for the writer and times out.
     let invalid =
         "SELECT count(*) FROM pg_index WHERE indexrelid = to_regclass('t_a') AND NOT indisvalid";

@@ -83,6 +83,16 @@ pub fn spawn(db: &TestDb, args: &[&str]) -> Child {
         .expect("spawn mantis")
 }
 
+/// Starts `mantis up --source DIR` with a short lock_timeout and a number of
+/// retries, without waiting: a run meant to meet a lock held by the test.
+pub fn spawn_up_retrying(db: &TestDb, dir: &Dir, lock_timeout: &str, retries: &str) -> Child {
+    let source = dir.arg();
+    let args = ["up", "--source", &source, "--lock-timeout", lock_timeout];
+    let mut args = args.to_vec();
+    args.extend(["--lock-retries", retries]);
+    spawn(db, &args)
+}
+
 /// Waits for a spawned run.
 pub fn finish(child: Child) -> Run {
     Run::from(child.wait_with_output().expect("wait for mantis"))
