@@ -65,12 +65,11 @@ pub(super) async fn walk(
 }
 
 async fn table_pages(client: &Client, spec: &BatchSpec) -> Result<i64, Error> {
-    let row = client
+    client
         .query_one(sql::TABLE_PAGES, &[&spec.quoted_table()])
         .await
         .and_then(|row| row.try_get("pages"))
-        .map_err(Error::db("reading the table's size"))?;
-    Ok(row)
+        .map_err(Error::db("reading the table's size"))
 }
 
 /// The table's first and last key now (none when it is empty): the key

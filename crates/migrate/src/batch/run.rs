@@ -342,12 +342,12 @@ fn next_size(size: u64, spec: &BatchSpec, took: Duration) -> u64 {
 }
 
 async fn key_type(client: &Client, spec: &BatchSpec) -> Result<String, Error> {
-    let row = client
+    let key_type = client
         .query_opt(sql::BATCH_KEY_TYPE, &[&spec.quoted_table(), &spec.key])
         .await
         .and_then(|row| row.map(|r| r.try_get("key_type")).transpose())
         .map_err(Error::db("reading the batch key's type"))?;
-    row.ok_or_else(|| Error::BatchKey {
+    key_type.ok_or_else(|| Error::BatchKey {
         table: spec.table.clone(),
         key: spec.key.clone(),
     })
@@ -382,7 +382,7 @@ async fn resume_point(client: &Client, version: u64) -> Result<Resume, Error> {
 /// also shows and counts at no cost); only the progress bar uses it.
 async fn row_estimate(client: &Client, spec: &BatchSpec) -> Result<u64, Error> {
     let table = spec.quoted_table();
-    let row = client
+    let estimate = client
         .query_one(
             &format!(
                 "SELECT CASE WHEN c.reltuples > 0 THEN c.reltuples::bigint \
@@ -394,7 +394,7 @@ async fn row_estimate(client: &Client, spec: &BatchSpec) -> Result<u64, Error> {
         .await
         .and_then(|row| row.try_get::<_, i64>("estimate"))
         .map_err(Error::db("estimating the rows to batch"))?;
-    Ok(u64::try_from(row).unwrap_or(0))
+    Ok(u64::try_from(estimate).unwrap_or(0))
 }
 
 /// The first `$1` keys (first, last and how many), and the next `$1` after
