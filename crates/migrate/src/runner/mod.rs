@@ -1,6 +1,7 @@
 //! The driver loop: one loop serves `up`, `down` and their dry runs (`plan`),
 //! always under the migration lock. `statementwise` runs no-transaction files.
 
+mod settings;
 mod statementwise;
 
 use std::time::{Duration, Instant};
@@ -20,10 +21,11 @@ use crate::retry::LockRetry;
 use crate::session::Session;
 use crate::source::MigrationSet;
 use crate::split::Statement;
-use crate::sql;
 use crate::status::{self, StatusReport};
 use crate::types::{Direction, Target};
 use crate::verify;
+
+use settings::{reset_session_settings, set_flush_after, set_timeout};
 
 /// `backend_flush_after` of a migration session unless told otherwise: the
 /// most the server accepts (with 8 kB pages); ADR-028, "Dirty pages".
@@ -722,39 +724,6 @@ impl Migrator {
             tool_version: &self.options.tool_version,
             mode,
         }
-    }
-}
-
-/// Sets a timeout setting of the session (`lock_timeout`, `statement_timeout`).
-async fn set_timeout(session: &Session, name: &str, value: Duration) -> Result<(), Error> {
-    let value = format!("{}ms", value.as_millis());
-    session
-        .client()
-        .query_one(sql::SET_SESSION_SETTING, &[&name, &value])
-        .await
-        .map_err(Error::db("setting timeouts"))?;
-    Ok(())
-}
-
-/// `RESET ALL`: every setting back to the session's defaults (the role is
-/// not a setting RESET ALL touches). Best effort: a session that cannot take
-/// it is broken, and the step's own error says why.
-async fn reset_session_settings(session: &Session) {
-    if let Err(e) = session.client().batch_execute("RESET ALL").await {
-        tracing::debug!(error = %e, "could not reset the session's settings after a step");
-    }
-}
-
-/// Sets `backend_flush_after`. Only an optimisation: a server that refuses
-/// it (a platform without the OS call behind it) migrates without it.
-async fn set_flush_after(session: &Session, kb: u32) {
-    let value = format!("{kb}kB");
-    if let Err(e) = session
-        .client()
-        .query_one(sql::SET_SESSION_SETTING, &[&"backend_flush_after", &value])
-        .await
-    {
-        tracing::warn!(error = %e, value, "the server refused backend_flush_after; migrating without it");
     }
 }
 
