@@ -561,6 +561,36 @@ async fn the_migration_session_flushes_what_it_writes_as_it_goes() {
     assert!(refused.stderr.contains("up to 2MB"), "{}", refused.stderr);
 }
 
+/// The migration session compresses the full-page images its writes log
+/// (`wal_compression`: lz4 where the server has it, else pglz) when the
+/// server compresses none; the session after the run is back to the
+/// server's setting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_migration_session_compresses_its_full_page_images() {
+    let db = TestDb::empty("wal_compression").await;
+    let server_setting = scalar(&db, "current_setting('wal_compression')").await;
+    let dir = Dir::with(&[
+        (
+            "001_log.up.sql",
+            "CREATE TABLE seen (setting text NOT NULL);",
+        ),
+        (
+            "002_see.up.sql",
+            "INSERT INTO seen SELECT current_setting('wal_compression');",
+        ),
+    ]);
+    run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
+    let seen = scalar(&db, "SELECT setting FROM seen").await;
+    if server_setting == "off" {
+        assert!(
+            ["lz4", "pglz", "on"].contains(&seen.as_str()),
+            "compressed during the migration: {seen}"
+        );
+    } else {
+        assert_eq!(seen, server_setting, "the server's own compression is kept");
+    }
+}
+
 /// A concurrent index build cancelled by lock_timeout while it waits for a
 /// writer's transaction leaves an INVALID index; the retry drops it and
 /// builds it again, rather than letting `IF NOT EXISTS` skip it (which left

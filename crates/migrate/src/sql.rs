@@ -106,6 +106,11 @@ pub(crate) const DATABASE_COMMENT: &str =
 /// Sets a session-level setting (lock_timeout, statement_timeout, backend_flush_after).
 pub(crate) const SET_SESSION_SETTING: &str = "SELECT set_config($1, $2, false)";
 
+/// Sets the session's `wal_compression` to $1 when the server's is off.
+pub(crate) const COMPRESS_WAL_IF_OFF: &str =
+    "SELECT CASE WHEN current_setting('wal_compression') = 'off' \
+                 THEN set_config('wal_compression', $1, false) END AS set";
+
 /// Opens the verify transaction: one snapshot for every check, never committed.
 pub const VERIFY_BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ";
 

@@ -25,7 +25,7 @@ use crate::status::{self, StatusReport};
 use crate::types::{Direction, Target};
 use crate::verify;
 
-use settings::{reset_session_settings, set_flush_after, set_timeout};
+use settings::{reset_session_settings, set_flush_after, set_timeout, set_wal_compression};
 
 /// `backend_flush_after` of a migration session unless told otherwise: the
 /// most the server accepts (with 8 kB pages); ADR-028, "Dirty pages".
@@ -555,6 +555,7 @@ impl Migrator {
             set_timeout(session, "lock_timeout", self.options.lock_timeout).await?;
             set_timeout(session, "statement_timeout", self.options.statement_timeout).await?;
             set_flush_after(session, self.options.flush_after_kb).await;
+            set_wal_compression(session).await;
             Ok::<(), Error>(())
         }
         .await;

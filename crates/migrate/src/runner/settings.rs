@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use tokio_postgres::error::SqlState;
+
 use crate::error::Error;
 use crate::session::Session;
 use crate::sql;
@@ -40,5 +42,28 @@ pub(super) async fn set_flush_after(session: &Session, kb: u32) {
         .await
     {
         tracing::warn!(error = %e, value, "the server refused backend_flush_after; migrating without it");
+    }
+}
+
+/// Compresses the full-page images the session's writes log (ADR-028,
+/// "Full-page images"), with lz4 where the server has it (PostgreSQL 15
+/// and later built with it), else the server's pglz; only when the server
+/// compresses none. A user setting only for superusers: anyone else (a
+/// managed service's owner role) migrates without it, which is said in the
+/// debug log only, as it changes nothing but the WAL's size.
+pub(super) async fn set_wal_compression(session: &Session) {
+    for method in ["lz4", "on"] {
+        match session
+            .client()
+            .query_one(sql::COMPRESS_WAL_IF_OFF, &[&method])
+            .await
+        {
+            Ok(_) => return,
+            Err(e) if e.code() == Some(&SqlState::INVALID_PARAMETER_VALUE) => continue,
+            Err(e) => {
+                tracing::debug!(error = %e, "wal_compression not set; migrating without it");
+                return;
+            }
+        }
     }
 }
