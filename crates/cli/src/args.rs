@@ -61,6 +61,8 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub set: SetArgs,
     #[command(flatten)]
+    pub session: SessionArg,
+    #[command(flatten)]
     pub lock: LockWaitArg,
     /// Go on although versions recorded as applied are missing from the migration set.
     #[arg(long)]
@@ -69,6 +71,21 @@ pub struct PlanArgs {
     /// migration defines (checked with its verify file).
     #[arg(long)]
     pub no_drift_check: bool,
+}
+
+/// Where a command that needs one server session connects.
+#[derive(Debug, Args)]
+pub struct SessionArg {
+    /// Connection string for this command when --database-url goes through a
+    /// transaction-mode pooler (PgBouncer, Neon's -pooler host): the server
+    /// itself, or a session-mode pool.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MANTIS_DIRECT_URL",
+        hide_env_values = true
+    )]
+    pub migration_url: Option<String>,
 }
 
 /// How migration statements run: timeouts, retries, the pace of batches.
@@ -383,6 +400,8 @@ pub enum Command {
         set: SetArgs,
         #[command(flatten)]
         lock: LockWaitArg,
+        #[command(flatten)]
+        session: SessionArg,
     },
     /// Load deterministic, realistic MantisNXT data into a database at version 1.
     Seed {
@@ -395,6 +414,8 @@ pub enum Command {
         /// Random seed: the same seed gives the same data.
         #[arg(long, default_value_t = mantis_datagen::Spec::default().seed, value_name = "S")]
         seed: u64,
+        #[command(flatten)]
+        session: SessionArg,
     },
     /// List the data sets that `down` saved before reverting a migration
     /// (schemas mantis_backup_*), which `up --restore-saved` puts back. Not
@@ -454,6 +475,8 @@ pub enum Command {
         /// Refresh again after this long (e.g. 15m), until interrupted.
         #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
         every: Option<Duration>,
+        #[command(flatten)]
+        session: SessionArg,
     },
     /// The brand catalogue.
     Brand {
@@ -482,6 +505,8 @@ pub enum Command {
         /// Number of products to seed.
         #[arg(long, default_value_t = mantis_datagen::Spec::default().products, value_name = "N")]
         products: u64,
+        #[command(flatten)]
+        session: SessionArg,
     },
 }
 

@@ -6,12 +6,15 @@ use mantis_migrate::{
     BatchOverrides, ConnectOptions, EventSink, MigrationSet, Migrator, RunOptions, Session,
 };
 
-use crate::args::{Global, LockWaitArg, OutputFormat, PlanArgs, RunArgs, SetArgs};
+use crate::args::{Global, LockWaitArg, OutputFormat, PlanArgs, RunArgs, SessionArg, SetArgs};
 use crate::events::stderr_sink;
 
 /// What every command needs.
 pub struct Context {
     pub connect: ConnectOptions,
+    /// The command, when it needs one server session: its sessions refuse a
+    /// transaction-mode pooler.
+    needs_session: Option<&'static str>,
     pub run: RunOptions,
     pub events: EventSink,
     /// `--format` (junit: `verify` only, csv: listings only; refused elsewhere).
@@ -32,12 +35,24 @@ impl Context {
         };
         Ok(Context {
             connect,
+            needs_session: None,
             run,
             events: stderr_sink(global.quiet),
             format: global.format,
             quiet: global.quiet,
             source: None,
         })
+    }
+
+    /// For `command`, which needs one server session (a session lock,
+    /// session settings): its `--migration-url` / `MANTIS_DIRECT_URL` when
+    /// given, and sessions that refuse a transaction-mode pooler (exit 7).
+    pub fn needing_session(mut self, command: &'static str, arg: &SessionArg) -> Result<Context> {
+        if let Some(url) = &arg.migration_url {
+            self.connect = ConnectOptions::resolve(Some(url))?;
+        }
+        self.needs_session = Some(command);
+        Ok(self)
     }
 
     /// The command's migration set (`--source`).
@@ -114,8 +129,12 @@ impl Context {
         options: &ConnectOptions,
         events: EventSink,
     ) -> Result<Session> {
-        Session::connect(options, events)
+        let session = Session::connect(options, events)
             .await
-            .with_context(|| format!("connecting to database \"{}\"", options.dbname))
+            .with_context(|| format!("connecting to database \"{}\"", options.dbname))?;
+        if let Some(command) = self.needs_session {
+            mantis_migrate::pooler::require_session(&session, command).await?;
+        }
+        Ok(session)
     }
 }

@@ -26,7 +26,8 @@ pub enum ExitCode {
     /// A migration statement failed (database left as before, or a resumable
     /// half-done marker for no-transaction files).
     MigrationFailed = 6,
-    /// The migration lock could not be had, or was lost (pooler).
+    /// The migration lock could not be had, or was lost; or a command that
+    /// needs one server session was pointed at a transaction-mode pooler.
     Lock = 7,
     /// Checks failed: `verify` found a check failing, `health` a value out of
     /// range, or `deploy` stopped at verification (and rolled back).
@@ -53,7 +54,9 @@ impl ExitCode {
             | Error::History(_) => ExitCode::Refused,
             Error::MigrationFailed(_) => ExitCode::MigrationFailed,
             Error::UnknownProbeTable { .. } => ExitCode::Usage,
-            Error::LockWaitTimeout { .. } | Error::LockLost { .. } => ExitCode::Lock,
+            Error::LockWaitTimeout { .. }
+            | Error::LockLost { .. }
+            | Error::TransactionPooler { .. } => ExitCode::Lock,
             _ => ExitCode::Internal,
         }
     }

@@ -47,3 +47,21 @@ fn ensure_postgres_never_prompts_for_a_password_at_a_terminal() {
         "the server that wants a password is passed over"
     );
 }
+
+/// `scripts/ensure-pgbouncer` prints a PgBouncer that runs, and only that;
+/// a MANTIS_TEST_PGBOUNCER naming no program is passed over, not trusted.
+#[test]
+fn ensure_pgbouncer_prints_a_pgbouncer_that_runs() {
+    let out = Run::from(
+        Command::new(script("ensure-pgbouncer"))
+            .env("MANTIS_TEST_PGBOUNCER", "/nonexistent/pgbouncer")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let path = out.stdout.trim();
+    assert_eq!(out.stdout.lines().count(), 1, "{out:?}");
+    assert_ne!(path, "/nonexistent/pgbouncer");
+    let version = Run::from(Command::new(path).arg("--version").output().unwrap());
+    assert!(version.stdout.contains("PgBouncer"), "{version:?}");
+}

@@ -1,6 +1,6 @@
 -- The movements of one product (optionally in one warehouse), in the order
 -- they were applied, with the running quantity and value per warehouse.
-SELECT m.id, w.code AS warehouse, m.movement_type, m.quantity,
+SELECT m.id, w.code AS warehouse, m.movement_type::text AS movement_type, m.quantity,
        m.cost_price AS unit_cost, m.value_delta,
        sum(m.quantity) OVER running AS quantity_after,
        sum(m.value_delta) OVER running AS value_after,

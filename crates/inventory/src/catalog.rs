@@ -2,6 +2,7 @@
 //! validation (migration 003's functions and constraints).
 
 use serde::Serialize;
+use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 use uuid::Uuid;
 
@@ -27,7 +28,7 @@ pub struct BrandEntry {
 /// # Errors
 /// The driver error.
 pub async fn brands(client: &Client) -> Result<Vec<BrandEntry>, CatalogError> {
-    let rows = client.query(sql::BRANDS, &[]).await?;
+    let rows = client.query_typed(sql::BRANDS, &[]).await?;
     let entry = |r: &tokio_postgres::Row| {
         Ok(BrandEntry {
             code: r.try_get("code")?,
@@ -53,7 +54,10 @@ pub async fn add_brand(
     if name.trim().is_empty() {
         return Err(CatalogError::Invalid("a brand needs a name".into()));
     }
-    if let Some(existing) = client.query_opt(sql::BRAND_ALIKE, &[&name]).await? {
+    let alike = client
+        .query_typed_opt(sql::BRAND_ALIKE, &[(&name, Type::TEXT)])
+        .await?;
+    if let Some(existing) = alike {
         let (name, code): (String, String) = (existing.try_get("name")?, existing.try_get("code")?);
         return Err(CatalogError::Rejected {
             message: format!(
@@ -63,7 +67,14 @@ pub async fn add_brand(
         });
     }
     match client
-        .query_one(sql::BRAND_ADD, &[&name, &code, &website])
+        .query_typed_one(
+            sql::BRAND_ADD,
+            &[
+                (&name, Type::TEXT),
+                (&code, Type::TEXT),
+                (&website, Type::TEXT),
+            ],
+        )
         .await
     {
         Ok(row) => Ok(row.try_get("code")?),
@@ -161,13 +172,18 @@ pub struct ContactChange {
 pub async fn supplier(client: &Client, name: &str) -> Result<Supplier, CatalogError> {
     let id = supplier_id(client, name).await?;
     let row = client
-        .query_one(&format!("{} WHERE id = $1", Supplier::select()), &[&id])
+        .query_typed_one(
+            &format!("{} WHERE id = $1", Supplier::select()),
+            &[(&id, Type::UUID)],
+        )
         .await?;
     Ok(Supplier::from_row(&row)?)
 }
 
 async fn supplier_id(client: &Client, name: &str) -> Result<Uuid, CatalogError> {
-    let rows = client.query(sql::SUPPLIER_FIND, &[&name]).await?;
+    let rows = client
+        .query_typed(sql::SUPPLIER_FIND, &[(&name, Type::TEXT)])
+        .await?;
     match rows.as_slice() {
         [one] => Ok(one.try_get("id")?),
         [] => Err(CatalogError::NotFound(format!(
@@ -191,9 +207,13 @@ pub async fn set_contact(
 ) -> Result<Supplier, CatalogError> {
     let id = supplier_id(client, name).await?;
     let valid = client
-        .query_one(
+        .query_typed_one(
             sql::CONTACT_VALID,
-            &[&change.email, &change.phone, &change.website],
+            &[
+                (&change.email, Type::TEXT),
+                (&change.phone, Type::TEXT),
+                (&change.website, Type::TEXT),
+            ],
         )
         .await?;
     let mut problems = Vec::new();
@@ -218,14 +238,14 @@ pub async fn set_contact(
         )));
     }
     client
-        .execute(
+        .execute_typed(
             sql::CONTACT_SET,
             &[
-                &id,
-                &change.email,
-                &change.phone,
-                &change.website,
-                &change.payment_terms,
+                (&id, Type::UUID),
+                (&change.email, Type::TEXT),
+                (&change.phone, Type::TEXT),
+                (&change.website, Type::TEXT),
+                (&change.payment_terms, Type::TEXT),
             ],
         )
         .await?;

@@ -2,7 +2,7 @@
 //! PostgreSQL types (a label added on one side and not the other fails the
 //! model test).
 
-use postgres_types::{FromSql, ToSql};
+use postgres_types::{FromSql, ToSql, Type};
 use serde::{Deserialize, Serialize};
 
 /// `core.movement_type`: why stock moved.
@@ -37,6 +37,23 @@ pub enum MovementType {
 }
 
 impl MovementType {
+    /// Every movement type, in the enum's order.
+    pub const ALL: [MovementType; 8] = [
+        MovementType::Receipt,
+        MovementType::Shipment,
+        MovementType::Adjustment,
+        MovementType::Transfer,
+        MovementType::Return,
+        MovementType::Damaged,
+        MovementType::Theft,
+        MovementType::Production,
+    ];
+
+    /// The movement type of a label of the database enum.
+    pub fn from_label(label: &str) -> Option<MovementType> {
+        Self::ALL.into_iter().find(|t| t.label() == label)
+    }
+
     /// The label of the database enum (`RECEIPT`, …).
     pub fn label(self) -> &'static str {
         match self {
@@ -55,6 +72,28 @@ impl MovementType {
 impl std::fmt::Display for MovementType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.label())
+    }
+}
+
+/// A movement type read as text (`movement_type::text` in the query).
+/// Reading the enum itself makes the driver look its type up in the catalog
+/// with a statement it prepares once and keeps, which a transaction-mode
+/// pooler loses between transactions.
+pub struct MovementTypeText(pub MovementType);
+
+impl<'a> FromSql<'a> for MovementTypeText {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        let label = <&str as FromSql>::from_sql(ty, raw)?;
+        MovementType::from_label(label)
+            .map(MovementTypeText)
+            .ok_or_else(|| format!("unknown movement type {label:?}").into())
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        <&str as FromSql>::accepts(ty)
     }
 }
 

@@ -28,6 +28,7 @@ pub mod reference;
 pub mod refresh;
 pub mod reports;
 mod sql;
+mod statements;
 pub mod stream;
 pub mod workload;
 

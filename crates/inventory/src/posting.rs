@@ -11,17 +11,17 @@
 
 use std::collections::{HashMap, HashSet};
 
-use futures_util::future::{join, join4, try_join4};
+use futures_util::future::{join, join4};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, Statement};
+use tokio_postgres::Client;
 use uuid::Uuid;
 
 use crate::decimal::{self, COST_SCALE, QUANTITY_SCALE};
 use crate::error::{from_db, PostingError};
 use crate::kinds::MovementType;
-use crate::sql;
+use crate::statements::{Statements, Which};
 
 /// What a line of a batch does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -310,18 +310,16 @@ pub(crate) struct Row {
 /// Attempts of a batch that failed with a deadlock or serialization failure.
 const ATTEMPTS: u32 = 3;
 
-/// Posts a batch in one transaction: all lines or none. Prepares its
-/// statements first; to post many batches on one connection, prepare once
-/// with [`Poster::prepare`].
+/// Posts a batch in one transaction: all lines or none, its statements sent
+/// unnamed (one round trip; works through a transaction-mode pooler). To
+/// post many batches on a connection of its own, prepare them once with
+/// [`Poster::prepare`].
 ///
 /// # Errors
 /// [`PostingError`]; nothing was posted.
 pub async fn post(client: &Client, postings: &[Posting]) -> Result<Vec<Posted>, PostingError> {
     let rows = checked(postings)?;
-    Poster::prepare(client)
-        .await?
-        .post_rows(client, &rows)
-        .await
+    Poster::unnamed().post_rows(client, &rows).await
 }
 
 /// The batch's movement rows, once every line is known to be valid.
@@ -349,38 +347,34 @@ pub(crate) fn checked_from(
     Ok(expand(postings, first_line))
 }
 
-/// The posting statements, prepared on one connection. A batch is then one
-/// round trip: for one stock row, a single INSERT (atomic by itself); for
-/// several, BEGIN, the row locks in key order, the INSERT and COMMIT, sent
-/// together (pipelined) and answered in order. SKUs and codes are looked up
-/// only to name an unknown one after the INSERT refused it.
+/// The posting statements on one connection. A batch is one round trip:
+/// for one stock row, a single INSERT (atomic by itself); for several,
+/// BEGIN, the row locks in key order, the INSERT and COMMIT, sent together
+/// (pipelined) and answered in order. SKUs and codes are looked up only to
+/// name an unknown one after the INSERT refused it.
 pub struct Poster {
-    resolve: Statement,
-    lock_keys: Statement,
-    lock_rows: Statement,
-    insert: Statement,
+    statements: Statements,
 }
 
 impl Poster {
-    /// Prepares the statements on `client` (one round trip).
+    /// Prepares the statements on `client` (one round trip): each batch is
+    /// then planned once. Needs a connection of its own for as long as the
+    /// poster is used: not through a transaction-mode pooler (use
+    /// [`Poster::unnamed`]).
     ///
     /// # Errors
     /// The driver error (e.g. the database is not at migration 004).
     pub async fn prepare(client: &Client) -> Result<Poster, PostingError> {
-        let (resolve, lock_keys, lock_rows, insert) = try_join4(
-            client.prepare(sql::RESOLVE),
-            client.prepare(sql::LOCK_KEYS),
-            client.prepare(sql::LOCK_ROWS),
-            client.prepare(sql::POST_MOVEMENTS),
-        )
-        .await
-        .map_err(from_db)?;
-        Ok(Poster {
-            resolve,
-            lock_keys,
-            lock_rows,
-            insert,
-        })
+        let statements = Statements::prepare(client).await.map_err(from_db)?;
+        Ok(Poster { statements })
+    }
+
+    /// A poster that sends its statements unnamed, parsed with each batch:
+    /// no round trip first, and it works through a transaction-mode pooler.
+    pub fn unnamed() -> Poster {
+        Poster {
+            statements: Statements::Unnamed,
+        }
     }
 
     /// Posts a batch in one transaction: all lines or none.
@@ -414,15 +408,17 @@ impl Poster {
         let keys: HashSet<(&str, &str)> = skus.iter().copied().zip(codes.iter().copied()).collect();
         let inserted = if keys.len() == 1 {
             // One stock row: the insert alone is atomic and locks only that row.
-            client.query(&self.insert, &params).await
+            self.statements.query(client, Which::Insert, &params).await
         } else {
             // Sent in this order, answered in this order: one round trip.
             let ((begin, created, locked, inserted), commit) = join(
                 join4(
                     client.batch_execute("BEGIN"),
-                    client.execute(&self.lock_keys, &[skus, codes]),
-                    client.query(&self.lock_rows, &[skus, codes]),
-                    client.query(&self.insert, &params),
+                    self.statements
+                        .query(client, Which::LockKeys, &[skus, codes]),
+                    self.statements
+                        .query(client, Which::LockRows, &[skus, codes]),
+                    self.statements.query(client, Which::Insert, &params),
                 ),
                 client.batch_execute("COMMIT"),
             )
@@ -453,9 +449,16 @@ impl Poster {
     ) -> Result<Vec<Posted>, tokio_postgres::Error> {
         let args = Args::of(rows);
         let names: [&(dyn ToSql + Sync); 2] = [&args.skus, &args.codes];
-        client.execute(&self.lock_keys, &names).await?;
-        client.query(&self.lock_rows, &names).await?;
-        let returned = client.query(&self.insert, &args.params()).await?;
+        self.statements
+            .query(client, Which::LockKeys, &names)
+            .await?;
+        self.statements
+            .query(client, Which::LockRows, &names)
+            .await?;
+        let returned = self
+            .statements
+            .query(client, Which::Insert, &args.params())
+            .await?;
         posted(rows, &returned)
     }
 
@@ -472,8 +475,9 @@ impl Poster {
             return from_db(e);
         }
         let args = Args::of(rows);
-        match client
-            .query(&self.resolve, &[&args.skus, &args.codes])
+        match self
+            .statements
+            .query(client, Which::Resolve, &[&args.skus, &args.codes])
             .await
         {
             Ok(found) => match unknown(rows, &found) {

@@ -10,7 +10,7 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 use crate::error::CatalogError;
-use crate::kinds::MovementType;
+use crate::kinds::{MovementType, MovementTypeText};
 use crate::sql;
 
 /// Stock value of one warehouse.
@@ -190,7 +190,7 @@ pub struct Level {
 /// # Errors
 /// The driver error (e.g. the view is not populated yet: run a refresh).
 pub async fn valuation(client: &Client) -> Result<Vec<Valuation>, tokio_postgres::Error> {
-    let rows = client.query(sql::VALUATION, &[]).await?;
+    let rows = client.query_typed(sql::VALUATION, &[]).await?;
     rows.iter()
         .map(|r| {
             Ok(Valuation {
@@ -216,7 +216,9 @@ pub async fn summary(
     filter: Option<&str>,
     limit: i64,
 ) -> Result<Vec<ProductSummary>, tokio_postgres::Error> {
-    let rows = client.query(sql::SUMMARY, &[&filter, &limit]).await?;
+    let rows = client
+        .query_typed(sql::SUMMARY, &[(&filter, Type::TEXT), (&limit, Type::INT8)])
+        .await?;
     rows.iter()
         .map(|r| {
             Ok(ProductSummary {
@@ -244,7 +246,12 @@ pub async fn low_stock(
     limit: i64,
 ) -> Result<Vec<Alert>, tokio_postgres::Error> {
     let labels: Vec<&str> = min.and_worse().into_iter().map(Severity::label).collect();
-    let rows = client.query(sql::LOW_STOCK, &[&labels, &limit]).await?;
+    let rows = client
+        .query_typed(
+            sql::LOW_STOCK,
+            &[(&labels, Type::TEXT_ARRAY), (&limit, Type::INT8)],
+        )
+        .await?;
     rows.iter()
         .map(|r| {
             Ok(Alert {
@@ -272,7 +279,7 @@ pub async fn history(
     limit: i64,
 ) -> Result<Vec<HistoryEntry>, CatalogError> {
     let rows = client
-        .query(sql::HISTORY, &[&sku, &warehouse, &limit])
+        .query_typed(sql::HISTORY, &by_name(&sku, &warehouse, &limit))
         .await?;
     if rows.is_empty() {
         known(client, Some(sku), warehouse).await?;
@@ -281,7 +288,7 @@ pub async fn history(
         Ok(HistoryEntry {
             id: r.try_get("id")?,
             warehouse: r.try_get("warehouse")?,
-            movement_type: r.try_get("movement_type")?,
+            movement_type: r.try_get::<_, MovementTypeText>("movement_type")?.0,
             quantity: r.try_get("quantity")?,
             unit_cost: r.try_get("unit_cost")?,
             value_delta: r.try_get("value_delta")?,
@@ -307,7 +314,7 @@ pub async fn levels(
     limit: i64,
 ) -> Result<Vec<Level>, CatalogError> {
     let rows = client
-        .query(sql::LEVELS, &[&sku, &warehouse, &limit])
+        .query_typed(sql::LEVELS, &by_name(&sku, &warehouse, &limit))
         .await?;
     if rows.is_empty() {
         known(client, sku, warehouse).await?;
@@ -327,6 +334,20 @@ pub async fn levels(
     Ok(levels.collect::<Result<_, tokio_postgres::Error>>()?)
 }
 
+/// The parameters of a query by SKU and warehouse code (either may be
+/// absent) with a row limit, typed for an unnamed statement.
+fn by_name<'a>(
+    sku: &'a (dyn tokio_postgres::types::ToSql + Sync),
+    warehouse: &'a (dyn tokio_postgres::types::ToSql + Sync),
+    limit: &'a (dyn tokio_postgres::types::ToSql + Sync),
+) -> [(&'a (dyn tokio_postgres::types::ToSql + Sync), Type); 3] {
+    [
+        (sku, Type::TEXT),
+        (warehouse, Type::TEXT),
+        (limit, Type::INT8),
+    ]
+}
+
 /// An empty answer about an unknown product or warehouse is a mistake in the
 /// question, not "nothing": names the one that does not exist.
 async fn known(
@@ -335,7 +356,10 @@ async fn known(
     warehouse: Option<&str>,
 ) -> Result<(), CatalogError> {
     let row = client
-        .query_one(sql::NAMES_KNOWN, &[&sku, &warehouse])
+        .query_typed_one(
+            sql::NAMES_KNOWN,
+            &[(&sku, Type::TEXT), (&warehouse, Type::TEXT)],
+        )
         .await?;
     if !row.try_get::<_, bool>("product_known")? {
         return Err(CatalogError::NotFound(format!(

@@ -270,6 +270,19 @@ pub enum Error {
         /// Backend pid now answering.
         current_pid: i32,
     },
+    /// A command that needs one server session was pointed at a
+    /// transaction-mode pooler (refused before anything was done).
+    #[error("{command} needs one server session, and {target} goes through a transaction-mode connection pooler: {evidence}\n  hint: each transaction may run on another server connection, so a session lock and session settings would be split across them (and the lock left behind on one); nothing was done. Use {instead}, as --migration-url or MANTIS_DIRECT_URL (reports and postings work through the pooler)")]
+    TransactionPooler {
+        /// What needed the session (`up`, `deploy`, …).
+        command: String,
+        /// The masked connection string.
+        target: String,
+        /// What showed the pooler.
+        evidence: String,
+        /// Which connection to use instead.
+        instead: String,
+    },
     /// A no-transaction migration stopped half-way and blocks this command.
     #[error("migration {version:03}_{name} is partially applied ({direction}, {done} of {total} statements){}\n  hint: {hint}", last_error.as_ref().map(|e| format!("; last error: {e}")).unwrap_or_default())]
     Partial {

@@ -104,7 +104,7 @@ pub(crate) async fn read(session: &Session) -> Result<DbState, Error> {
         return Ok(DbState::default());
     }
     let applied = client
-        .query(sql::SELECT_APPLIED, &[])
+        .query_typed(sql::SELECT_APPLIED, &[])
         .await
         .map_err(Error::db("reading migration history"))?
         .iter()
@@ -112,7 +112,7 @@ pub(crate) async fn read(session: &Session) -> Result<DbState, Error> {
         .collect::<Result<_, _>>()
         .map_err(Error::db("reading migration history"))?;
     let progress = client
-        .query_opt(sql::SELECT_PROGRESS, &[])
+        .query_typed_opt(sql::SELECT_PROGRESS, &[])
         .await
         .map_err(Error::db("reading migration progress"))?
         .map(|r| progress_from_row(&r))
@@ -123,7 +123,7 @@ pub(crate) async fn read(session: &Session) -> Result<DbState, Error> {
 async fn exists(session: &Session, query: &str) -> Result<bool, Error> {
     session
         .client()
-        .query_one(query, &[])
+        .query_typed_one(query, &[])
         .await
         .and_then(|row| row.try_get(0))
         .map_err(Error::db("looking for the history tables"))

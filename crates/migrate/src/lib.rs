@@ -37,6 +37,7 @@ pub mod ident;
 pub mod lock;
 mod pgpass;
 pub mod plan;
+pub mod pooler;
 pub mod preflight;
 pub mod rehearse;
 mod retry;

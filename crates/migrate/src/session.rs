@@ -57,7 +57,7 @@ impl Session {
         options: ConnectOptions,
     ) -> Result<Session, ConnectError> {
         let row = client
-            .query_one(
+            .query_typed_one(
                 "SELECT current_setting('server_version') AS version, \
                         current_setting('server_version_num')::int AS version_num",
                 &[],
@@ -89,14 +89,13 @@ impl Session {
         Box::pin(Session::connect(&options, crate::event::ignore_events())).await
     }
 
-    /// The driver client.
     /// This connection's server process id.
     ///
     /// # Errors
     /// The server's error.
     pub async fn backend_pid(&self) -> Result<i32, tokio_postgres::Error> {
         self.client
-            .query_one(crate::sql::BACKEND_PID, &[])
+            .query_typed_one(crate::sql::BACKEND_PID, &[])
             .await?
             .try_get("pid")
     }
@@ -109,6 +108,11 @@ impl Session {
     /// Gives up the session, keeping the driver client (the connection stays open).
     pub fn into_client(self) -> Client {
         self.client
+    }
+
+    /// The settings this session was opened with.
+    pub fn options(&self) -> &ConnectOptions {
+        &self.options
     }
 
     /// The masked connection string.

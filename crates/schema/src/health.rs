@@ -45,13 +45,13 @@ pub async fn check(
     client: &Client,
     expect: &Expectations,
 ) -> Result<Vec<Item>, tokio_postgres::Error> {
-    let row = client.query_one(sql::HEALTH_TABLES, &[]).await?;
+    let row = client.query_typed_one(sql::HEALTH_TABLES, &[]).await?;
     let (brand_table, movement_table): (bool, bool) =
         (row.try_get("brand_table")?, row.try_get("movement_table")?);
     if !(brand_table && movement_table) {
         return Ok(without_tables(brand_table, movement_table, expect));
     }
-    let row = client.query_one(sql::HEALTH, &[]).await?;
+    let row = client.query_typed_one(sql::HEALTH, &[]).await?;
     let brand_pct: Option<Decimal> = row.get("brand_coverage_pct");
     let cost_pct: Option<Decimal> = row.get("cost_coverage_pct");
     let brands: i64 = row.get("brand_count");

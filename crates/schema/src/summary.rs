@@ -62,7 +62,7 @@ pub fn percent(part: i64, whole: i64) -> Decimal {
 /// # Errors
 /// The driver error, e.g. when 003 is not applied.
 pub async fn read(client: &Client) -> Result<Summary, tokio_postgres::Error> {
-    let row = client.query_one(sql::SUMMARY, &[]).await?;
+    let row = client.query_typed_one(sql::SUMMARY, &[]).await?;
     let views = [
         "mv_inventory_valuation",
         "mv_product_stock_summary",

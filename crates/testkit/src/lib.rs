@@ -19,6 +19,7 @@
 #![deny(clippy::print_stdout)]
 
 pub mod kept;
+mod pooler;
 mod private_server;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -31,6 +32,7 @@ use mantis_migrate::{
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
+pub use pooler::{PoolMode, Pooler};
 pub use private_server::{PrivateServer, CERTIFICATE_NAME};
 
 /// Default server for tests.

@@ -47,63 +47,90 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Status { set } => status::run(&ctx.with_set(&set)).await,
         Command::Plan { target, down, plan } => {
             let direction = if down { Direction::Down } else { Direction::Up };
-            migrate::run(&ctx.with_plan(&plan), direction, target.target(), true).await
+            let ctx = ctx.needing_session("plan", &plan.session)?.with_plan(&plan);
+            migrate::run(&ctx, direction, target.target(), true).await
         }
         Command::Up {
             target,
             dry_run,
             restore_saved: None,
             run,
-        } => migrate::run(&ctx.with_run(&run), Direction::Up, target.target(), dry_run).await,
+        } => {
+            let ctx = ctx.needing_session("up", &run.plan.session)?.with_run(&run);
+            migrate::run(&ctx, Direction::Up, target.target(), dry_run).await
+        }
         Command::Up {
             target,
             dry_run,
             restore_saved: Some(name),
             run,
-        } => saved::up_and_restore(&ctx.with_run(&run), target.target(), dry_run, &name).await,
+        } => {
+            let ctx = ctx.needing_session("up", &run.plan.session)?.with_run(&run);
+            saved::up_and_restore(&ctx, target.target(), dry_run, &name).await
+        }
         Command::Down {
             target,
             dry_run,
             run,
         } => {
-            migrate::run(
-                &ctx.with_run(&run),
-                Direction::Down,
-                target.target(),
-                dry_run,
-            )
-            .await
+            let ctx = ctx
+                .needing_session("down", &run.plan.session)?
+                .with_run(&run);
+            migrate::run(&ctx, Direction::Down, target.target(), dry_run).await
         }
-        Command::Baseline { version, set, lock } => {
+        Command::Baseline {
+            version,
+            set,
+            lock,
+            session,
+        } => {
+            let ctx = ctx.needing_session("baseline", &session)?;
             baseline::run(&ctx.with_set(&set).with_lock_wait(&lock), version).await
         }
         Command::Seed {
             products,
             warehouses,
             seed,
+            session,
         } => {
             let spec = mantis_datagen::Spec {
                 seed,
                 products,
                 warehouses,
             };
-            seed::run(&ctx, &spec).await
+            seed::run(&ctx.needing_session("seed", &session)?, &spec).await
         }
         Command::Saved => saved::list(&ctx).await,
-        Command::Deploy(args) => deploy::run(&ctx.with_run(&args.run), &args).await,
+        Command::Deploy(args) => {
+            let ctx = ctx
+                .needing_session("deploy", &args.run.plan.session)?
+                .with_run(&args.run);
+            deploy::run(&ctx, &args).await
+        }
         Command::Verify { verify, set } => verify::run(&ctx.with_set(&set), &verify).await,
         Command::Health => health::run(&ctx).await,
-        Command::Rehearse(args) => rehearse::run(&ctx.with_run(&args.run), &args).await,
+        Command::Rehearse(args) => {
+            let ctx = ctx
+                .needing_session("rehearse", &args.run.plan.session)?
+                .with_run(&args.run);
+            rehearse::run(&ctx, &args).await
+        }
         Command::Stock { command } => stock::run(&ctx, command).await,
         Command::Report { report } => report::run(&ctx, report).await,
-        Command::Refresh { every } => refresh::run(&ctx, every).await,
+        Command::Refresh { every, session } => {
+            refresh::run(&ctx.needing_session("refresh", &session)?, every).await
+        }
         Command::Brand { command } => brand::run(&ctx, command).await,
         Command::Supplier { command } => supplier::run(&ctx, command).await,
         Command::Backup { file, tools } => pg_backup::backup(&ctx, file, &tools.tools()).await,
         Command::Restore { file, into, tools } => {
             pg_backup::restore(&ctx, &file, &into, &tools.tools()).await
         }
-        Command::Demo { database, products } => demo::run(&ctx, &database, products).await,
+        Command::Demo {
+            database,
+            products,
+            session,
+        } => demo::run(&ctx.needing_session("demo", &session)?, &database, products).await,
         // Answered above, before any connection setting is read.
         Command::Completions { .. } | Command::Man => Ok(()),
     }

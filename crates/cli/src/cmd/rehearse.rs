@@ -21,6 +21,8 @@ pub async fn run(ctx: &Context, args: &RehearseArgs) -> Result<()> {
         max_wait: args.max_wait,
         ..Default::default()
     };
+    // A transaction-mode pooler is refused before anything is copied.
+    drop(ctx.session().await?);
     let set = ctx.migration_set()?;
     let run_options = ctx.run.clone();
     let found = rehearse::rehearse(

@@ -97,7 +97,7 @@ async fn post_file(ctx: &Context, path: &Path) -> Result<()> {
         ))
     })?;
     let client = books::client(ctx, books::LEDGER, "posting stock").await?;
-    let poster = Poster::prepare(&client).await?;
+    let poster = Poster::unnamed();
     let (chunks, mut received) = tokio::sync::mpsc::channel(2);
     let reader = tokio::task::spawn_blocking(move || {
         let input = std::io::BufReader::new(file);

@@ -46,7 +46,11 @@ impl Run {
 pub fn mantis() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_mantis"));
     for (key, _) in std::env::vars() {
-        if key.starts_with("PG") || key == "DATABASE_URL" || key == "NEON_TARGET_URL" {
+        if key.starts_with("PG")
+            || key == "DATABASE_URL"
+            || key == "NEON_TARGET_URL"
+            || key == "MANTIS_DIRECT_URL"
+        {
             cmd.env_remove(key);
         }
     }

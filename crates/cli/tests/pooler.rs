@@ -1,0 +1,299 @@
+//! Through a real PgBouncer (Debian's, started per test by the test kit):
+//! commands that need one server session refuse a transaction-mode pooler
+//! before doing anything (exit 7) and go through a session-mode one; every
+//! read and posting command works through a transaction-mode pooler that
+//! hands out its server connections round robin.
+
+#![allow(clippy::unwrap_used)] // a panic is how a test reports failure
+
+mod common;
+
+use std::process::{Child, Stdio};
+
+use common::{count, finish, mantis, run, run_url, scalar, small_spec, Dir, Run};
+use mantis_testkit::{server, PoolMode, Pooler, TestDb};
+
+/// Starts `mantis --database-url URL ARGS` without waiting.
+fn spawn_url(url: &str, args: &[&str]) -> Child {
+    mantis()
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mantis")
+}
+
+/// Five `mantis up` at once through `url`.
+fn five_ups(url: &str, source: &str) -> Vec<Run> {
+    let children: Vec<_> = (0..5)
+        .map(|_| spawn_url(url, &["up", "--source", source]))
+        .collect();
+    children.into_iter().map(finish).collect()
+}
+
+fn small_set() -> Dir {
+    Dir::with(&[
+        ("001_t.up.sql", "CREATE TABLE t (id int PRIMARY KEY);"),
+        (
+            "002_slow.up.sql",
+            "INSERT INTO t VALUES (2);\nSELECT pg_sleep(0.3);",
+        ),
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_ups_through_a_transaction_pooler_all_refuse_before_acting() {
+    let db = TestDb::empty("pooler_tx_up").await;
+    let pooler = Pooler::start(PoolMode::Transaction, &server());
+    let dir = small_set();
+    let runs = five_ups(&pooler.url(db.name()), &dir.arg());
+    for out in &runs {
+        assert_eq!(out.code, 7, "{out:#?}\npooler log:\n{}", pooler.log());
+        assert!(
+            out.stderr.contains("up needs one server session")
+                && out.stderr.contains("transaction-mode connection pooler")
+                && out.stderr.contains("--migration-url"),
+            "{}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains("db error"), "{}", out.stderr);
+    }
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM pg_namespace WHERE nspname = 'mantis'"
+        )
+        .await,
+        "0",
+        "nothing was recorded"
+    );
+    assert_eq!(
+        scalar(&db, "SELECT count(*) FROM pg_class WHERE relname = 't'").await,
+        "0",
+        "nothing was applied"
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+        )
+        .await,
+        "0",
+        "no lock was left behind on a pooled server connection"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_ups_through_a_session_pooler_apply_once() {
+    let db = TestDb::empty("pooler_session_up").await;
+    let pooler = Pooler::start(PoolMode::Session, &server());
+    let dir = small_set();
+    let runs = five_ups(&pooler.url(db.name()), &dir.arg());
+    for out in &runs {
+        assert_eq!(out.code, 0, "{out:#?}\npooler log:\n{}", pooler.log());
+    }
+    let applied = runs
+        .iter()
+        .filter(|r| r.stdout.contains("applied 2 migration(s)"))
+        .count();
+    let up_to_date = runs
+        .iter()
+        .filter(|r| {
+            r.stdout
+                .contains("up to date: the database is at version 002")
+        })
+        .count();
+    assert_eq!((applied, up_to_date), (1, 4), "{runs:#?}");
+    assert_eq!(count(&db, "t").await, 1, "each migration ran once");
+    assert_eq!(count(&db, "mantis.schema_migrations").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_url_takes_the_migrations_past_the_pooler() {
+    let db = TestDb::empty("pooler_direct").await;
+    let pooler = Pooler::start(PoolMode::Transaction, &server());
+    let dir = small_set();
+    let pooled = pooler.url(db.name());
+    let out = Run::from(
+        mantis()
+            .args(["--database-url", &pooled, "up", "--source", &dir.arg()])
+            .env("MANTIS_DIRECT_URL", db.url())
+            .output()
+            .unwrap(),
+    )
+    .expect_code(0);
+    assert!(
+        out.stdout.contains("applied 2 migration(s)"),
+        "{}",
+        out.stdout
+    );
+    // status reads through the pooler, and names no password.
+    let status = run_url(&pooled, &["status", "--source", &dir.arg()]).expect_code(0);
+    assert!(status.stdout.contains("002"), "{}", status.stdout);
+}
+
+/// Every read and posting command, through a transaction-mode pooler whose
+/// consecutive transactions land on different server connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_and_postings_work_through_a_transaction_pooler() {
+    let db = TestDb::seeded("pooler_reads", &small_spec(), 4).await;
+    run(&db, &["refresh"]).expect_code(0);
+    let pooler = Pooler::start(PoolMode::Transaction, &server());
+    let url = pooler.url(db.name());
+    let sku = scalar(&db, "SELECT sku FROM core.products ORDER BY sku LIMIT 1").await;
+    let supplier = scalar(&db, "SELECT name FROM core.suppliers ORDER BY name LIMIT 1").await;
+    let batch = Dir::with(&[(
+        "batch.csv",
+        &format!(
+            "kind,sku,warehouse,quantity,unit_cost,reference\n\
+             receipt,{sku},JHB-01,4,3.25,PO-P1\n\
+             receipt,{sku},CPT-01,2,3.50,PO-P2\n"
+        ),
+    )]);
+    let batch_file = batch.file("batch.csv").display().to_string();
+    let movements_before = count(&db, "core.stock_movement").await;
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["status"],
+        vec!["verify"],
+        vec!["health"],
+        vec!["report", "valuation"],
+        vec!["report", "summary"],
+        vec!["report", "low-stock"],
+        vec!["brand", "list"],
+        vec!["brand", "add", "Pooled Tools"],
+        vec!["supplier", "contact", &supplier],
+        vec![
+            "supplier",
+            "contact",
+            &supplier,
+            "--payment-terms",
+            "Net 45",
+        ],
+        vec![
+            "stock",
+            "receive",
+            "--sku",
+            &sku,
+            "--warehouse",
+            "JHB-01",
+            "--quantity",
+            "10",
+            "--unit-cost",
+            "3.00",
+            "--reference",
+            "PO-P0",
+        ],
+        vec![
+            "stock",
+            "ship",
+            "--sku",
+            &sku,
+            "--warehouse",
+            "JHB-01",
+            "--quantity",
+            "3",
+        ],
+        vec![
+            "stock",
+            "adjust",
+            "--sku",
+            &sku,
+            "--warehouse",
+            "JHB-01",
+            "--quantity",
+            "-1",
+        ],
+        vec![
+            "stock",
+            "transfer",
+            "--sku",
+            &sku,
+            "--from",
+            "JHB-01",
+            "--to",
+            "CPT-01",
+            "--quantity",
+            "2",
+        ],
+        vec!["stock", "post", &batch_file],
+        vec!["stock", "history", "--sku", &sku],
+        vec!["stock", "levels", "--sku", &sku],
+    ];
+    for args in &commands {
+        for format in ["text", "json"] {
+            let mut all = vec!["--format", format];
+            all.extend(args.iter().copied());
+            // The same command twice at once: two clients on the pool's
+            // server connections, besides the round robin.
+            let twice = [spawn_url(&url, &all), spawn_url(&url, &all)];
+            for child in twice {
+                let out = finish(child);
+                // The second `brand add` of a name is refused (exit 5).
+                let idempotent_refusal = args.starts_with(&["brand", "add"]) && out.code == 5;
+                assert!(
+                    out.code == 0 || idempotent_refusal,
+                    "{args:?} ({format}): {out:#?}\npooler log:\n{}",
+                    pooler.log()
+                );
+                assert!(!out.stderr.contains("prepared statement"), "{}", out.stderr);
+            }
+        }
+    }
+    // A receipt, a shipment and an adjustment of one movement each, a
+    // transfer of two and a batch of two, each run four times (two formats,
+    // twice at once).
+    assert_eq!(
+        count(&db, "core.stock_movement").await - movements_before,
+        4 * (3 + 2 + 2)
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM core.stock_on_hand s \
+             WHERE s.quantity <> (SELECT coalesce(sum(m.quantity), 0) FROM core.stock_movement m \
+                                  WHERE m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id)"
+        )
+        .await,
+        "0",
+        "the books balance"
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM core.brand WHERE name = 'Pooled Tools'"
+        )
+        .await,
+        "1"
+    );
+    run_url(
+        &url,
+        &["brand", "add", "Pooled Spares", "--code", "POOLED_SPARES"],
+    )
+    .expect_code(0);
+    run_url(&url, &["brand", "merge", "POOLED_SPARES", "POOLED_TOOLS"]).expect_code(0);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM core.brand WHERE code LIKE 'POOLED_%'"
+        )
+        .await,
+        "1",
+        "the merged brand is gone"
+    );
+}
+
+/// A login the server refuses, through the pooler, shows what was refused
+/// and why in the server's words, not the driver's bare "db error".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_login_through_the_pooler_names_the_reason() {
+    let pooler = Pooler::start(PoolMode::Transaction, &server());
+    let out = run_url(&pooler.url("mantis_no_such_database"), &["status"]).expect_code(3);
+    assert!(!out.stderr.contains("db error"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("mantis_no_such_database") && out.stderr.contains("does not exist"),
+        "{}",
+        out.stderr
+    );
+}
