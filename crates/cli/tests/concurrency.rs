@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{count, exists, finish, run, spawn, spawn_up_retrying, Dir};
+use common::{applied_or_up_to_date, count, exists, finish, run, spawn, spawn_up_retrying, Dir};
 use mantis_testkit::TestDb;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -27,18 +27,7 @@ async fn five_runners_at_once_apply_each_migration_exactly_once() {
         .into_iter()
         .map(|c| finish(c).expect_code(0))
         .collect();
-    let applied = runs
-        .iter()
-        .filter(|r| r.stdout.contains("applied 3 migration(s)"))
-        .count();
-    let up_to_date = runs
-        .iter()
-        .filter(|r| {
-            r.stdout
-                .contains("up to date: the database is at version 003")
-        })
-        .count();
-    assert_eq!((applied, up_to_date), (1, 4), "{runs:#?}");
+    assert_eq!(applied_or_up_to_date(&runs, 3, "003"), (1, 4), "{runs:#?}");
     assert_eq!(
         count(&db, "counter").await,
         2,

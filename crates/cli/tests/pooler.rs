@@ -3,6 +3,10 @@
 //! before doing anything (exit 7) and go through a session-mode one; every
 //! read and posting command works through a transaction-mode pooler that
 //! hands out its server connections round robin.
+//!
+//! The pooler sits in front of a private server of its own with password
+//! authentication over TCP: a login PgBouncer can make on any machine
+//! (the suite's own server may trust only its Unix socket's peers).
 
 #![allow(clippy::unwrap_used)] // a panic is how a test reports failure
 
@@ -10,8 +14,70 @@ mod common;
 
 use std::process::{Child, Stdio};
 
-use common::{count, finish, mantis, run, run_url, scalar, small_spec, Dir, Run};
-use mantis_testkit::{server, PoolMode, Pooler, TestDb};
+use common::{applied_or_up_to_date, finish, mantis, run_url, Dir, Run};
+use mantis_migrate::ConnectOptions;
+use mantis_testkit::{PoolMode, Pooler, PrivateServer};
+
+const PASSWORD: &str = "a-pooled-password";
+
+/// A private server, a database on it, and a PgBouncer in front of it.
+struct Behind {
+    _server: PrivateServer,
+    pooler: Pooler,
+    server_options: ConnectOptions,
+    database: String,
+}
+
+impl Behind {
+    /// A fresh database `database` behind a PgBouncer in `mode`.
+    async fn start(mode: PoolMode, database: &str) -> Behind {
+        let server = PrivateServer::start(PASSWORD);
+        let url = server.url(PASSWORD, "disable");
+        let server_options = ConnectOptions::resolve(Some(&url)).unwrap();
+        mantis_testkit::connect(&server_options)
+            .await
+            .batch_execute(&format!("CREATE DATABASE {database}"))
+            .await
+            .unwrap();
+        let pooler = Pooler::start(mode, &server_options);
+        Behind {
+            _server: server,
+            pooler,
+            server_options,
+            database: database.to_string(),
+        }
+    }
+
+    /// The database, directly.
+    fn direct(&self) -> String {
+        self.server_options
+            .with_dbname(&self.database)
+            .to_url_with_password()
+    }
+
+    /// The database, through the pooler.
+    fn pooled(&self) -> String {
+        self.pooler.url(&self.database)
+    }
+
+    /// One value, read directly, as text.
+    async fn scalar(&self, sql: &str) -> String {
+        let client =
+            mantis_testkit::connect(&self.server_options.with_dbname(&self.database)).await;
+        let row = client
+            .query_one(&format!("SELECT ({sql})::text"), &[])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        row.get::<_, Option<String>>(0).unwrap_or_default()
+    }
+
+    async fn count(&self, from: &str) -> i64 {
+        self.scalar(&format!("SELECT count(*) FROM {from}"))
+            .await
+            .parse()
+            .unwrap()
+    }
+}
 
 /// Starts `mantis --database-url URL ARGS` without waiting.
 fn spawn_url(url: &str, args: &[&str]) -> Child {
@@ -45,12 +111,11 @@ fn small_set() -> Dir {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_ups_through_a_transaction_pooler_all_refuse_before_acting() {
-    let db = TestDb::empty("pooler_tx_up").await;
-    let pooler = Pooler::start(PoolMode::Transaction, &server());
+    let db = Behind::start(PoolMode::Transaction, "pooler_tx_up").await;
     let dir = small_set();
-    let runs = five_ups(&pooler.url(db.name()), &dir.arg());
+    let runs = five_ups(&db.pooled(), &dir.arg());
     for out in &runs {
-        assert_eq!(out.code, 7, "{out:#?}\npooler log:\n{}", pooler.log());
+        assert_eq!(out.code, 7, "{out:#?}\npooler log:\n{}", db.pooler.log());
         assert!(
             out.stderr.contains("up needs one server session")
                 && out.stderr.contains("transaction-mode connection pooler")
@@ -61,25 +126,20 @@ async fn five_ups_through_a_transaction_pooler_all_refuse_before_acting() {
         assert!(!out.stderr.contains("db error"), "{}", out.stderr);
     }
     assert_eq!(
-        scalar(
-            &db,
-            "SELECT count(*) FROM pg_namespace WHERE nspname = 'mantis'"
-        )
-        .await,
+        db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'mantis'")
+            .await,
         "0",
         "nothing was recorded"
     );
     assert_eq!(
-        scalar(&db, "SELECT count(*) FROM pg_class WHERE relname = 't'").await,
+        db.scalar("SELECT count(*) FROM pg_class WHERE relname = 't'")
+            .await,
         "0",
         "nothing was applied"
     );
     assert_eq!(
-        scalar(
-            &db,
-            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
-        )
-        .await,
+        db.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
+            .await,
         "0",
         "no lock was left behind on a pooled server connection"
     );
@@ -87,39 +147,26 @@ async fn five_ups_through_a_transaction_pooler_all_refuse_before_acting() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn five_ups_through_a_session_pooler_apply_once() {
-    let db = TestDb::empty("pooler_session_up").await;
-    let pooler = Pooler::start(PoolMode::Session, &server());
+    let db = Behind::start(PoolMode::Session, "pooler_session_up").await;
     let dir = small_set();
-    let runs = five_ups(&pooler.url(db.name()), &dir.arg());
+    let runs = five_ups(&db.pooled(), &dir.arg());
     for out in &runs {
-        assert_eq!(out.code, 0, "{out:#?}\npooler log:\n{}", pooler.log());
+        assert_eq!(out.code, 0, "{out:#?}\npooler log:\n{}", db.pooler.log());
     }
-    let applied = runs
-        .iter()
-        .filter(|r| r.stdout.contains("applied 2 migration(s)"))
-        .count();
-    let up_to_date = runs
-        .iter()
-        .filter(|r| {
-            r.stdout
-                .contains("up to date: the database is at version 002")
-        })
-        .count();
-    assert_eq!((applied, up_to_date), (1, 4), "{runs:#?}");
-    assert_eq!(count(&db, "t").await, 1, "each migration ran once");
-    assert_eq!(count(&db, "mantis.schema_migrations").await, 2);
+    assert_eq!(applied_or_up_to_date(&runs, 2, "002"), (1, 4), "{runs:#?}");
+    assert_eq!(db.count("t").await, 1, "each migration ran once");
+    assert_eq!(db.count("mantis.schema_migrations").await, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_migration_url_takes_the_migrations_past_the_pooler() {
-    let db = TestDb::empty("pooler_direct").await;
-    let pooler = Pooler::start(PoolMode::Transaction, &server());
+    let db = Behind::start(PoolMode::Transaction, "pooler_direct").await;
     let dir = small_set();
-    let pooled = pooler.url(db.name());
+    let pooled = db.pooled();
     let out = Run::from(
         mantis()
             .args(["--database-url", &pooled, "up", "--source", &dir.arg()])
-            .env("MANTIS_DIRECT_URL", db.url())
+            .env("MANTIS_DIRECT_URL", db.direct())
             .output()
             .unwrap(),
     )
@@ -138,12 +185,19 @@ async fn a_migration_url_takes_the_migrations_past_the_pooler() {
 /// consecutive transactions land on different server connections.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_and_postings_work_through_a_transaction_pooler() {
-    let db = TestDb::seeded("pooler_reads", &small_spec(), 4).await;
-    run(&db, &["refresh"]).expect_code(0);
-    let pooler = Pooler::start(PoolMode::Transaction, &server());
-    let url = pooler.url(db.name());
-    let sku = scalar(&db, "SELECT sku FROM core.products ORDER BY sku LIMIT 1").await;
-    let supplier = scalar(&db, "SELECT name FROM core.suppliers ORDER BY name LIMIT 1").await;
+    let db = Behind::start(PoolMode::Transaction, "pooler_reads").await;
+    let direct = db.direct();
+    run_url(&direct, &["up", "--to", "1"]).expect_code(0);
+    run_url(&direct, &["seed", "--products", "200"]).expect_code(0);
+    run_url(&direct, &["up"]).expect_code(0);
+    run_url(&direct, &["refresh"]).expect_code(0);
+    let url = db.pooled();
+    let sku = db
+        .scalar("SELECT sku FROM core.products ORDER BY sku LIMIT 1")
+        .await;
+    let supplier = db
+        .scalar("SELECT name FROM core.suppliers ORDER BY name LIMIT 1")
+        .await;
     let batch = Dir::with(&[(
         "batch.csv",
         &format!(
@@ -153,11 +207,12 @@ async fn reads_and_postings_work_through_a_transaction_pooler() {
         ),
     )]);
     let batch_file = batch.file("batch.csv").display().to_string();
-    let movements_before = count(&db, "core.stock_movement").await;
+    let movements_before = db.count("core.stock_movement").await;
     let commands: Vec<Vec<&str>> = vec![
         vec!["status"],
         vec!["verify"],
         vec!["health"],
+        vec!["saved"],
         vec!["report", "valuation"],
         vec!["report", "summary"],
         vec!["report", "low-stock"],
@@ -235,7 +290,7 @@ async fn reads_and_postings_work_through_a_transaction_pooler() {
                 assert!(
                     out.code == 0 || idempotent_refusal,
                     "{args:?} ({format}): {out:#?}\npooler log:\n{}",
-                    pooler.log()
+                    db.pooler.log()
                 );
                 assert!(!out.stderr.contains("prepared statement"), "{}", out.stderr);
             }
@@ -245,13 +300,11 @@ async fn reads_and_postings_work_through_a_transaction_pooler() {
     // transfer of two and a batch of two, each run four times (two formats,
     // twice at once).
     assert_eq!(
-        count(&db, "core.stock_movement").await - movements_before,
+        db.count("core.stock_movement").await - movements_before,
         4 * (3 + 2 + 2)
     );
     assert_eq!(
-        scalar(
-            &db,
-            "SELECT count(*) FROM core.stock_on_hand s \
+        db.scalar("SELECT count(*) FROM core.stock_on_hand s \
              WHERE s.quantity <> (SELECT coalesce(sum(m.quantity), 0) FROM core.stock_movement m \
                                   WHERE m.product_id = s.product_id AND m.warehouse_id = s.warehouse_id)"
         )
@@ -260,11 +313,8 @@ async fn reads_and_postings_work_through_a_transaction_pooler() {
         "the books balance"
     );
     assert_eq!(
-        scalar(
-            &db,
-            "SELECT count(*) FROM core.brand WHERE name = 'Pooled Tools'"
-        )
-        .await,
+        db.scalar("SELECT count(*) FROM core.brand WHERE name = 'Pooled Tools'")
+            .await,
         "1"
     );
     run_url(
@@ -274,11 +324,8 @@ async fn reads_and_postings_work_through_a_transaction_pooler() {
     .expect_code(0);
     run_url(&url, &["brand", "merge", "POOLED_SPARES", "POOLED_TOOLS"]).expect_code(0);
     assert_eq!(
-        scalar(
-            &db,
-            "SELECT count(*) FROM core.brand WHERE code LIKE 'POOLED_%'"
-        )
-        .await,
+        db.scalar("SELECT count(*) FROM core.brand WHERE code LIKE 'POOLED_%'")
+            .await,
         "1",
         "the merged brand is gone"
     );
@@ -288,8 +335,8 @@ async fn reads_and_postings_work_through_a_transaction_pooler() {
 /// and why in the server's words, not the driver's bare "db error".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_login_through_the_pooler_names_the_reason() {
-    let pooler = Pooler::start(PoolMode::Transaction, &server());
-    let out = run_url(&pooler.url("mantis_no_such_database"), &["status"]).expect_code(3);
+    let db = Behind::start(PoolMode::Transaction, "pooler_login").await;
+    let out = run_url(&db.pooler.url("mantis_no_such_database"), &["status"]).expect_code(3);
     assert!(!out.stderr.contains("db error"), "{}", out.stderr);
     assert!(
         out.stderr.contains("mantis_no_such_database") && out.stderr.contains("does not exist"),

@@ -29,7 +29,7 @@ pub struct BackupSet {
 /// # Errors
 /// The driver error.
 pub async fn list(client: &Client) -> Result<Vec<BackupSet>, tokio_postgres::Error> {
-    let rows = client.query(sql::BACKUP_SETS, &[]).await?;
+    let rows = client.query_typed(sql::BACKUP_SETS, &[]).await?;
     let mut sets = Vec::new();
     for row in &rows {
         let name = row.try_get("nspname")?;

@@ -97,6 +97,15 @@ pub fn spawn_up_retrying(db: &TestDb, dir: &Dir, lock_timeout: &str, retries: &s
     spawn(db, &args)
 }
 
+/// Of concurrent runs of `up`: how many applied `n` migrations, and how
+/// many found the database already up to date at `version` (e.g. "003").
+pub fn applied_or_up_to_date(runs: &[Run], n: usize, version: &str) -> (usize, usize) {
+    let applied = format!("applied {n} migration(s)");
+    let up_to_date = format!("up to date: the database is at version {version}");
+    let count = |text: &str| runs.iter().filter(|r| r.stdout.contains(text)).count();
+    (count(&applied), count(&up_to_date))
+}
+
 /// Waits for a spawned run.
 pub fn finish(child: Child) -> Run {
     Run::from(child.wait_with_output().expect("wait for mantis"))
