@@ -190,15 +190,27 @@ pub(super) async fn before_batch(cx: &BatchContext<'_>) -> Result<(), Error> {
     wait_for_standbys(cx).await
 }
 
+/// A batch's COMMIT slower than this means the disk is behind: the commit
+/// is the WAL flush that every other session's commit queues for.
+const SLOW_COMMIT: Duration = Duration::from_millis(20);
+
+/// How long a batch took: its statements, and its COMMIT.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Took {
+    pub(super) work: Duration,
+    pub(super) commit: Duration,
+}
+
 /// After each batch: the next batch's size, the progress event, the pause.
 pub(super) async fn after_batch(
     walk: &mut Walk<'_>,
     pass: BatchPass,
     done: i64,
     rows: i64,
-    took: Duration,
+    took: Took,
 ) {
-    walk.size = next_size(walk.size, walk.spec, took);
+    let (size, pause) = pace(walk.size, walk.spec, took);
+    walk.size = size;
     let done = u64::try_from(done).unwrap_or(0);
     (walk.cx.events)(&Event::BatchProgress(BatchProgress {
         version: walk.cx.version,
@@ -209,11 +221,27 @@ pub(super) async fn after_batch(
         rows_done: done,
         rows_total: walk.total.max(done),
         batch_rows: u64::try_from(rows).unwrap_or(0),
-        batch_time: took,
+        batch_time: took.work + took.commit,
     }));
-    if !walk.spec.pause.is_zero() {
-        tokio::time::sleep(walk.spec.pause).await;
+    if !pause.is_zero() {
+        tokio::time::sleep(pause).await;
     }
+}
+
+/// The next batch's size and the pause before it. The size follows the
+/// target time ([`next_size`], the commit included: the batch's row locks
+/// are held until it ends); the pause is the statement's own. When the
+/// batch's COMMIT was slow ([`SLOW_COMMIT`]), the disk is behind, and every
+/// other session's commit with it: the next batch waits four times that
+/// commit first (at most 2 s), so the flush queue drains before more is
+/// written.
+fn pace(size: u64, spec: &BatchSpec, took: Took) -> (u64, Duration) {
+    let size = next_size(size, spec, took.work + took.commit);
+    if took.commit <= SLOW_COMMIT {
+        return (size, spec.pause);
+    }
+    let backoff = (took.commit * 4).min(Duration::from_secs(2));
+    (size, spec.pause.max(backoff))
 }
 
 /// Holds the next batch while a standby replays further behind than
@@ -256,7 +284,7 @@ pub(super) async fn run_batch(
     statement: &str,
     bounds: &Bounds,
     mark: &Mark,
-) -> Result<Duration, BatchError> {
+) -> Result<Took, BatchError> {
     let client = cx.session.client();
     let retry = LockRetry {
         watch: cx.watch,
@@ -267,8 +295,19 @@ pub(super) async fn run_batch(
     };
     let attempt = || async {
         let started = Instant::now();
-        transaction(client, try_batch(cx, statement, bounds, mark), |e| e).await?;
-        Ok(started.elapsed())
+        let worked = std::cell::Cell::new(None);
+        let body = async {
+            try_batch(cx, statement, bounds, mark).await?;
+            worked.set(Some(started.elapsed()));
+            Ok(())
+        };
+        transaction(client, body, |e| e).await?;
+        let total = started.elapsed();
+        let work = worked.get().unwrap_or(total);
+        Ok(Took {
+            work,
+            commit: total.saturating_sub(work),
+        })
     };
     let timed_out = |e: &tokio_postgres::Error| {
         (e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE))
@@ -454,5 +493,27 @@ mod tests {
         assert_eq!(next_size(400, &spec, ms(32)), 500);
         assert_eq!(next_size(300, &spec, ms(10)), 600, "at most doubled");
         assert_eq!(next_size(800, &spec, ms(1)), 1000, "never above rows");
+    }
+
+    #[test]
+    fn a_slow_commit_makes_the_next_batch_wait_for_the_disk() {
+        let spec = BatchSpec::parse("table=t key=k rows=1000 time=40ms pause=5ms").unwrap();
+        let ms = Duration::from_millis;
+        let took = |work, commit| Took {
+            work: ms(work),
+            commit: ms(commit),
+        };
+        assert_eq!(
+            pace(1000, &spec, took(38, 2)),
+            (1000, ms(5)),
+            "a quick commit"
+        );
+        assert_eq!(pace(1000, &spec, took(20, 60)), (500, ms(240)));
+        assert_eq!(
+            pace(1000, &spec, took(20, 900)),
+            (500, ms(2000)),
+            "at most 2 s"
+        );
+        assert_eq!(pace(1000, &spec, took(20, 19)), (1000, ms(5)), "not slow");
     }
 }
