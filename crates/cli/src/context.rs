@@ -129,6 +129,9 @@ impl Context {
         options: &ConnectOptions,
         events: EventSink,
     ) -> Result<Session> {
+        if let Some(command) = self.needs_session {
+            mantis_migrate::pooler::require_session_by_name(options, command)?;
+        }
         let session = Session::connect(options, events)
             .await
             .with_context(|| format!("connecting to database \"{}\"", options.dbname))?;

@@ -125,6 +125,30 @@ async fn five_ups_through_a_transaction_pooler_all_refuse_before_acting() {
         );
         assert!(!out.stderr.contains("db error"), "{}", out.stderr);
     }
+    // Every other command that needs a session refuses the same way.
+    let source = dir.arg();
+    let others: [&[&str]; 8] = [
+        &["plan", "--source", &source],
+        &["down", "--source", &source],
+        &["baseline", "--version", "1", "--source", &source],
+        &["seed", "--products", "10"],
+        &["deploy", "--no-backup", "--source", &source],
+        &["rehearse", "--source", &source],
+        &["refresh"],
+        &["demo", "--database", "pooler_demo"],
+    ];
+    for args in others {
+        let out = run_url(&db.pooled(), args);
+        assert_eq!(out.code, 7, "{args:?}: {out:#?}");
+        let needs = format!("{} needs one server session", args[0]);
+        assert!(out.stderr.contains(&needs), "{args:?}: {}", out.stderr);
+    }
+    assert_eq!(
+        db.scalar("SELECT count(*) FROM pg_database WHERE datname LIKE 'pooler_demo%'")
+            .await,
+        "0",
+        "demo created nothing"
+    );
     assert_eq!(
         db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'mantis'")
             .await,
@@ -343,4 +367,20 @@ async fn a_refused_login_through_the_pooler_names_the_reason() {
         "{}",
         out.stderr
     );
+}
+
+/// A Neon pooled endpoint is known by its name: refused before connecting,
+/// naming the direct endpoint, never the password.
+#[test]
+fn a_neon_pooled_endpoint_is_refused_before_connecting() {
+    let pooled = "postgresql://owner:s3cret-pw@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require";
+    let out = run_url(pooled, &["up"]).expect_code(7);
+    assert!(
+        out.stderr
+            .contains("ep-cool-darkness-123456.us-east-2.aws.neon.tech"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("s3cret-pw"), "{}", out.stderr);
+    assert!(!out.stderr.contains("connected to"), "{}", out.stderr);
 }

@@ -24,6 +24,7 @@
 //! server connection throughout looks like a session); the runner's check
 //! that the lock's holder never changes (exit 7) stays behind it.
 
+use crate::connect::ConnectOptions;
 use crate::error::Error;
 use crate::session::Session;
 
@@ -44,13 +45,44 @@ pub struct TransactionPooler {
 pub async fn require_session(session: &Session, command: &str) -> Result<(), Error> {
     match detect(session).await? {
         None => Ok(()),
-        Some(pooler) => Err(Error::TransactionPooler {
-            command: command.to_string(),
-            target: session.target().to_string(),
-            evidence: pooler.evidence,
-            instead: pooler.instead,
-        }),
+        Some(pooler) => Err(refusal(command, session.options(), pooler)),
     }
+}
+
+/// Refuses, before connecting, a host known by its name to be a
+/// transaction-mode pooler (Neon's `-pooler` endpoints).
+///
+/// # Errors
+/// [`Error::TransactionPooler`].
+pub fn require_session_by_name(options: &ConnectOptions, command: &str) -> Result<(), Error> {
+    match by_name(options) {
+        None => Ok(()),
+        Some(pooler) => Err(refusal(command, options, pooler)),
+    }
+}
+
+fn refusal(command: &str, options: &ConnectOptions, pooler: TransactionPooler) -> Error {
+    Error::TransactionPooler {
+        command: command.to_string(),
+        target: options.masked(),
+        evidence: pooler.evidence,
+        instead: pooler.instead,
+    }
+}
+
+/// The pooler a host name shows: a Neon pooled endpoint, whose direct
+/// endpoint is the same name without `-pooler`.
+pub fn by_name(options: &ConnectOptions) -> Option<TransactionPooler> {
+    let direct = neon_direct_host(&options.host)?;
+    let mut direct_options = options.clone();
+    direct_options.host = direct;
+    Some(TransactionPooler {
+        evidence: format!("{} is a Neon pooled endpoint (-pooler)", options.host),
+        instead: format!(
+            "the same endpoint without -pooler: {}",
+            direct_options.masked()
+        ),
+    })
 }
 
 /// The transaction-mode pooler `session` goes through, if it shows one.
@@ -58,17 +90,8 @@ pub async fn require_session(session: &Session, command: &str) -> Result<(), Err
 /// # Errors
 /// A connection or query error of the probe.
 pub async fn detect(session: &Session) -> Result<Option<TransactionPooler>, Error> {
-    let options = session.options();
-    if let Some(direct) = neon_direct_host(&options.host) {
-        let mut direct_options = options.clone();
-        direct_options.host = direct;
-        return Ok(Some(TransactionPooler {
-            evidence: format!("{} is a Neon pooled endpoint (-pooler)", options.host),
-            instead: format!(
-                "the same endpoint without -pooler: {}",
-                direct_options.masked()
-            ),
-        }));
+    if let Some(pooler) = by_name(session.options()) {
+        return Ok(Some(pooler));
     }
     let sibling = session.sibling("pooler check").await?;
     let evidence = pids_differ(session, &sibling).await?;
