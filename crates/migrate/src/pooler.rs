@@ -122,17 +122,11 @@ async fn pids_differ(a: &Session, b: &Session) -> Result<Option<String>, Error> 
         beside: None,
     };
     for _ in 0..ROUNDS {
-        begin(b).await?;
-        let beside = pid(b).await?;
-        let again = pid(a).await?;
-        commit(b).await?;
+        let (beside, again) = while_pinned(b, a).await?;
         if let Some(found) = seen.evidence(again, beside) {
             return Ok(Some(found));
         }
-        begin(a).await?;
-        let again = pid(a).await?;
-        let beside = pid(b).await?;
-        commit(a).await?;
+        let (again, beside) = while_pinned(a, b).await?;
         if let Some(found) = seen.evidence(again, beside) {
             return Ok(Some(found));
         }
@@ -169,20 +163,22 @@ impl Seen {
     }
 }
 
-async fn begin(session: &Session) -> Result<(), Error> {
-    session
-        .client()
-        .batch_execute("BEGIN")
-        .await
-        .map_err(Error::db("probing for a connection pooler"))
-}
-
-async fn commit(session: &Session) -> Result<(), Error> {
-    session
-        .client()
-        .batch_execute("COMMIT")
-        .await
-        .map_err(Error::db("probing for a connection pooler"))
+/// Half a round: `pinned` holds a transaction open (and with it its server
+/// connection) while `other` asks for its process. Returns both pids,
+/// `pinned`'s first.
+async fn while_pinned(pinned: &Session, other: &Session) -> Result<(i32, i32), Error> {
+    let control = |statement: &'static str| async move {
+        pinned
+            .client()
+            .batch_execute(statement)
+            .await
+            .map_err(Error::db("probing for a connection pooler"))
+    };
+    control("BEGIN").await?;
+    let held = pid(pinned).await?;
+    let asked = pid(other).await?;
+    control("COMMIT").await?;
+    Ok((held, asked))
 }
 
 async fn pid(session: &Session) -> Result<i32, Error> {
