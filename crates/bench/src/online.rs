@@ -18,14 +18,16 @@ pub const MAX_WAIT_MS: u64 = 100;
 pub struct Online {
     /// Products.
     pub products: u64,
-    /// (table, kind, longest ms, during which statement, waiting on what).
-    pub probes: Vec<(String, String, u64, String, String)>,
+    /// Each probe's longest wait.
+    pub probes: Vec<ProbeWait>,
     /// Operations, refused, failed.
     pub operations: (u64, u64, u64),
     /// p50 and p99 before, p50, p99 and longest during (ms).
     pub latency: [f64; 5],
     /// What the slowest workload operation waited on.
     pub slowest_waiting_on: String,
+    /// The workload's longest wait beyond the server-wide stalls (ms).
+    pub beyond_stalls_ms: f64,
     /// (invariant, rows, violations).
     pub invariants: Vec<(String, i64, i64)>,
     /// What broke the gate (empty: passed).
@@ -36,6 +38,24 @@ pub struct Online {
     pub wal: Vec<(u64, u64)>,
     /// Peak RSS of mantis, KiB.
     pub peak_kib: u64,
+}
+
+/// One probe's longest wait during 003 and 004.
+#[derive(Debug, Clone, Default)]
+pub struct ProbeWait {
+    /// The table probed (`-` for the control).
+    pub table: String,
+    /// reader, writer or control.
+    pub kind: String,
+    /// Its longest wait, in full (ms).
+    pub longest_ms: u64,
+    /// During which statement.
+    pub during: String,
+    /// What it was seen waiting on then.
+    pub waiting_on: String,
+    /// Its longest wait beyond the server-wide stall at the same moment
+    /// (what the gate judges; none for the control).
+    pub beyond_stalls_ms: Option<u64>,
 }
 
 /// Rehearses 003 and 004 with the workload at `products` (seeding a
@@ -81,14 +101,13 @@ fn parse(stdout: &str) -> Result<Online> {
         products: 0,
         probes: list(&json["probes"])
             .iter()
-            .map(|p| {
-                (
-                    text(&p["table"]),
-                    text(&p["kind"]),
-                    p["longest_ms"].as_u64().unwrap_or(0),
-                    text(&p["during"]),
-                    text(&p["waiting_on"]),
-                )
+            .map(|p| ProbeWait {
+                table: text(&p["table"]),
+                kind: text(&p["kind"]),
+                longest_ms: p["longest_ms"].as_u64().unwrap_or(0),
+                during: text(&p["during"]),
+                waiting_on: text(&p["waiting_on"]),
+                beyond_stalls_ms: p["beyond_stalls"]["ms"].as_u64(),
             })
             .collect(),
         operations: (
@@ -104,6 +123,7 @@ fn parse(stdout: &str) -> Result<Online> {
             ms("during_max_ms"),
         ],
         slowest_waiting_on: text(&w["slowest_waiting_on"]),
+        beyond_stalls_ms: ms("during_max_beyond_stalls_ms"),
         invariants: list(&w["invariants"])
             .iter()
             .map(|i| {

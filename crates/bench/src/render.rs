@@ -96,17 +96,25 @@ fn targets(md: &mut String, r: &Report) {
     md.push('\n');
 }
 
-/// The 100 ms gate, per scale.
+/// The 100 ms gate, per scale: judged beyond the server-wide stalls, with
+/// the longest wait in full beside it.
 fn online_targets(md: &mut String, r: &Report) {
     for o in r.online {
-        let longest = o
+        let judged = o
             .probes
             .iter()
-            .map(|p| p.2 as f64)
+            .filter_map(|p| p.beyond_stalls_ms)
+            .map(|ms| ms as f64)
+            .fold(o.beyond_stalls_ms, f64::max);
+        let in_full = o
+            .probes
+            .iter()
+            .filter(|p| p.beyond_stalls_ms.is_some())
+            .map(|p| p.longest_ms as f64)
             .fold(o.latency[4], f64::max);
         let _ = writeln!(
             md,
-            "| no reader or writer waits > {} ms during 003 and 004, workload invariants hold ({} products) | longest {longest:.0} ms | {} |",
+            "| no reader or writer waits > {} ms beyond the server-wide stalls during 003 and 004, workload invariants hold ({} products) | longest {judged:.0} ms beyond the stalls ({in_full:.0} ms in full) | {} |",
             online::MAX_WAIT_MS,
             o.products,
             verdict(o.over.is_empty())
@@ -225,7 +233,11 @@ fn online(md: &mut String, r: &Report) {
         md,
         "*waiting on*: what the probe's session was seen waiting for during its longest wait (sampled every 10 ms \
          from `pg_stat_activity`): `Lock:…` is a lock the migration held; `LWLock:WALWrite`, `IO:…` are commit and \
-         I/O stalls under the migration's writes; `-` means it was never seen waiting.\n"
+         I/O stalls under the migration's writes; `-` means it was never seen waiting. \
+         *control*: a commit touching no table (a transactional WAL message) every 20 ms: it waits for no lock, \
+         only for its WAL flush, so its waits are the server's own stalls, which every commit shares. \
+         *beyond the stalls*: a wait less the longest the control was stuck during it (in full when the session \
+         was seen waiting on a lock): what the gate judges (ADR-028, \"What the gate judges\").\n"
     );
     probe_table(md, r);
     workload_table(md, r);
@@ -235,14 +247,21 @@ fn online(md: &mut String, r: &Report) {
 fn probe_table(md: &mut String, r: &Report) {
     let _ = writeln!(
         md,
-        "| products | table | probe | longest wait | during | waiting on |\n|---|---|---|---|---|---|"
+        "| products | table | probe | longest wait | beyond the stalls | during | waiting on |\n|---|---|---|---|---|---|---|"
     );
     for o in r.online {
-        for (table, kind, ms, during, on) in &o.probes {
+        for p in &o.probes {
             let _ = writeln!(
                 md,
-                "| {} | {table} | {kind} | {ms} ms | {during} | {on} |",
-                o.products
+                "| {} | {} | {} | {} ms | {} | {} | {} |",
+                o.products,
+                p.table,
+                p.kind,
+                p.longest_ms,
+                p.beyond_stalls_ms
+                    .map_or("-".to_string(), |ms| format!("{ms} ms")),
+                p.during,
+                p.waiting_on
             );
         }
     }
@@ -253,7 +272,7 @@ fn probe_table(md: &mut String, r: &Report) {
 fn workload_table(md: &mut String, r: &Report) {
     let _ = writeln!(
         md,
-        "\n| products | operations (refused, failed) | before: p50, p99 | during: p50, p99, longest | invariants | 003 | 004 | WAL 003, 004 | gate |\n|---|---|---|---|---|---|---|---|---|"
+        "\n| products | operations (refused, failed) | before: p50, p99 | during: p50, p99, longest | longest beyond the stalls | invariants | 003 | 004 | WAL 003, 004 | gate |\n|---|---|---|---|---|---|---|---|---|---|"
     );
     for o in r.online {
         let [b50, b99, d50, d99, dmax] = o.latency;
@@ -266,12 +285,13 @@ fn workload_table(md: &mut String, r: &Report) {
         let wal = |v| of_version(&o.wal, v, |bytes| format!("{:.2} GB", bytes as f64 / 1e9));
         let _ = writeln!(
             md,
-            "| {} | {} ({}, {}) | {b50:.1} ms, {b99:.1} ms | {d50:.1} ms, {d99:.1} ms, {dmax:.1} ms (waiting on {}) | {invariants} | {} | {} | {}, {} | {} |",
+            "| {} | {} ({}, {}) | {b50:.1} ms, {b99:.1} ms | {d50:.1} ms, {d99:.1} ms, {dmax:.1} ms (waiting on {}) | {:.1} ms | {invariants} | {} | {} | {}, {} | {} |",
             o.products,
             o.operations.0,
             o.operations.1,
             o.operations.2,
             o.slowest_waiting_on,
+            o.beyond_stalls_ms,
             took(3),
             took(4),
             wal(3),

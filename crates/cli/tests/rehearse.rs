@@ -48,13 +48,14 @@ async fn rehearse_reports_every_statement_and_leaves_the_target_alone() {
     let probes = json["probes"].as_array().unwrap();
     assert_eq!(
         probes.len(),
-        2,
-        "a reader and a writer of the table asked for"
+        3,
+        "a reader and a writer of the table asked for, and the control"
     );
     assert!(
-        probes
-            .iter()
-            .all(|p| p["table"] == "core.stock_on_hand" && p["queries"].as_u64().unwrap() > 5),
+        probes.iter().all(
+            |p| (p["table"] == "core.stock_on_hand" || p["kind"] == "control")
+                && p["queries"].as_u64().unwrap() > 5
+        ),
         "{probes:?}"
     );
     // The opening balances hold SHARE on stock_on_hand for their transaction,
@@ -141,8 +142,8 @@ async fn a_busy_target_is_copied_with_pg_dump() {
     assert!(json["copy"]["size_bytes"].as_i64().unwrap() > 1_000_000);
     assert_eq!(
         json["probes"].as_array().unwrap().len(),
-        6,
-        "reader and writer of the 3 largest tables"
+        7,
+        "reader and writer of the 3 largest tables, and the control"
     );
     let template = run(&db, &["rehearse", "--copy", "template"]).expect_code(5);
     assert!(
@@ -230,13 +231,36 @@ async fn a_probe_that_waited_on_the_migrations_lock_says_it_waited_on_a_lock() {
     )
     .expect_code(8)
     .json();
-    for probe in json["probes"].as_array().unwrap() {
+    let probes = json["probes"].as_array().unwrap();
+    let (control, tables): (Vec<_>, Vec<_>) = probes.iter().partition(|p| p["kind"] == "control");
+    assert_eq!(tables.len(), 2, "{json}");
+    for probe in tables {
         assert!(probe["longest_ms"].as_u64().unwrap() >= 300, "{probe}");
         let on = probe["waiting_on"].as_str().unwrap_or_default();
         assert!(on.starts_with("Lock:"), "{probe}");
+        // No server-wide stall excuses a lock wait.
+        let own = &probe["beyond_stalls"];
+        assert!(own["ms"].as_u64().unwrap() >= 300, "{probe}");
+        assert!(
+            own["waiting_on"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("Lock:"),
+            "{probe}"
+        );
     }
+    // The control commit touches no table: the lock held none of it up.
+    let [control] = control[..] else {
+        panic!("one control probe: {json}")
+    };
+    assert!(control["queries"].as_u64().unwrap() > 5, "{control}");
+    assert!(control["error"].is_null(), "{control}");
+    assert!(control["longest_ms"].as_u64().unwrap() < 300, "{control}");
+    assert!(control["beyond_stalls"].is_null(), "{control}");
     let over = json["gate"]["over"].to_string();
+    assert!(over.contains("beyond the server-wide stalls"), "{over}");
     assert!(over.contains("waiting on Lock:"), "{over}");
+    assert_eq!(json["gate"]["stalls"], serde_json::json!([]), "{json}");
 }
 
 /// A migration that drops and creates a table again takes its grants with

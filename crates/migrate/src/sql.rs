@@ -145,6 +145,11 @@ pub(crate) const REHEARSE_LOCKS: &str =
 pub(crate) const REHEARSE_WAL: &str = "SELECT CASE WHEN pg_is_in_recovery() THEN NULL \
             ELSE (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint END AS lsn";
 
+/// The rehearsal's control probe: a commit that writes WAL (so it waits
+/// for its flush, as every writer's commit does) and touches no table.
+pub(crate) const REHEARSE_CONTROL: &str =
+    "SELECT pg_logical_emit_message(true, 'mantis-rehearse', '')";
+
 /// Every relation outside the system schemas with its grants to roles other
 /// than its owner (the rehearsal's roles report).
 pub(crate) const PRIVILEGES: &str = include_str!("../sql/privileges.sql");

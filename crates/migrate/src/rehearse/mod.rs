@@ -18,7 +18,7 @@ use serde::Serialize;
 
 pub use copy::{Choice as CopyChoice, Copy, Method as CopyMethod};
 pub use privileges::RolesReport;
-pub use report::{ProbeSummary, StatementReport};
+pub use report::{OwnWait, ProbeSummary, Stalls, StatementReport};
 pub use watch::{strength, ProbeKind, ProbeSample, Samples, WaitSample, MODES};
 pub use workload::{InvariantCheck, WorkloadHook, WorkloadRun, WorkloadSummary};
 
@@ -136,6 +136,10 @@ pub struct Gate {
     pub max_wait: Duration,
     /// What broke it (empty: passed).
     pub over: Vec<String>,
+    /// Waits longer than `max_wait` that a server-wide stall explains (the
+    /// control commit, touching no table, was stuck as long): reported, not
+    /// judged.
+    pub stalls: Vec<String>,
 }
 
 impl Gate {
@@ -146,17 +150,18 @@ impl Gate {
 }
 
 impl Rehearsal {
-    /// What breaks the gate `--max-wait`: each probe whose longest wait was
-    /// longer than `max`, a workload operation that waited longer, failed
-    /// workload operations, broken invariants, and privileges a role lost.
-    /// Empty: the gate passes.
+    /// What breaks the gate `--max-wait`: each probe that waited longer
+    /// than `max` beyond the server-wide stalls (ProbeSummary::beyond_stalls),
+    /// a workload operation that did, failed workload operations, broken
+    /// invariants, and privileges a role lost. Empty: the gate passes.
     pub fn over(&self, max: Duration) -> Vec<String> {
         let max_ms = max.as_secs_f64() * 1000.0;
         let mut out: Vec<String> = self
             .probes
             .iter()
-            .filter(|p| p.longest_ms as f64 > max_ms)
-            .map(probe_over)
+            .filter_map(|p| Some((p, p.beyond_stalls.as_ref()?)))
+            .filter(|(_, own)| own.ms as f64 > max_ms)
+            .map(|(p, own)| probe_over(p, own))
             .collect();
         out.extend(
             self.roles
@@ -169,16 +174,63 @@ impl Rehearsal {
         }
         out
     }
+
+    /// The waits over `max` that server-wide stalls explain: each probe
+    /// whose longest wait was over it while its wait beyond the stalls was
+    /// not, and the workload's likewise.
+    pub fn stalls(&self, max: Duration) -> Vec<String> {
+        let max_ms = max.as_secs_f64() * 1000.0;
+        let mut out: Vec<String> = self
+            .probes
+            .iter()
+            .filter_map(|p| Some((p, p.beyond_stalls.as_ref()?)))
+            .filter(|(p, own)| p.longest_ms as f64 > max_ms && own.ms as f64 <= max_ms)
+            .map(|(p, own)| {
+                format!(
+                    "{} probe of {} waited {} ms{} ({} ms beyond the stall)",
+                    p.kind.name(),
+                    p.table,
+                    p.longest_ms,
+                    p.circumstances(),
+                    own.ms
+                )
+            })
+            .collect();
+        if let Some(w) = &self.workload {
+            if w.during_max_ms > max_ms && w.during_max_beyond_stalls_ms <= max_ms {
+                out.push(format!(
+                    "a workload operation took {:.0} ms{} ({:.0} ms beyond the stall)",
+                    w.during_max_ms,
+                    waiting_on(&w.slowest_waiting_on),
+                    w.during_max_beyond_stalls_ms
+                ));
+            }
+        }
+        out
+    }
 }
 
-/// A probe that waited too long, with the statement it waited during.
-fn probe_over(p: &ProbeSummary) -> String {
+/// ", waiting on X", or nothing.
+fn waiting_on(event: &Option<String>) -> String {
+    event
+        .as_ref()
+        .map(|e| format!(", waiting on {e}"))
+        .unwrap_or_default()
+}
+
+/// A probe that waited too long beyond the stalls, with the statement it
+/// waited during.
+fn probe_over(p: &ProbeSummary, own: &OwnWait) -> String {
     format!(
-        "{} probe of {} waited {} ms{}",
-        format!("{:?}", p.kind).to_lowercase(),
+        "{} probe of {} waited {} ms beyond the server-wide stalls{}{}",
+        p.kind.name(),
         p.table,
-        p.longest_ms,
-        p.circumstances()
+        own.ms,
+        own.during
+            .as_ref()
+            .map(|d| format!(" during {d}"))
+            .unwrap_or_default(),
+        waiting_on(&own.waiting_on)
     )
 }
 
@@ -186,16 +238,13 @@ fn probe_over(p: &ProbeSummary) -> String {
 /// workload that could not run, a broken invariant.
 fn workload_over(w: &WorkloadSummary, max_ms: f64) -> Vec<String> {
     let mut out = Vec::new();
-    if w.during_max_ms > max_ms {
+    if w.during_max_beyond_stalls_ms > max_ms {
         out.push(format!(
-            "a workload operation took {:.0} ms (p99 {:.1} ms, baseline p99 {:.1} ms){}",
-            w.during_max_ms,
+            "a workload operation waited {:.0} ms beyond the server-wide stalls (p99 {:.1} ms, baseline p99 {:.1} ms){}",
+            w.during_max_beyond_stalls_ms,
             w.during_p99_ms,
             w.baseline_p99_ms,
-            w.slowest_waiting_on
-                .as_ref()
-                .map(|e| format!(", waiting on {e}"))
-                .unwrap_or_default()
+            waiting_on(&w.beyond_stalls_waiting_on)
         ));
     }
     if w.failed > 0 {
@@ -264,6 +313,7 @@ pub async fn rehearse(
     found.gate = options.max_wait.map(|max_wait| Gate {
         max_wait,
         over: found.over(max_wait),
+        stalls: found.stalls(max_wait),
     });
     Ok(found)
 }
@@ -321,7 +371,7 @@ async fn on_copy(
     let (sampled, probes, workload) = watchers.finish(started, finished).await;
     let timeline = timeline.lock().map(|t| t.clone()).unwrap_or_default();
     let statements = report::statements(migrator.set(), &timeline, &sampled, &probes);
-    let summaries = report::probes(&probes, started, finished, &statements, &sampled);
+    let summaries = report::probes(&probes, (started, finished), &statements, &sampled);
     // A session the run left broken reports no roles rather than no rehearsal.
     let roles = match privileges::Grants::read(session.client()).await {
         Ok(after) => grants_before.compare(&after),
@@ -350,7 +400,10 @@ fn recorder(timeline: &Timeline, events: EventSink) -> EventSink {
     })
 }
 
-/// Starts a reader and a writer probe per probed table, the lock sampler
+/// The control probe's table: none.
+const CONTROL_TABLE: &str = "-";
+
+/// Starts a reader and a writer probe per probed table, the control probe, the lock sampler
 /// (on `watcher`, watching `session`'s backend) and the workload.
 async fn start_watchers(
     session: &Session,
@@ -385,6 +438,16 @@ async fn start_watchers(
                 stop.clone(),
             )));
         }
+    }
+    // The control weighs the others' waits: none to weigh, none needed.
+    if !probed.is_empty() || options.workload.is_some() {
+        probes.push(tokio::spawn(watch::probe(
+            copy.clone(),
+            CONTROL_TABLE.to_string(),
+            ProbeKind::Control,
+            options.probe_every,
+            stop.clone(),
+        )));
     }
     let locks = tokio::spawn(watch::locks(
         watcher.into_client(),
@@ -421,15 +484,19 @@ impl Watchers {
                 probes.push(p);
             }
         }
+        let control = probes
+            .iter()
+            .find(|p| p.kind == ProbeKind::Control)
+            .map_or(&[][..], |p| &p.samples[..]);
         let workload = match self.workload {
             Some(task) => Some(WorkloadSummary::of(
                 task.await.unwrap_or_else(|e| WorkloadRun {
                     error: Some(e.to_string()),
                     ..WorkloadRun::default()
                 }),
-                started,
-                finished,
+                (started, finished),
                 &sampled,
+                Stalls(control),
             )),
             None => None,
         };

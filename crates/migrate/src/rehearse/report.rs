@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::watch::{strength, LockSample, Probe, ProbeKind, Samples};
+use super::watch::{strength, LockSample, Probe, ProbeKind, ProbeSample, Samples};
 use crate::event::Event;
 use crate::source::MigrationSet;
 
@@ -68,8 +68,50 @@ pub struct ProbeSummary {
     /// What it was seen waiting for then (`Lock:…` a lock, `LWLock:WALWrite`
     /// or `IO:…` a commit or I/O stall), if it was seen waiting.
     pub waiting_on: Option<String>,
+    /// Its longest wait beyond the server-wide stall at the same moment
+    /// (what the gate judges); None for the control probe itself.
+    pub beyond_stalls: Option<OwnWait>,
     /// Why the probe stopped early, if it did.
     pub error: Option<String>,
+}
+
+/// The longest wait of a session beyond the server-wide stall at the same
+/// moment: a query's time less the longest time a control commit (one that
+/// touches no table) was stuck during it, unless the session was seen
+/// waiting on a lock then, which no stall excuses. What remains is the
+/// wait the migration's locks and batches caused, within the control's
+/// period (20 ms).
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnWait {
+    /// The wait, in milliseconds.
+    pub ms: u64,
+    /// The statement it overlapped most.
+    pub during: Option<String>,
+    /// What the session was seen waiting for then.
+    pub waiting_on: Option<String>,
+}
+
+/// The control probe's queries, against which other waits are weighed.
+#[derive(Debug, Clone, Copy)]
+pub struct Stalls<'a>(pub &'a [ProbeSample]);
+
+impl Stalls<'_> {
+    /// How much of `took`, starting `at`, was not a server-wide stall:
+    /// `took` less the longest overlap with one control query, or all of
+    /// it when `locked` (the session waited on a lock meanwhile).
+    pub fn beyond(&self, at: Instant, took: Duration, locked: bool) -> Duration {
+        if locked {
+            return took;
+        }
+        let span = (at, at + took);
+        let stalled = self
+            .0
+            .iter()
+            .map(|c| overlap(span, (c.at, c.at + c.took)))
+            .max()
+            .unwrap_or_default();
+        took.saturating_sub(stalled)
+    }
 }
 
 impl ProbeSummary {
@@ -159,6 +201,7 @@ fn attribute_waits(out: &mut [StatementReport], probe: &Probe) {
         let slot = match probe.kind {
             ProbeKind::Reader => &mut best.reader_wait,
             ProbeKind::Writer => &mut best.writer_wait,
+            ProbeKind::Control => return,
         };
         if slot.as_ref().is_none_or(|(_, m)| ms > *m) {
             *slot = Some((probe.table.clone(), ms));
@@ -166,14 +209,19 @@ fn attribute_waits(out: &mut [StatementReport], probe: &Probe) {
     }
 }
 
-/// Each probe's baseline (before `started`) and longest wait (until `finished`).
+/// Each probe's baseline (before `started`) and longest wait (until
+/// `finished`), in full and beyond the server-wide stalls the control
+/// probe saw.
 pub fn probes(
     probes: &[Probe],
-    started: Instant,
-    finished: Instant,
+    (started, finished): (Instant, Instant),
     statements: &[StatementReport],
     sampled: &Samples,
 ) -> Vec<ProbeSummary> {
+    let control = probes
+        .iter()
+        .find(|p| p.kind == ProbeKind::Control)
+        .map_or(&[][..], |p| &p.samples[..]);
     probes
         .iter()
         .map(|p| {
@@ -185,17 +233,25 @@ pub fn probes(
                 .collect();
             before.sort();
             let baseline = before.get(before.len() / 2).copied().unwrap_or_default();
-            let longest = p
+            let during: Vec<&ProbeSample> = p
                 .samples
                 .iter()
                 .filter(|s| s.at + s.took >= started && s.at <= finished)
-                .max_by_key(|s| s.took);
-            let during = longest.and_then(|s| {
-                statements
-                    .iter()
-                    .max_by_key(|r| overlap(r.window, (s.at, s.at + s.took)))
-                    .filter(|r| overlap(r.window, (s.at, s.at + s.took)) > Duration::ZERO)
-                    .map(StatementReport::label)
+                .collect();
+            let waiting_on =
+                |s: &ProbeSample| sampled.dominant_wait((s.at, s.at + s.took), |w| w.pid == p.pid);
+            let longest = during.iter().max_by_key(|s| s.took).copied();
+            let beyond_stalls = (p.kind != ProbeKind::Control).then(|| {
+                let own = |s: &ProbeSample| {
+                    let locked = sampled.locked((s.at, s.at + s.took), |w| w.pid == p.pid);
+                    Stalls(control).beyond(s.at, s.took, locked)
+                };
+                let worst = during.iter().max_by_key(|s| own(s)).copied();
+                OwnWait {
+                    ms: worst.map_or(0, |s| millis(own(s))),
+                    during: worst.and_then(|s| during_label(statements, s)),
+                    waiting_on: worst.and_then(waiting_on),
+                }
             });
             ProbeSummary {
                 table: p.table.clone(),
@@ -203,13 +259,23 @@ pub fn probes(
                 queries: p.samples.len(),
                 baseline_us: u64::try_from(baseline.as_micros()).unwrap_or(u64::MAX),
                 longest_ms: longest.map_or(0, |s| millis(s.took)),
-                during,
-                waiting_on: longest
-                    .and_then(|s| sampled.dominant_wait((s.at, s.at + s.took), |w| w.pid == p.pid)),
+                during: longest.and_then(|s| during_label(statements, s)),
+                waiting_on: longest.and_then(waiting_on),
+                beyond_stalls,
                 error: p.error.clone(),
             }
         })
         .collect()
+}
+
+/// The statement a query overlapped most, if any.
+fn during_label(statements: &[StatementReport], s: &ProbeSample) -> Option<String> {
+    let span = (s.at, s.at + s.took);
+    statements
+        .iter()
+        .max_by_key(|r| overlap(r.window, span))
+        .filter(|r| overlap(r.window, span) > Duration::ZERO)
+        .map(StatementReport::label)
 }
 
 fn strongest(samples: &[LockSample], (from, to): (Instant, Instant)) -> Vec<(String, String)> {
@@ -287,5 +353,39 @@ fn opt_millis<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok,
     match d {
         Some(d) => s.serialize_some(&millis(*d)),
         None => s.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(t0: Instant, ms: u64, took: u64) -> ProbeSample {
+        ProbeSample {
+            at: t0 + Duration::from_millis(ms),
+            took: Duration::from_millis(took),
+        }
+    }
+
+    /// A wait counts beyond the control's stall at the same moment; a lock
+    /// wait counts in full; with no control, everything counts.
+    #[test]
+    fn a_wait_is_judged_beyond_the_server_wide_stall_at_the_same_moment() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        // The control was stuck from 105 ms to 400 ms (its query at 100 ms
+        // took 300 ms), and quick before and after.
+        let control = [at(t0, 80, 1), at(t0, 100, 300), at(t0, 420, 1)];
+        let stalls = Stalls(&control);
+        // A writer stuck from 90 to 410 ms: 320 ms, 300 of them the stall.
+        assert_eq!(stalls.beyond(t0 + ms(90), ms(320), false), ms(20));
+        // The same wait seen on a lock: all of it is the migration's.
+        assert_eq!(stalls.beyond(t0 + ms(90), ms(320), true), ms(320));
+        // A wait that began after the stall had ended: nothing excuses it.
+        assert_eq!(stalls.beyond(t0 + ms(500), ms(250), false), ms(250));
+        // Partly overlapping: only the overlap is the stall's.
+        assert_eq!(stalls.beyond(t0 + ms(300), ms(250), false), ms(150));
+        // No control (it could not run): the wait in full.
+        assert_eq!(Stalls(&[]).beyond(t0, ms(250), false), ms(250));
     }
 }

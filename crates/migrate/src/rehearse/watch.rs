@@ -83,6 +83,18 @@ impl Samples {
             .max_by_key(|(_, n)| *n)
             .map(|(event, _)| event.to_string())
     }
+
+    /// Whether a session `matching` was seen waiting on a heavyweight lock
+    /// (`Lock:…`: a table, row or transaction lock) in `window`.
+    pub fn locked(
+        &self,
+        window: (Instant, Instant),
+        matching: impl Fn(&WaitSample) -> bool,
+    ) -> bool {
+        self.waits.iter().any(|w| {
+            w.at >= window.0 && w.at <= window.1 && w.event.starts_with("Lock:") && matching(w)
+        })
+    }
 }
 
 /// What a probe does.
@@ -95,6 +107,22 @@ pub enum ProbeKind {
     /// for SHARE and stronger, and for the row locks the migration holds
     /// (a batched backfill locks a few thousand rows at a time).
     Writer,
+    /// A commit that touches no table (a transactional WAL message): it
+    /// waits for no lock anyone holds, only for its WAL to be flushed, so
+    /// it shows the server-wide stalls every commit shares at that moment
+    /// (the disk), which the gate tells from waits on the migration.
+    Control,
+}
+
+impl ProbeKind {
+    /// `reader`, `writer`, `control`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProbeKind::Reader => "reader",
+            ProbeKind::Writer => "writer",
+            ProbeKind::Control => "control",
+        }
+    }
 }
 
 /// One probe query.
@@ -201,21 +229,24 @@ pub async fn probe(
             .backend_pid()
             .await
             .map_err(Error::db("reading a probe's pid"))?;
-        let writer = match kind {
-            ProbeKind::Reader => None,
-            ProbeKind::Writer => Some(writer_statement(client, &table).await?),
+        let query = match kind {
+            ProbeKind::Reader => Query::Simple(format!("SELECT 1 FROM {table} LIMIT 1")),
+            ProbeKind::Writer => {
+                let (sql, keys) = writer_statement(client, &table).await?;
+                Query::Keyed(sql, keys)
+            }
+            ProbeKind::Control => Query::Simple(crate::sql::REHEARSE_CONTROL.to_string()),
         };
-        let reader = format!("SELECT 1 FROM {table} LIMIT 1");
         let mut pick = crate::retry::Picker::new();
         while !stop.load(Ordering::Relaxed) {
             let at = Instant::now();
-            match &writer {
-                None => client.batch_execute(&reader).await,
-                Some((sql, keys)) if !keys.is_empty() => {
+            match &query {
+                Query::Simple(sql) => client.batch_execute(sql).await,
+                Query::Keyed(sql, keys) if !keys.is_empty() => {
                     let key = &keys[pick.below(keys.len())];
                     client.execute(sql.as_str(), &[key]).await.map(|_| ())
                 }
-                Some(_) => Ok(()),
+                Query::Keyed(..) => Ok(()),
             }
             .map_err(Error::db("running a probe"))?;
             probe.samples.push(ProbeSample {
@@ -229,6 +260,14 @@ pub async fn probe(
     .await;
     probe.error = result.err().map(|e| crate::error::describe_chain(&e));
     probe
+}
+
+/// What a probe sends each time.
+enum Query {
+    /// The same statement, as a simple query.
+    Simple(String),
+    /// A statement with one key, picked at random among these each time.
+    Keyed(String, Vec<String>),
 }
 
 /// `UPDATE table SET key = key WHERE key = $1` (a real row write that

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::report::Stalls;
 use super::watch::{ProbeSample, Samples};
 use crate::connect::ConnectOptions;
 
@@ -77,6 +78,11 @@ pub struct WorkloadSummary {
     pub during_max_ms: f64,
     /// What the workload's sessions were seen waiting for during it.
     pub slowest_waiting_on: Option<String>,
+    /// The longest wait of an operation beyond the server-wide stall at
+    /// the same moment (what the gate judges; report::Stalls).
+    pub during_max_beyond_stalls_ms: f64,
+    /// What the workload's sessions were seen waiting for during that one.
+    pub beyond_stalls_waiting_on: Option<String>,
     /// Invariants checked afterwards.
     pub invariants: Vec<InvariantCheck>,
     /// Why it could not run, if it could not.
@@ -86,23 +92,26 @@ pub struct WorkloadSummary {
 impl WorkloadSummary {
     /// Sums up `run` around the migrations' `started`..`finished`; what its
     /// sessions (application_name `… workload`) waited for during the slowest
-    /// operation comes from `sampled`.
+    /// operation comes from `sampled`, the server-wide stalls from `stalls`.
     pub fn of(
         run: WorkloadRun,
-        started: Instant,
-        finished: Instant,
+        (started, finished): (Instant, Instant),
         sampled: &Samples,
+        stalls: Stalls<'_>,
     ) -> WorkloadSummary {
-        let slowest = run
+        let workload = |w: &super::watch::WaitSample| w.application.ends_with("workload");
+        let span = |s: &ProbeSample| (s.at, s.at + s.took);
+        let during_run: Vec<&ProbeSample> = run
             .samples
             .iter()
             .filter(|s| s.at + s.took >= started && s.at <= finished)
-            .max_by_key(|s| s.took);
-        let slowest_waiting_on = slowest.and_then(|s| {
-            sampled.dominant_wait((s.at, s.at + s.took), |w| {
-                w.application.ends_with("workload")
-            })
-        });
+            .collect();
+        let slowest = during_run.iter().max_by_key(|s| s.took);
+        let slowest_waiting_on = slowest.and_then(|s| sampled.dominant_wait(span(s), workload));
+        let own = |s: &ProbeSample| stalls.beyond(s.at, s.took, sampled.locked(span(s), workload));
+        let worst_own = during_run.iter().max_by_key(|s| own(s));
+        let beyond_stalls_waiting_on =
+            worst_own.and_then(|s| sampled.dominant_wait(span(s), workload));
         let mut before: Vec<Duration> = Vec::new();
         let mut during: Vec<Duration> = Vec::new();
         for s in &run.samples {
@@ -127,6 +136,8 @@ impl WorkloadSummary {
             during_p99_ms: percentile(&mut during, 0.99),
             during_max_ms: percentile(&mut during, 1.0),
             slowest_waiting_on,
+            during_max_beyond_stalls_ms: worst_own.map_or(0.0, |s| own(s).as_secs_f64() * 1000.0),
+            beyond_stalls_waiting_on,
             invariants: run.invariants,
             error: run.error,
         }
@@ -164,13 +175,45 @@ mod tests {
             failures: vec!["b".into(), "a".into(), "a".into()],
             ..WorkloadRun::default()
         };
-        let s = WorkloadSummary::of(run, t0 + ms(500), t0 + ms(2000), &Samples::default());
+        let s = WorkloadSummary::of(
+            run,
+            (t0 + ms(500), t0 + ms(2000)),
+            &Samples::default(),
+            Stalls(&[]),
+        );
         assert_eq!((s.baseline_p50_ms, s.baseline_p99_ms), (1.0, 1.0));
         assert_eq!(
             (s.during_p50_ms, s.during_p99_ms, s.during_max_ms),
             (2.0, 2.0, 90.0)
         );
+        assert_eq!(s.during_max_beyond_stalls_ms, 90.0, "no control: in full");
         assert_eq!((s.operations, s.failed), (201, 3));
         assert_eq!(s.failures, vec!["a".to_string(), "b".to_string()]);
+    }
+
+    /// The slowest operation is judged beyond the stall a control commit
+    /// saw at the same moment; another, shorter one stuck on its own is then
+    /// the one the gate sees.
+    #[test]
+    fn the_workload_is_judged_beyond_the_server_wide_stalls() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let sample = |at: u64, took: u64| ProbeSample {
+            at: t0 + ms(at),
+            took: ms(took),
+        };
+        let run = WorkloadRun {
+            samples: vec![sample(1000, 300), sample(2000, 120), sample(3000, 2)],
+            ..WorkloadRun::default()
+        };
+        let control = [sample(990, 305)];
+        let s = WorkloadSummary::of(
+            run,
+            (t0 + ms(500), t0 + ms(4000)),
+            &Samples::default(),
+            Stalls(&control),
+        );
+        assert_eq!(s.during_max_ms, 300.0);
+        assert_eq!(s.during_max_beyond_stalls_ms, 120.0);
     }
 }
