@@ -551,7 +551,9 @@ pub struct RehearseArgs {
     #[arg(long = "probe", value_name = "TABLE")]
     pub probes: Vec<String>,
     /// A gate: exit 8 when a probe or a workload operation waited longer
-    /// than this, or the workload failed or broke an invariant.
+    /// than this beyond the server-wide stalls (those a commit touching no
+    /// table saw at the same moment; a lock wait counts in full), or the
+    /// workload failed or broke an invariant.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub max_wait: Option<Duration>,
     #[command(flatten)]

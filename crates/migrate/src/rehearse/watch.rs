@@ -206,8 +206,12 @@ pub async fn locks(
     samples
 }
 
+/// A control commit slower than this was stuck in a stall.
+const CONTROL_STUCK: Duration = Duration::from_millis(10);
+
 /// Runs a probe against `table` every `every` until `stop` is set, each
-/// query on its own connection's autocommit.
+/// query on its own connection's autocommit (the control without pausing
+/// after a stuck commit).
 pub async fn probe(
     options: ConnectOptions,
     table: String,
@@ -249,11 +253,13 @@ pub async fn probe(
                 Query::Keyed(..) => Ok(()),
             }
             .map_err(Error::db("running a probe"))?;
-            probe.samples.push(ProbeSample {
-                at,
-                took: at.elapsed(),
-            });
-            tokio::time::sleep(every).await;
+            let took = at.elapsed();
+            probe.samples.push(ProbeSample { at, took });
+            // A control commit that was stuck is followed at once, so
+            // that one is in flight for as long as the stall lasts.
+            if !(kind == ProbeKind::Control && took > CONTROL_STUCK) {
+                tokio::time::sleep(every).await;
+            }
         }
         Ok::<(), Error>(())
     }
