@@ -236,8 +236,8 @@ fn online(md: &mut String, r: &Report) {
          I/O stalls under the migration's writes; `-` means it was never seen waiting. \
          *control*: a commit touching no table (a transactional WAL message) every 20 ms: it waits for no lock, \
          only for its WAL flush, so its waits are the server's own stalls, which every commit shares. \
-         *beyond the stalls*: a wait less the longest the control was stuck during it (in full when the session \
-         was seen waiting on a lock): what the gate judges (ADR-028, \"What the gate judges\").\n"
+         *beyond the stalls*: a wait less the time control commits were in flight during it (in full when the \
+         session was seen waiting on a lock): what the gate judges (ADR-028, \"What the gate judges\").\n"
     );
     probe_table(md, r);
     workload_table(md, r);

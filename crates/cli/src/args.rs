@@ -556,6 +556,11 @@ pub struct RehearseArgs {
     /// workload failed or broke an invariant.
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub max_wait: Option<Duration>,
+    /// With --max-wait: exit 8 also when the server itself stalled longer
+    /// than this (a commit touching no table waited longer) while the
+    /// migrations ran, whoever caused it.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", requires = "max_wait")]
+    pub max_stall: Option<Duration>,
     #[command(flatten)]
     pub workload: WorkloadArgs,
     #[command(flatten)]

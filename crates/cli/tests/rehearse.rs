@@ -227,10 +227,13 @@ async fn a_probe_that_waited_on_the_migrations_lock_says_it_waited_on_a_lock() {
             "public.t",
             "--max-wait",
             "100ms",
+            "--max-stall",
+            "10s",
         ],
     )
     .expect_code(8)
     .json();
+    assert_eq!(json["gate"]["max_stall"], 10_000, "{json}");
     let probes = json["probes"].as_array().unwrap();
     let (control, tables): (Vec<_>, Vec<_>) = probes.iter().partition(|p| p["kind"] == "control");
     assert_eq!(tables.len(), 2, "{json}");
@@ -261,6 +264,9 @@ async fn a_probe_that_waited_on_the_migrations_lock_says_it_waited_on_a_lock() {
     assert!(over.contains("beyond the server-wide stalls"), "{over}");
     assert!(over.contains("waiting on Lock:"), "{over}");
     assert_eq!(json["gate"]["stalls"], serde_json::json!([]), "{json}");
+    assert!(!over.contains("the server stalled"), "{over}");
+    // --max-stall is a part of the --max-wait gate.
+    run(&db, &["rehearse", "--max-stall", "1s"]).expect_code(2);
 }
 
 /// A migration that drops and creates a table again takes its grants with

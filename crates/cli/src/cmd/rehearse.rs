@@ -19,6 +19,7 @@ pub async fn run(ctx: &Context, args: &RehearseArgs) -> Result<()> {
         tools: args.tools.tools(),
         workload: crate::workload::hook(&args.workload),
         max_wait: args.max_wait,
+        max_stall: args.max_stall,
         ..Default::default()
     };
     // A transaction-mode pooler is refused before anything is copied.

@@ -49,8 +49,12 @@ pub struct Options {
     pub tools: Tools,
     /// The application's traffic to run on the copy meanwhile, if any.
     pub workload: Option<WorkloadHook>,
-    /// The gate: the longest wait allowed to a probe or a workload operation.
+    /// The gate: the longest wait allowed to a probe or a workload
+    /// operation, beyond the server-wide stalls.
     pub max_wait: Option<Duration>,
+    /// With the gate, the longest server-wide stall allowed (the control
+    /// commit's longest wait): none judges them.
+    pub max_stall: Option<Duration>,
 }
 
 impl Default for Options {
@@ -65,6 +69,7 @@ impl Default for Options {
             tools: Tools::default(),
             workload: None,
             max_wait: None,
+            max_stall: None,
         }
     }
 }
@@ -134,11 +139,14 @@ pub struct Gate {
     /// The longest wait allowed, in ms.
     #[serde(serialize_with = "millis")]
     pub max_wait: Duration,
+    /// The longest server-wide stall allowed, in ms, if any.
+    #[serde(serialize_with = "report::opt_millis")]
+    pub max_stall: Option<Duration>,
     /// What broke it (empty: passed).
     pub over: Vec<String>,
     /// Waits longer than `max_wait` that a server-wide stall explains (the
-    /// control commit, touching no table, was stuck as long): reported, not
-    /// judged.
+    /// control commit, touching no table, was stuck as long): reported,
+    /// judged only against `max_stall`.
     pub stalls: Vec<String>,
 }
 
@@ -150,6 +158,14 @@ impl Gate {
 }
 
 impl Rehearsal {
+    /// The probes the gate judges (all but the control), each with its
+    /// longest wait beyond the server-wide stalls.
+    fn judged(&self) -> impl Iterator<Item = (&ProbeSummary, &OwnWait)> {
+        self.probes
+            .iter()
+            .filter_map(|p| Some((p, p.beyond_stalls.as_ref()?)))
+    }
+
     /// What breaks the gate `--max-wait`: each probe that waited longer
     /// than `max` beyond the server-wide stalls (ProbeSummary::beyond_stalls),
     /// a workload operation that did, failed workload operations, broken
@@ -157,9 +173,7 @@ impl Rehearsal {
     pub fn over(&self, max: Duration) -> Vec<String> {
         let max_ms = max.as_secs_f64() * 1000.0;
         let mut out: Vec<String> = self
-            .probes
-            .iter()
-            .filter_map(|p| Some((p, p.beyond_stalls.as_ref()?)))
+            .judged()
             .filter(|(_, own)| own.ms as f64 > max_ms)
             .map(|(p, own)| probe_over(p, own))
             .collect();
@@ -181,13 +195,11 @@ impl Rehearsal {
     pub fn stalls(&self, max: Duration) -> Vec<String> {
         let max_ms = max.as_secs_f64() * 1000.0;
         let mut out: Vec<String> = self
-            .probes
-            .iter()
-            .filter_map(|p| Some((p, p.beyond_stalls.as_ref()?)))
+            .judged()
             .filter(|(p, own)| p.longest_ms as f64 > max_ms && own.ms as f64 <= max_ms)
             .map(|(p, own)| {
                 format!(
-                    "{} probe of {} waited {} ms{} ({} ms beyond the stall)",
+                    "{} probe of {} waited {} ms{} (at most {} ms beyond the stalls)",
                     p.kind.name(),
                     p.table,
                     p.longest_ms,
@@ -199,7 +211,7 @@ impl Rehearsal {
         if let Some(w) = &self.workload {
             if w.during_max_ms > max_ms && w.during_max_beyond_stalls_ms <= max_ms {
                 out.push(format!(
-                    "a workload operation took {:.0} ms{} ({:.0} ms beyond the stall)",
+                    "a workload operation took {:.0} ms{} (at most {:.0} ms beyond the stalls)",
                     w.during_max_ms,
                     waiting_on(&w.slowest_waiting_on),
                     w.during_max_beyond_stalls_ms
@@ -208,6 +220,19 @@ impl Rehearsal {
         }
         out
     }
+}
+
+/// The server-wide stall, when the control commit among `probes` waited
+/// longer than `max` during the migrations.
+fn stalled_over(probes: &[ProbeSummary], max: Duration) -> Option<String> {
+    let control = probes.iter().find(|p| p.kind == ProbeKind::Control)?;
+    (control.longest_ms as f64 > max.as_secs_f64() * 1000.0).then(|| {
+        format!(
+            "the server stalled: a commit touching no table waited {} ms{} (--max-stall {max:?})",
+            control.longest_ms,
+            control.circumstances()
+        )
+    })
 }
 
 /// ", waiting on X", or nothing.
@@ -310,10 +335,19 @@ pub async fn rehearse(
         roles,
         gate: None,
     };
-    found.gate = options.max_wait.map(|max_wait| Gate {
-        max_wait,
-        over: found.over(max_wait),
-        stalls: found.stalls(max_wait),
+    found.gate = options.max_wait.map(|max_wait| {
+        let mut over = found.over(max_wait);
+        over.extend(
+            options
+                .max_stall
+                .and_then(|max| stalled_over(&found.probes, max)),
+        );
+        Gate {
+            max_wait,
+            max_stall: options.max_stall,
+            over,
+            stalls: found.stalls(max_wait),
+        }
     });
     Ok(found)
 }
@@ -553,4 +587,44 @@ fn copy_name(target: &str) -> String {
 /// Serializes a duration as whole milliseconds.
 pub(crate) fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn probe(kind: ProbeKind, longest_ms: u64) -> ProbeSummary {
+        ProbeSummary {
+            table: "t".into(),
+            kind,
+            queries: 10,
+            baseline_us: 500,
+            longest_ms,
+            during: Some("002 #1 (line 1)".into()),
+            waiting_on: Some("IO:WALSync".into()),
+            beyond_stalls: None,
+            error: None,
+        }
+    }
+
+    /// --max-stall judges the control's longest wait, and only the control's.
+    #[test]
+    fn max_stall_judges_the_control_commit() {
+        let ms = Duration::from_millis;
+        let probes = [
+            probe(ProbeKind::Writer, 900),
+            probe(ProbeKind::Control, 150),
+        ];
+        let over = stalled_over(&probes, ms(100)).expect("150 ms > 100 ms");
+        assert!(
+            over.contains("waited 150 ms during 002 #1 (line 1), waiting on IO:WALSync"),
+            "{over}"
+        );
+        assert_eq!(stalled_over(&probes, ms(150)), None);
+        assert_eq!(
+            stalled_over(&probes[..1], ms(1)),
+            None,
+            "no control, nothing to judge"
+        );
+    }
 }
