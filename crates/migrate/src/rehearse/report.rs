@@ -106,9 +106,13 @@ impl Stalls<'_> {
             return took;
         }
         let span = (at, at + took);
-        let stalled: Duration = self
-            .0
+        // One connection's queries, in order: neither their starts nor
+        // their ends go back, so the first that ends after `at` is found
+        // by binary search, and the walk stops at the first starting after.
+        let first = self.0.partition_point(|c| c.at + c.took <= at);
+        let stalled: Duration = self.0[first..]
             .iter()
+            .take_while(|c| c.at < span.1)
             .map(|c| overlap(span, (c.at, c.at + c.took)))
             .sum();
         took.saturating_sub(stalled)

@@ -64,6 +64,14 @@ pub struct Samples {
 }
 
 impl Samples {
+    /// The waits sampled in `window` (inclusive). The sampler appends them
+    /// in time order, so this is a binary search, not a walk of them all.
+    fn waits_in(&self, (from, to): (Instant, Instant)) -> &[WaitSample] {
+        let start = self.waits.partition_point(|w| w.at < from);
+        let end = self.waits.partition_point(|w| w.at <= to);
+        &self.waits[start..end.max(start)]
+    }
+
     /// The wait seen most often in `window` among sessions `matching`, if any.
     pub fn dominant_wait(
         &self,
@@ -71,11 +79,7 @@ impl Samples {
         matching: impl Fn(&WaitSample) -> bool,
     ) -> Option<String> {
         let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
-        for w in self
-            .waits
-            .iter()
-            .filter(|w| w.at >= window.0 && w.at <= window.1 && matching(w))
-        {
+        for w in self.waits_in(window).iter().filter(|w| matching(w)) {
             *counts.entry(w.event.as_str()).or_default() += 1;
         }
         counts
@@ -91,9 +95,9 @@ impl Samples {
         window: (Instant, Instant),
         matching: impl Fn(&WaitSample) -> bool,
     ) -> bool {
-        self.waits.iter().any(|w| {
-            w.at >= window.0 && w.at <= window.1 && w.event.starts_with("Lock:") && matching(w)
-        })
+        self.waits_in(window)
+            .iter()
+            .any(|w| w.event.starts_with("Lock:") && matching(w))
     }
 }
 
