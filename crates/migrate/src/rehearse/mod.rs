@@ -518,10 +518,7 @@ impl Watchers {
                 probes.push(p);
             }
         }
-        let control = probes
-            .iter()
-            .find(|p| p.kind == ProbeKind::Control)
-            .map_or(&[][..], |p| &p.samples[..]);
+        let control = Stalls::of(&probes);
         let workload = match self.workload {
             Some(task) => Some(WorkloadSummary::of(
                 task.await.unwrap_or_else(|e| WorkloadRun {
@@ -530,7 +527,7 @@ impl Watchers {
                 }),
                 (started, finished),
                 &sampled,
-                Stalls(control),
+                control,
             )),
             None => None,
         };

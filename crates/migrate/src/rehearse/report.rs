@@ -94,7 +94,17 @@ pub struct OwnWait {
 #[derive(Debug, Clone, Copy)]
 pub struct Stalls<'a>(pub &'a [ProbeSample]);
 
-impl Stalls<'_> {
+impl<'a> Stalls<'a> {
+    /// The control probe's queries among `probes` (none when it did not run).
+    pub fn of(probes: &'a [Probe]) -> Stalls<'a> {
+        Stalls(
+            probes
+                .iter()
+                .find(|p| p.kind == ProbeKind::Control)
+                .map_or(&[], |p| &p.samples),
+        )
+    }
+
     /// How much of `took`, starting `at`, was not a server-wide stall:
     /// `took` less the time control commits were in flight during it (one
     /// stall can hold several in turn: a commit waits for the flush after
@@ -223,10 +233,7 @@ pub fn probes(
     statements: &[StatementReport],
     sampled: &Samples,
 ) -> Vec<ProbeSummary> {
-    let control = probes
-        .iter()
-        .find(|p| p.kind == ProbeKind::Control)
-        .map_or(&[][..], |p| &p.samples[..]);
+    let control = Stalls::of(probes);
     probes
         .iter()
         .map(|p| {
@@ -249,7 +256,7 @@ pub fn probes(
             let beyond_stalls = (p.kind != ProbeKind::Control).then(|| {
                 let own = |s: &ProbeSample| {
                     let locked = sampled.locked((s.at, s.at + s.took), |w| w.pid == p.pid);
-                    Stalls(control).beyond(s.at, s.took, locked)
+                    control.beyond(s.at, s.took, locked)
                 };
                 let worst = during.iter().max_by_key(|s| own(s)).copied();
                 OwnWait {
