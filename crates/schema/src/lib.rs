@@ -27,6 +27,11 @@ pub const PSQL_OPTIONS: &str = "-c mantis.batch_first=00000000-0000-0000-0000-00
 /// Name shown for the embedded set in messages.
 pub const ORIGIN: &str = "embedded:mantis-schema";
 
+/// The hazards `mantis lint` finds in the embedded migrations and that are
+/// accepted, with their reasons (`[[lint.allow]]` entries): the SQL files
+/// cannot carry them as comments, an up file's bytes being its checksum.
+pub const LINT_ALLOW: &str = include_str!("../lint-allow.toml");
+
 /// The embedded MantisNXT migration set.
 ///
 /// # Errors

@@ -1,0 +1,3 @@
+-- mantis: no-transaction
+VACUUM FULL core.stock_movement; -- expect: blocking-maintenance
+REINDEX TABLE core.products; -- expect: blocking-maintenance

@@ -1,0 +1,1 @@
+DROP INDEX core.products_legacy_code; -- expect: drop-index-without-concurrently

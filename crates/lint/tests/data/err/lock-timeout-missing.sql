@@ -1,0 +1,1 @@
+ALTER TABLE core.products ADD COLUMN note text; -- expect: lock-timeout-missing

@@ -1,0 +1,2 @@
+ALTER TABLE core.products ADD COLUMN note text;
+RAISE NOTICE 'migration done'; -- expect: raise-outside-plpgsql

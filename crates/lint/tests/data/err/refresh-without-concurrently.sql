@@ -1,0 +1,1 @@
+REFRESH MATERIALIZED VIEW core.inventory_valuation; -- expect: refresh-without-concurrently

@@ -1,0 +1,3 @@
+BEGIN; -- expect: runner-refuses
+ALTER TABLE core.products ADD COLUMN note text;
+COMMIT;

@@ -1,0 +1,2 @@
+-- mantis: no-transaction
+CREATE INDEX CONCURRENTLY IF NOT EXISTS products_brand ON core.products (brand_id);
