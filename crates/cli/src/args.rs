@@ -26,7 +26,7 @@ pub struct Global {
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
 
-    /// Output format for results on stdout (junit: `verify` only; csv: listings only).
+    /// Output format for results on stdout (junit: `verify` only; sarif: `lint` only; csv: listings only).
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
 
@@ -128,6 +128,8 @@ pub enum OutputFormat {
     Json,
     /// JUnit XML (`verify` only).
     Junit,
+    /// SARIF 2.1.0, for code-scanning tools (`lint` only).
+    Sarif,
     /// Comma-separated values with a header row (listings: `report`,
     /// `stock history|levels`, `brand list`).
     Csv,
@@ -455,6 +457,11 @@ pub enum Command {
     /// the views, summary; back to the starting version by itself if up or
     /// verify fails. Everything is also written to a log file.
     Deploy(DeployArgs),
+    /// Find a migration set's hazards before anything runs, with PostgreSQL's
+    /// own parser: lock and availability hazards, and correctness mistakes
+    /// (docs/lint.md). With --database-url, lock hazards name the live table's
+    /// size. Exit 9 when a finding is at --fail-on or above.
+    Lint(LintArgs),
     /// Run the pending migrations on a copy of the database and report, per
     /// statement, its duration, the locks it holds on existing tables and how
     /// long a concurrent reader and writer of the busiest tables waited.
@@ -698,6 +705,49 @@ mod tests {
         for bad in ["4MB", "256", "256KB", "-1kB", "1GB", ""] {
             let err = parse_flush_after(bad).unwrap_err();
             assert!(err.contains("up to 2MB"), "{bad}: {err}");
+        }
+    }
+}
+
+/// `mantis lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// SQL files, or directories of them (default: the embedded migrations).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// List the rules instead (id, family, default severity, hazard).
+    #[arg(long)]
+    pub rules: bool,
+    /// Exit 9 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// The files will run with no lock_timeout set by the runner (psql,
+    /// another tool): report lock waits that have none.
+    #[arg(long)]
+    pub no_runner_lock_timeout: bool,
+    /// A rule's level for this run: RULE=off|info|warning|error (repeatable).
+    #[arg(long = "rule", value_name = "RULE=LEVEL")]
+    pub rule_levels: Vec<String>,
+}
+
+/// `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warning,
+    /// Any finding.
+    Info,
+}
+
+impl FailOn {
+    /// As a severity.
+    pub fn severity(self) -> mantis_lint::Severity {
+        match self {
+            FailOn::Error => mantis_lint::Severity::Error,
+            FailOn::Warning => mantis_lint::Severity::Warning,
+            FailOn::Info => mantis_lint::Severity::Info,
         }
     }
 }

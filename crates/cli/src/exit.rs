@@ -32,6 +32,8 @@ pub enum ExitCode {
     /// Checks failed: `verify` found a check failing, `health` a value out of
     /// range, or `deploy` stopped at verification (and rolled back).
     ChecksFailed = 8,
+    /// `lint` found a hazard at `--fail-on` or above (default: an error).
+    LintFindings = 9,
 }
 
 impl ExitCode {
@@ -198,6 +200,15 @@ impl Fail {
     pub fn usage(message: impl Into<String>) -> anyhow::Error {
         Fail {
             code: ExitCode::Usage,
+            message: message.into(),
+        }
+        .into()
+    }
+
+    /// Lint found hazards (exit code 9).
+    pub fn lint(message: impl Into<String>) -> anyhow::Error {
+        Fail {
+            code: ExitCode::LintFindings,
             message: message.into(),
         }
         .into()

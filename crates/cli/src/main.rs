@@ -42,8 +42,10 @@ fn fail(error: &anyhow::Error, format: OutputFormat) -> std::process::ExitCode {
     let code = ExitCode::of_any(error);
     let message = mantis_migrate::describe_chain(error.as_ref());
     eprintln!("error: {message}");
-    // A failed check has printed its report already (the result document).
-    if format == OutputFormat::Json && code != ExitCode::ChecksFailed {
+    // A failed check, or lint's findings, printed their report already (the
+    // result document).
+    let reported = matches!(code, ExitCode::ChecksFailed | ExitCode::LintFindings);
+    if format == OutputFormat::Json && !reported {
         let doc = serde_json::json!({ "error": { "exit_code": code as u8, "message": message } });
         // Best effort: a closed stdout cannot carry it, stderr did.
         let _ = output::write(&format!("{doc}\n"));

@@ -24,7 +24,7 @@ pub fn emit<T: Serialize + ?Sized>(
     text: impl FnOnce() -> String,
 ) -> Result<()> {
     match format {
-        OutputFormat::Json => json(value),
+        OutputFormat::Json | OutputFormat::Sarif => json(value),
         OutputFormat::Text | OutputFormat::Junit | OutputFormat::Csv => write(&text()),
     }
 }
@@ -60,7 +60,7 @@ pub fn version(v: Option<u64>) -> String {
 /// `empty`.
 pub fn rows<T: Serialize>(format: OutputFormat, rows: &[T], empty: &str) -> Result<()> {
     match format {
-        OutputFormat::Json => json(rows),
+        OutputFormat::Json | OutputFormat::Sarif => json(rows),
         OutputFormat::Csv => write(&String::from_utf8(csv_bytes(rows)?)?),
         OutputFormat::Text | OutputFormat::Junit if rows.is_empty() => write(&format!("{empty}\n")),
         OutputFormat::Text | OutputFormat::Junit => write(&table(&csv_bytes(rows)?)?),

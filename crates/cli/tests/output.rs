@@ -121,6 +121,7 @@ async fn every_subcommand_writes_one_json_document() {
         ("saved", &books, vec![], 0),
         ("verify", &books, args(&["--coverage", "warning"]), 0),
         ("health", &books, vec![], 0),
+        ("lint", &books, vec![], 0),
         ("backup", &books, args(&["--file", backup]), 0),
         ("restore", &books, args(&[backup, "--into", &restored]), 0),
         ("stock receive", &books, with(&["--unit-cost", "2.25"]), 0),

@@ -35,7 +35,8 @@ pub async fn weigh(client: &Client, findings: &mut [Finding]) -> Result<(), toki
         match weight(client, &table).await? {
             Some(w) => {
                 f.message = format!("{} [{table}: {}]", f.message, describe(&w));
-                if w.rows == 0 && w.bytes <= 64 * 1024 {
+                // Never analysed (-1, or 0 before PostgreSQL 14) and this small: empty.
+                if w.rows <= 0 && w.bytes <= 64 * 1024 {
                     f.severity = f.severity.milder();
                     f.downgraded = Some(format!("{table} is empty"));
                 }

@@ -6,6 +6,7 @@ mod brand;
 mod demo;
 mod deploy;
 mod health;
+mod lint;
 mod manual;
 mod migrate;
 mod pg_backup;
@@ -37,6 +38,9 @@ pub async fn run(cli: Cli) -> Result<()> {
     let ctx = Context::new(&cli.global)?;
     if ctx.format == OutputFormat::Junit && !matches!(cli.command, Command::Verify { .. }) {
         return Err(Fail::usage("--format junit is only for `mantis verify`"));
+    }
+    if ctx.format == OutputFormat::Sarif && !matches!(cli.command, Command::Lint(_)) {
+        return Err(Fail::usage("--format sarif is only for `mantis lint`"));
     }
     if ctx.format == OutputFormat::Csv && !lists(&cli.command) {
         return Err(Fail::usage(
@@ -109,6 +113,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Verify { verify, set } => verify::run(&ctx.with_set(&set), &verify).await,
         Command::Health => health::run(&ctx).await,
+        Command::Lint(args) => lint::run(&ctx, &args, cli.global.database_url.is_some()).await,
         Command::Rehearse(args) => {
             let ctx = ctx
                 .needing_session("rehearse", &args.run.plan.session)?

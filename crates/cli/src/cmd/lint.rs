@@ -1,0 +1,220 @@
+//! `mantis lint`: a migration set's hazards, before anything runs.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use mantis_lint::{rules, Finding, Level, Options, Report, Severity};
+use serde::Serialize;
+
+use crate::args::{LintArgs, OutputFormat};
+use crate::context::Context;
+use crate::exit::Fail;
+use crate::output;
+
+/// Runs lint; `weigh`: the user named a database (`--database-url`).
+pub async fn run(ctx: &Context, args: &LintArgs, weigh: bool) -> Result<()> {
+    if args.rules {
+        return list_rules(ctx.format);
+    }
+    let options = options(args)?;
+    let (files, origin) = read_files(&args.paths)?;
+    let started = Instant::now();
+    let mut report = mantis_lint::lint(&files, &options);
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if weigh {
+        let session = ctx.session().await?;
+        mantis_lint::weigh::weigh(session.client(), &mut report.findings)
+            .await
+            .context("weighing the findings against the database")?;
+    }
+    emit(ctx.format, &report, &origin, elapsed_ms)?;
+    judge(&report, args.fail_on.severity())
+}
+
+fn options(args: &LintArgs) -> Result<Options> {
+    let mut options = Options {
+        runner_sets_lock_timeout: !args.no_runner_lock_timeout,
+        ..Options::default()
+    };
+    if args.paths.is_empty() {
+        options.allow = mantis_lint::allow::parse(mantis_schema::LINT_ALLOW)
+            .map_err(|e| anyhow::anyhow!("the embedded lint-allow.toml: {e}"))?;
+    }
+    for setting in &args.rule_levels {
+        let (id, level) = setting.split_once('=').unwrap_or((setting, ""));
+        let level = Level::parse(level).ok_or_else(|| {
+            Fail::usage(format!(
+                "--rule {setting}: write RULE=off|info|warning|error"
+            ))
+        })?;
+        options.levels.insert(id.to_string(), level);
+    }
+    mantis_lint::check_options(&options).map_err(|e| Fail::usage(e.to_string()))?;
+    Ok(options)
+}
+
+/// The files to lint, in order: each path's `.sql` files (a directory's
+/// sorted by name), or the embedded set's up, down and verify files.
+fn read_files(paths: &[PathBuf]) -> Result<(Vec<(String, String)>, String)> {
+    if paths.is_empty() {
+        let set = mantis_schema::migrations()?;
+        let files = set
+            .migrations()
+            .iter()
+            .flat_map(|m| [Some(&m.up), m.down.as_ref(), m.verify.as_ref()])
+            .flatten()
+            .map(|s| (s.path.clone(), s.sql.clone()))
+            .collect();
+        return Ok((files, set.origin().to_string()));
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        for file in sql_files(path)? {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))
+                .map_err(|e| Fail::usage(format!("{e:#}")))?;
+            files.push((file.display().to_string(), text));
+        }
+    }
+    let origin = paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok((files, origin))
+}
+
+fn sql_files(path: &Path) -> Result<Vec<PathBuf>> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| {
+        Fail::usage(format!(
+            "{}: {e}; name SQL files or directories that hold them",
+            path.display()
+        ))
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "sql"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Fail::usage(format!("{}: no .sql files", path.display())));
+    }
+    Ok(files)
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    origin: &'a str,
+    files: usize,
+    statements: usize,
+    elapsed_ms: f64,
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+    findings: &'a [Finding],
+    suppressed: &'a [mantis_lint::Suppressed],
+}
+
+fn emit(format: OutputFormat, report: &Report, origin: &str, elapsed_ms: f64) -> Result<()> {
+    if format == OutputFormat::Sarif {
+        let sarif = mantis_lint::sarif::to_sarif(report, env!("CARGO_PKG_VERSION"));
+        return output::json(&sarif);
+    }
+    let doc = Document {
+        origin,
+        files: report.files,
+        statements: report.statements,
+        elapsed_ms,
+        errors: report.count(Severity::Error),
+        warnings: report.count(Severity::Warning),
+        infos: report.count(Severity::Info),
+        findings: &report.findings,
+        suppressed: &report.suppressed,
+    };
+    output::emit(format, &doc, || render(&doc))
+}
+
+fn render(doc: &Document<'_>) -> String {
+    let mut out = String::new();
+    for f in doc.findings {
+        out.push_str(&format!(
+            "{}:{}:{}: {}[{}]: {}\n    | {}\n",
+            f.file,
+            f.line,
+            f.column,
+            f.severity.as_str(),
+            f.rule,
+            f.message,
+            f.excerpt
+        ));
+        if let Some(why) = &f.downgraded {
+            out.push_str(&format!("    = severity lowered: {why}\n"));
+        }
+    }
+    out.push_str(&format!(
+        "{}: {} error(s), {} warning(s), {} info; {} accepted by a stated reason; {} file(s), {} statement(s) in {:.0} ms\n",
+        doc.origin,
+        doc.errors,
+        doc.warnings,
+        doc.infos,
+        doc.suppressed.len(),
+        doc.files,
+        doc.statements,
+        doc.elapsed_ms
+    ));
+    out
+}
+
+fn judge(report: &Report, fail_on: Severity) -> Result<()> {
+    let failing = report
+        .findings
+        .iter()
+        .filter(|f| f.severity >= fail_on)
+        .count();
+    if failing > 0 {
+        return Err(Fail::lint(format!(
+            "lint found {failing} hazard(s) at {} or above (exit 9); fix them, or accept one \
+             with `-- mantis-lint: allow <rule>: <reason>` above its statement",
+            fail_on.as_str()
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct RuleRow {
+    id: &'static str,
+    family: &'static str,
+    severity: &'static str,
+    hazard: &'static str,
+    safe: &'static str,
+    example: &'static str,
+}
+
+fn list_rules(format: OutputFormat) -> Result<()> {
+    let rows: Vec<RuleRow> = rules::ALL
+        .iter()
+        .map(|r| RuleRow {
+            id: r.id,
+            family: r.family.as_str(),
+            severity: r.severity.as_str(),
+            hazard: r.hazard,
+            safe: r.safe,
+            example: r.example,
+        })
+        .collect();
+    output::emit(format, &rows, || {
+        rows.iter()
+            .map(|r| {
+                format!(
+                    "{:<36} {:<12} {:<8} {}\n",
+                    r.id, r.family, r.severity, r.hazard
+                )
+            })
+            .collect()
+    })
+}
