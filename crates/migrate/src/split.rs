@@ -60,6 +60,9 @@ struct Scanner<'a> {
     leading_words: Vec<String>,
     /// BEGIN … END nesting inside a SQL-standard function body.
     atomic_depth: usize,
+    /// Open parentheses: as in psql, a semicolon inside them ends nothing
+    /// (`CREATE RULE … DO ALSO (INSERT …; INSERT …)`).
+    paren_depth: usize,
 }
 
 impl<'a> Scanner<'a> {
@@ -73,6 +76,7 @@ impl<'a> Scanner<'a> {
             start: None,
             leading_words: Vec::new(),
             atomic_depth: 0,
+            paren_depth: 0,
         }
     }
 
@@ -121,7 +125,17 @@ impl<'a> Scanner<'a> {
                 self.mark_start();
                 self.dollar()?;
             }
-            b';' if self.atomic_depth == 0 => {
+            b'(' => {
+                self.mark_start();
+                self.paren_depth += 1;
+                self.advance(1);
+            }
+            b')' => {
+                self.mark_start();
+                self.paren_depth = self.paren_depth.saturating_sub(1);
+                self.advance(1);
+            }
+            b';' if self.atomic_depth == 0 && self.paren_depth == 0 => {
                 self.finish_statement(self.pos);
                 self.advance(1);
             }
@@ -146,6 +160,7 @@ impl<'a> Scanner<'a> {
         }
         self.leading_words.clear();
         self.atomic_depth = 0;
+        self.paren_depth = 0;
     }
 
     fn skip_line_comment(&mut self) {
@@ -317,6 +332,22 @@ mod tests {
             .into_iter()
             .map(|s| s.sql)
             .collect()
+    }
+
+    #[test]
+    fn a_semicolon_inside_parentheses_ends_nothing_as_in_psql() {
+        let text = "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); \
+                    INSERT INTO b VALUES (2));\nselect (1);";
+        assert_eq!(
+            sqls(text),
+            [
+                "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); \
+                 INSERT INTO b VALUES (2))",
+                "select (1)"
+            ]
+        );
+        // An unbalanced ')' does not hide the semicolons after it.
+        assert_eq!(sqls("select 1); select 2;"), ["select 1)", "select 2"]);
     }
 
     #[test]
