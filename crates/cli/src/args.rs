@@ -42,8 +42,9 @@ pub struct Global {
 /// Which migrations a command works with.
 #[derive(Debug, Args)]
 pub struct SetArgs {
-    /// Run the migration files of DIR instead of the embedded MantisNXT set.
-    #[arg(long, value_name = "DIR")]
+    /// Run the migration files of DIR instead of the embedded MantisNXT set
+    /// (default: mantis.toml's [migrations] dir, else the embedded set).
+    #[arg(long, value_name = "DIR", env = "MANTIS_SOURCE")]
     pub source: Option<PathBuf>,
 }
 
@@ -93,15 +94,18 @@ pub struct SessionArg {
 pub struct RunArgs {
     #[command(flatten)]
     pub plan: PlanArgs,
-    /// lock_timeout for migration statements (a DDL waiting longer for a table lock is cancelled and retried).
-    #[arg(long, value_parser = parse_duration, default_value = "5s", value_name = "DURATION")]
-    pub lock_timeout: Duration,
+    /// lock_timeout for migration statements (a DDL waiting longer for a table
+    /// lock is cancelled and retried). Default: mantis.toml's [run], else 5s.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", env = "MANTIS_LOCK_TIMEOUT")]
+    pub lock_timeout: Option<Duration>,
     /// Retries of a statement cancelled by lock_timeout (SQLSTATE 55P03).
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    pub lock_retries: u32,
-    /// statement_timeout for migration statements (0 = none).
-    #[arg(long, value_parser = parse_duration, default_value = "0s", value_name = "DURATION")]
-    pub statement_timeout: Duration,
+    /// Default: mantis.toml's [run], else 3.
+    #[arg(long, value_name = "N", env = "MANTIS_LOCK_RETRIES")]
+    pub lock_retries: Option<u32>,
+    /// statement_timeout for migration statements (0 = none). Default:
+    /// mantis.toml's [run], else 0.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION", env = "MANTIS_STATEMENT_TIMEOUT")]
+    pub statement_timeout: Option<Duration>,
     /// Target time of one batch of a batched statement (overrides the file's `time=`; shorter: writers wait less, the backfill takes longer).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub batch_time: Option<Duration>,
@@ -673,7 +677,7 @@ fn parse_flush_after(text: &str) -> Result<u32, String> {
     }
 }
 
-fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     if text == "0" {
         return Ok(Duration::ZERO);
     }
@@ -712,21 +716,31 @@ mod tests {
 /// `mantis lint`.
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// SQL files, or directories of them (default: the embedded migrations).
+    /// SQL files, or directories of them (default: --source, else
+    /// mantis.toml's [migrations] dir, else the embedded migrations).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub set: SetArgs,
     /// List the rules instead (id, family, default severity, hazard).
     #[arg(long)]
     pub rules: bool,
-    /// Exit 9 when a finding is at least this severe.
-    #[arg(long, value_enum, default_value_t = FailOn::Error)]
-    pub fail_on: FailOn,
+    /// Exit 9 when a finding is at least this severe (default: mantis.toml's
+    /// [lint] fail_on, else error).
+    #[arg(long, value_enum, env = "MANTIS_LINT_FAIL_ON")]
+    pub fail_on: Option<FailOn>,
     /// The files will run with no lock_timeout set by the runner (psql,
     /// another tool): report lock waits that have none.
     #[arg(long)]
     pub no_runner_lock_timeout: bool,
-    /// A rule's level for this run: RULE=off|info|warning|error (repeatable).
-    #[arg(long = "rule", value_name = "RULE=LEVEL")]
+    /// A rule's level for this run: RULE=off|info|warning|error (repeatable;
+    /// over mantis.toml's [lint.severity]).
+    #[arg(
+        long = "rule",
+        value_name = "RULE=LEVEL",
+        env = "MANTIS_LINT_RULES",
+        value_delimiter = ','
+    )]
     pub rule_levels: Vec<String>,
 }
 

@@ -1,6 +1,8 @@
 //! Turns arguments into library options: the global ones into a context,
 //! a command's own (migration set, lock wait, run options) onto it.
 
+use std::time::Duration;
+
 use anyhow::{Context as _, Result};
 use mantis_migrate::{
     BatchOverrides, ConnectOptions, EventSink, MigrationSet, Migrator, RunOptions, Session,
@@ -8,6 +10,11 @@ use mantis_migrate::{
 
 use crate::args::{Global, LockWaitArg, OutputFormat, PlanArgs, RunArgs, SessionArg, SetArgs};
 use crate::events::stderr_sink;
+use crate::project::Project;
+
+/// lock_timeout of migration statements when neither flag, environment nor
+/// mantis.toml sets one.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What every command needs.
 pub struct Context {
@@ -22,6 +29,8 @@ pub struct Context {
     /// -q: only what needs a human's attention on stderr (no progress bars).
     pub quiet: bool,
     source: Option<std::path::PathBuf>,
+    /// mantis.toml's settings (empty without one).
+    pub project: Project,
 }
 
 impl Context {
@@ -33,6 +42,10 @@ impl Context {
             tool_version: format!("mantis {}", env!("CARGO_PKG_VERSION")),
             ..RunOptions::default()
         };
+        let project = Project::load()?;
+        if let Some(path) = &project.path {
+            tracing::info!("project settings from {}", path.display());
+        }
         Ok(Context {
             connect,
             needs_session: None,
@@ -40,7 +53,8 @@ impl Context {
             events: stderr_sink(global.quiet),
             format: global.format,
             quiet: global.quiet,
-            source: None,
+            source: project.migrations_dir.clone(),
+            project,
         })
     }
 
@@ -55,10 +69,18 @@ impl Context {
         Ok(self)
     }
 
-    /// The command's migration set (`--source`).
+    /// The command's migration set: `--source` (or MANTIS_SOURCE), else
+    /// mantis.toml's, else the embedded set.
     pub fn with_set(mut self, set: &SetArgs) -> Context {
-        self.source.clone_from(&set.source);
+        if set.source.is_some() {
+            self.source.clone_from(&set.source);
+        }
         self
+    }
+
+    /// The migration directory chosen (None: the embedded set).
+    pub fn source(&self) -> Option<&std::path::Path> {
+        self.source.as_deref()
     }
 
     /// The command's wait for the migration lock (`--lock-wait`).
@@ -78,9 +100,16 @@ impl Context {
     /// The command's run options: planning, timeouts, retries, batch pace.
     pub fn with_run(self, run: &RunArgs) -> Context {
         let mut ctx = self.with_plan(&run.plan);
-        ctx.run.lock_timeout = run.lock_timeout;
-        ctx.run.lock_retries = run.lock_retries;
-        ctx.run.statement_timeout = run.statement_timeout;
+        let project = &ctx.project;
+        ctx.run.lock_timeout = run
+            .lock_timeout
+            .or(project.lock_timeout)
+            .unwrap_or(DEFAULT_LOCK_TIMEOUT);
+        ctx.run.lock_retries = run.lock_retries.or(project.lock_retries).unwrap_or(3);
+        ctx.run.statement_timeout = run
+            .statement_timeout
+            .or(project.statement_timeout)
+            .unwrap_or(Duration::ZERO);
         ctx.run.batch = BatchOverrides {
             time: run.batch_time,
             pause: run.batch_pause,

@@ -9,6 +9,7 @@ mod events;
 mod exit;
 mod junit;
 mod output;
+mod project;
 mod workload;
 
 use clap::Parser;

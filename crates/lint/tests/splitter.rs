@@ -31,7 +31,10 @@ fn texts() -> Vec<(String, String)> {
     let mut out = Vec::new();
     let set = mantis_schema::migrations().unwrap();
     for m in set.migrations() {
-        for s in [Some(&m.up), m.down.as_ref(), m.verify.as_ref()].into_iter().flatten() {
+        for s in [Some(&m.up), m.down.as_ref(), m.verify.as_ref()]
+            .into_iter()
+            .flatten()
+        {
             out.push((s.path.clone(), s.sql.clone()));
         }
     }
@@ -39,7 +42,10 @@ fn texts() -> Vec<(String, String)> {
     for kind in ["ok", "err"] {
         for entry in std::fs::read_dir(data.join(kind)).unwrap() {
             let path = entry.unwrap().path();
-            out.push((path.display().to_string(), std::fs::read_to_string(&path).unwrap()));
+            out.push((
+                path.display().to_string(),
+                std::fs::read_to_string(&path).unwrap(),
+            ));
         }
     }
     out.push((
@@ -56,7 +62,9 @@ fn texts() -> Vec<(String, String)> {
 fn the_splitter_cuts_every_file_where_the_parser_does() {
     let mut compared = 0;
     for (name, text) in texts() {
-        let Some(parsed) = parser_split(&text) else { continue };
+        let Some(parsed) = parser_split(&text) else {
+            continue;
+        };
         assert_eq!(splitter(&text), parsed, "{name}");
         compared += 1;
     }

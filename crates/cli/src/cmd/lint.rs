@@ -17,8 +17,12 @@ pub async fn run(ctx: &Context, args: &LintArgs, weigh: bool) -> Result<()> {
     if args.rules {
         return list_rules(ctx.format);
     }
-    let options = options(args)?;
-    let (files, origin) = read_files(&args.paths)?;
+    let paths: Vec<PathBuf> = match (args.paths.is_empty(), ctx.source()) {
+        (true, Some(dir)) => vec![dir.to_path_buf()],
+        _ => args.paths.clone(),
+    };
+    let options = options(ctx, args, paths.is_empty())?;
+    let (files, origin) = read_files(&paths)?;
     let started = Instant::now();
     let mut report = mantis_lint::lint(&files, &options);
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -29,19 +33,29 @@ pub async fn run(ctx: &Context, args: &LintArgs, weigh: bool) -> Result<()> {
             .context("weighing the findings against the database")?;
     }
     emit(ctx.format, &report, &origin, elapsed_ms)?;
-    judge(&report, args.fail_on.severity())
+    let fail_on = args
+        .fail_on
+        .map(|f| f.severity())
+        .or(ctx.project.fail_on)
+        .unwrap_or(Severity::Error);
+    judge(&report, fail_on)
 }
 
-fn options(args: &LintArgs) -> Result<Options> {
+/// The run's options: flags (or their environment variables) over
+/// mantis.toml over the defaults.
+fn options(ctx: &Context, args: &LintArgs, embedded: bool) -> Result<Options> {
+    let project = &ctx.project;
+    let runner_timeout = project.lock_timeout.is_none_or(|t| !t.is_zero());
     let mut options = Options {
-        runner_sets_lock_timeout: !args.no_runner_lock_timeout,
-        ..Options::default()
+        runner_sets_lock_timeout: runner_timeout && !args.no_runner_lock_timeout,
+        levels: project.lint_levels.clone(),
+        allow: project.lint_allow.clone(),
     };
-    if args.paths.is_empty() {
+    if embedded {
         options.allow = mantis_lint::allow::parse(mantis_schema::LINT_ALLOW)
             .map_err(|e| anyhow::anyhow!("the embedded lint-allow.toml: {e}"))?;
     }
-    for setting in &args.rule_levels {
+    for setting in args.rule_levels.iter().filter(|s| !s.is_empty()) {
         let (id, level) = setting.split_once('=').unwrap_or((setting, ""));
         let level = Level::parse(level).ok_or_else(|| {
             Fail::usage(format!(

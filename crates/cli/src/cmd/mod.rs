@@ -113,7 +113,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Verify { verify, set } => verify::run(&ctx.with_set(&set), &verify).await,
         Command::Health => health::run(&ctx).await,
-        Command::Lint(args) => lint::run(&ctx, &args, cli.global.database_url.is_some()).await,
+        Command::Lint(args) => {
+            let weigh = cli.global.database_url.is_some();
+            lint::run(&ctx.with_set(&args.set), &args, weigh).await
+        }
         Command::Rehearse(args) => {
             let ctx = ctx
                 .needing_session("rehearse", &args.run.plan.session)?
