@@ -539,6 +539,10 @@ pub struct DeployArgs {
     /// Refuse when a transaction has been open longer than this.
     #[arg(long, value_parser = parse_duration, default_value = "5m", value_name = "DURATION")]
     pub max_transaction_age: Duration,
+    /// Deploy although lint finds errors in the migrations to run (the log
+    /// records it); without it such a deploy is refused, exit 9.
+    #[arg(long)]
+    pub allow_lint_errors: bool,
     #[command(flatten)]
     pub tools: ToolArgs,
     #[command(flatten)]

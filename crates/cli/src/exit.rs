@@ -121,6 +121,7 @@ impl ExitCode {
             DeployError::Engine(e) | DeployError::UpFailed { error: e, .. } => ExitCode::of(e),
             DeployError::Backup(e) => ExitCode::of_backup(e),
             DeployError::VerifyFailed { .. } => ExitCode::ChecksFailed,
+            DeployError::LintErrors { .. } => ExitCode::LintFindings,
             _ => ExitCode::Internal,
         }
     }

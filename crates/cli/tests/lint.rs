@@ -230,3 +230,106 @@ fn settings_come_from_the_flag_then_the_environment_then_mantis_toml() {
         bad.stderr
     );
 }
+
+/// A plain set: 001 makes a table with rows; 002 adds a column with a
+/// DEFAULT, then backfills it with COALESCE (data lost: an error) and builds
+/// an index without CONCURRENTLY (a lock hazard on 5,000 rows).
+fn lossy_set() -> Dir {
+    Dir::with(&[
+        (
+            "001_base.up.sql",
+            "CREATE TABLE public.supplier (id int PRIMARY KEY, metadata jsonb, region text);\n\
+             INSERT INTO public.supplier SELECT g, jsonb_build_object('terms', 'Net ' || g % 60), 'r' || g % 9\n\
+             FROM generate_series(1, 5000) g;\nANALYZE public.supplier;\n",
+        ),
+        (
+            "002_terms.up.sql",
+            "ALTER TABLE public.supplier ADD COLUMN terms text DEFAULT 'Net 30';\n\
+             UPDATE public.supplier SET terms = COALESCE(terms, metadata->>'terms');\n\
+             CREATE INDEX supplier_region ON public.supplier (region);\n",
+        ),
+    ])
+}
+
+#[tokio::test]
+async fn plan_shows_the_findings_weighed_and_deploy_refuses_errors_unless_told() {
+    let db = TestDb::empty("lint_plan").await;
+    let set = lossy_set();
+    let source = set.arg();
+    run(&db, &["up", "--to", "1", "--source", &source]).expect_code(0);
+
+    let plan = run(&db, &["plan", "--source", &source, "--format", "json"])
+        .expect_code(0)
+        .json();
+    let findings = plan["lint"]["findings"].as_array().unwrap();
+    let rule = |id: &str| findings.iter().find(|f| f["rule"] == id);
+    let lost = rule("default-defeats-backfill").expect("the lossy backfill is found");
+    assert_eq!(lost["line"], 2);
+    let index = rule("index-without-concurrently").expect("the index build is found");
+    assert_eq!(index["weight"]["rows"], 5000);
+    let text = run(&db, &["plan", "--source", &source]).expect_code(0);
+    assert!(
+        text.stdout.contains("lint of the files to run: 1 error(s)"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout.contains("error[default-defeats-backfill]"),
+        "{}",
+        text.stdout
+    );
+
+    let logs = Dir::with(&[]);
+    let log = logs.file("refused.log");
+    let refused = run(
+        &db,
+        &[
+            "deploy",
+            "--source",
+            &source,
+            "--no-backup",
+            "--log",
+            log.to_str().unwrap(),
+        ],
+    )
+    .expect_code(9);
+    assert!(
+        refused.stderr.contains("--allow-lint-errors"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        common::scalar(&db, "SELECT max(version) FROM mantis.schema_migrations").await,
+        "1",
+        "nothing was deployed"
+    );
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("error[default-defeats-backfill]"),
+        "{logged}"
+    );
+
+    let log = logs.file("forced.log");
+    run(
+        &db,
+        &[
+            "deploy",
+            "--source",
+            &source,
+            "--no-backup",
+            "--allow-lint-errors",
+            "--log",
+            log.to_str().unwrap(),
+        ],
+    )
+    .expect_code(0);
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("lint found 1 error(s); deploying anyway, as --allow-lint-errors asks"),
+        "{logged}"
+    );
+    assert_eq!(
+        common::scalar(&db, "SELECT max(version) FROM mantis.schema_migrations").await,
+        "2"
+    );
+}

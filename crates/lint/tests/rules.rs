@@ -2,6 +2,8 @@
 //! the err fixture is flagged by its rule exactly on the lines marked
 //! `-- expect: <rule>`, and the ok fixture not at all.
 
+#![allow(clippy::unwrap_used)] // a panic is how a test reports failure
+
 use std::collections::BTreeSet;
 use std::path::Path;
 

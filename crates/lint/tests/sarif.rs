@@ -2,6 +2,8 @@
 //! JSON schema (tests/data/sarif-schema-2.1.0.json, the schema of the SARIF
 //! 2.1.0 standard, `$id` https://raw.githubusercontent.com/oasis-tcs/sarif-spec/master/Schemata/sarif-schema-2.1.0.json).
 
+#![allow(clippy::unwrap_used)] // a panic is how a test reports failure
+
 use mantis_lint::{lint, rules, sarif, Options};
 
 #[test]

@@ -32,6 +32,18 @@ pub struct DeployOptions {
     pub tools: Tools,
     /// Thresholds and severities of the verify checks.
     pub verify: VerifyOptions,
+    /// Lint the files to run before anything changes; None: no lint.
+    pub lint: Option<LintGate>,
+}
+
+/// How deploy lints the files it is about to run.
+#[derive(Debug, Clone, Default)]
+pub struct LintGate {
+    /// Rule levels, accepted hazards, whether the runner sets lock_timeout.
+    pub options: mantis_lint::Options,
+    /// Go on although lint found errors (the caller's explicit choice,
+    /// reported as [`DeployEvent::LintOverridden`]).
+    pub allow_errors: bool,
 }
 
 /// The six steps, in order.
@@ -89,6 +101,13 @@ pub enum DeployEvent<'a> {
     Finding(&'a Finding),
     /// The schema matches what its history says (or why not).
     SchemaChecked(Result<(), &'a Error>),
+    /// The files to run were linted (lock hazards weighed by the live tables).
+    Linted(&'a mantis_lint::Report),
+    /// Lint found errors and the caller chose to deploy anyway.
+    LintOverridden {
+        /// How many errors.
+        errors: usize,
+    },
     /// Nothing is pending.
     NothingToDo {
         /// The database's version.
@@ -212,6 +231,16 @@ pub enum DeployError {
     /// A view could not be refreshed (the migrations stay applied and verified).
     #[error("refreshing the views: {0}")]
     Refresh(String),
+    /// Lint found errors in the files to run; nothing was changed.
+    #[error(
+        "lint found {errors} error(s) in the migrations to run; nothing was changed \
+         (fix them, accept each with `-- mantis-lint: allow <rule>: <reason>`, or deploy \
+         anyway with --allow-lint-errors, which the log records)"
+    )]
+    LintErrors {
+        /// How many.
+        errors: usize,
+    },
 }
 
 /// Runs the deploy on `session` (connected to `target`), reporting to `on`.
@@ -233,6 +262,9 @@ pub async fn deploy(
         let version = plan.plan.current;
         on(DeployEvent::NothingToDo { version });
         return Ok(Outcome::UpToDate { version });
+    }
+    if let Some(gate) = &options.lint {
+        lint_plan(&plan, gate, session, on).await?;
     }
     if options.dry_run {
         on(DeployEvent::DryRun);
@@ -329,6 +361,41 @@ async fn check_before(
         Ok(plan)
     } else {
         Err(DeployError::Preflight { failed })
+    }
+}
+
+/// Lints the files the plan runs, weighs the lock hazards by the live
+/// tables, and refuses on errors unless the caller allowed them.
+async fn lint_plan(
+    plan: &RunReport,
+    gate: &LintGate,
+    session: &Session,
+    on: &(dyn Fn(DeployEvent<'_>) + Sync),
+) -> Result<(), DeployError> {
+    let files: Vec<(String, String)> = plan
+        .plan
+        .steps
+        .iter()
+        .map(|s| (s.file.clone(), s.sql.clone()))
+        .collect();
+    let mut report = mantis_lint::lint(&files, &gate.options);
+    mantis_lint::weigh::weigh(session.client(), &mut report.findings)
+        .await
+        .map_err(|source| {
+            DeployError::Engine(Error::Database {
+                during: "weighing lint findings by the live tables",
+                source,
+            })
+        })?;
+    on(DeployEvent::Linted(&report));
+    let errors = report.count(mantis_lint::Severity::Error);
+    match (errors, gate.allow_errors) {
+        (0, _) => Ok(()),
+        (errors, true) => {
+            on(DeployEvent::LintOverridden { errors });
+            Ok(())
+        }
+        (errors, false) => Err(DeployError::LintErrors { errors }),
     }
 }
 

@@ -9,10 +9,10 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, Result};
 use mantis_migrate::{describe_chain, EventSink};
-use mantis_workflows::deploy::{self, DeployEvent, DeployOptions, Outcome};
+use mantis_workflows::deploy::{self, DeployEvent, DeployOptions, LintGate, Outcome};
 
 use crate::args::DeployArgs;
-use crate::cmd::{demo, migrate, pg_backup, verify};
+use crate::cmd::{demo, lint, migrate, pg_backup, verify};
 use crate::context::Context;
 use crate::exit::Fail;
 use crate::{events, output};
@@ -150,6 +150,10 @@ async fn deploy(
         max_transaction_age: options.max_transaction_age,
         tools: options.tools.tools(),
         verify: verify::options(&options.verify),
+        lint: Some(LintGate {
+            options: lint::set_options(ctx)?,
+            allow_errors: options.allow_lint_errors,
+        }),
     };
     let on = |event: DeployEvent<'_>| log.line(&describe(&event));
     deploy::deploy(&migrator, &session, &ctx.connect, &workflow, &on)
@@ -174,6 +178,24 @@ fn describe(event: &DeployEvent<'_>) -> String {
         ),
         DeployEvent::SchemaChecked(Ok(())) => "  ok   schema matches what its history says".into(),
         DeployEvent::SchemaChecked(Err(e)) => format!("  FAIL schema: {e}"),
+        DeployEvent::Linted(report) => {
+            let shown: Vec<mantis_lint::Finding> = report
+                .findings
+                .iter()
+                .filter(|f| f.severity >= mantis_lint::Severity::Warning)
+                .cloned()
+                .collect();
+            format!(
+                "  lint of the files to run: {}\n{}",
+                lint::counts(report),
+                lint::render_findings(&shown)
+            )
+            .trim_end()
+            .to_string()
+        }
+        DeployEvent::LintOverridden { errors } => format!(
+            "  lint found {errors} error(s); deploying anyway, as --allow-lint-errors asks"
+        ),
         DeployEvent::NothingToDo { version } => format!(
             "nothing to deploy: the database is at version {}",
             output::version(*version)

@@ -41,7 +41,24 @@ pub async fn run(ctx: &Context, args: &LintArgs, weigh: bool) -> Result<()> {
     judge(&report, fail_on)
 }
 
-/// The run's options: flags (or their environment variables) over
+/// The options for linting the migration set a command runs (plan,
+/// deploy): mantis.toml's levels and accepted hazards (the embedded set's
+/// own for the embedded set), and whether the runner sets lock_timeout.
+pub fn set_options(ctx: &Context) -> Result<Options> {
+    let project = &ctx.project;
+    let mut options = Options {
+        runner_sets_lock_timeout: !ctx.run.lock_timeout.is_zero(),
+        levels: project.lint_levels.clone(),
+        allow: project.lint_allow.clone(),
+    };
+    if ctx.source().is_none() {
+        options.allow = mantis_lint::allow::parse(mantis_schema::LINT_ALLOW)
+            .map_err(|e| anyhow::anyhow!("the embedded lint-allow.toml: {e}"))?;
+    }
+    Ok(options)
+}
+
+/// `mantis lint`'s options: flags (or their environment variables) over
 /// mantis.toml over the defaults.
 fn options(ctx: &Context, args: &LintArgs, embedded: bool) -> Result<Options> {
     let project = &ctx.project;
@@ -123,14 +140,12 @@ fn sql_files(path: &Path) -> Result<Vec<PathBuf>> {
 #[derive(Serialize)]
 struct Document<'a> {
     origin: &'a str,
-    files: usize,
-    statements: usize,
     elapsed_ms: f64,
     errors: usize,
     warnings: usize,
     infos: usize,
-    findings: &'a [Finding],
-    suppressed: &'a [mantis_lint::Suppressed],
+    #[serde(flatten)]
+    report: &'a Report,
 }
 
 fn emit(format: OutputFormat, report: &Report, origin: &str, elapsed_ms: f64) -> Result<()> {
@@ -140,21 +155,20 @@ fn emit(format: OutputFormat, report: &Report, origin: &str, elapsed_ms: f64) ->
     }
     let doc = Document {
         origin,
-        files: report.files,
-        statements: report.statements,
         elapsed_ms,
         errors: report.count(Severity::Error),
         warnings: report.count(Severity::Warning),
         infos: report.count(Severity::Info),
-        findings: &report.findings,
-        suppressed: &report.suppressed,
+        report,
     };
     output::emit(format, &doc, || render(&doc))
 }
 
-fn render(doc: &Document<'_>) -> String {
+/// Findings like a compiler's: `file:line:col: severity[rule]: message`,
+/// then the statement's first line.
+pub fn render_findings(findings: &[Finding]) -> String {
     let mut out = String::new();
-    for f in doc.findings {
+    for f in findings {
         out.push_str(&format!(
             "{}:{}:{}: {}[{}]: {}\n    | {}\n",
             f.file,
@@ -169,15 +183,28 @@ fn render(doc: &Document<'_>) -> String {
             out.push_str(&format!("    = severity lowered: {why}\n"));
         }
     }
+    out
+}
+
+/// `N error(s), M warning(s), K info; J accepted by a stated reason`.
+pub fn counts(report: &Report) -> String {
+    format!(
+        "{} error(s), {} warning(s), {} info; {} accepted by a stated reason",
+        report.count(Severity::Error),
+        report.count(Severity::Warning),
+        report.count(Severity::Info),
+        report.suppressed.len()
+    )
+}
+
+fn render(doc: &Document<'_>) -> String {
+    let mut out = render_findings(&doc.report.findings);
     out.push_str(&format!(
-        "{}: {} error(s), {} warning(s), {} info; {} accepted by a stated reason; {} file(s), {} statement(s) in {:.0} ms\n",
+        "{}: {}; {} file(s), {} statement(s) in {:.0} ms\n",
         doc.origin,
-        doc.errors,
-        doc.warnings,
-        doc.infos,
-        doc.suppressed.len(),
-        doc.files,
-        doc.statements,
+        counts(doc.report),
+        doc.report.files,
+        doc.report.statements,
         doc.elapsed_ms
     ));
     out

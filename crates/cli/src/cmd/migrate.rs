@@ -1,25 +1,59 @@
 //! `mantis up`, `mantis down` and `mantis plan`: one engine loop, three views.
 
-use anyhow::Result;
-use mantis_migrate::{Direction, RunReport, Target};
+use anyhow::{Context as _, Result};
+use mantis_migrate::{Direction, RunReport, Session, Target};
+use serde::Serialize;
 
+use crate::cmd::lint;
 use crate::context::Context;
 use crate::output;
 
 pub async fn run(ctx: &Context, direction: Direction, target: Target, dry_run: bool) -> Result<()> {
     let migrator = ctx.migrator()?;
     let session = ctx.session().await?;
-    let report = if dry_run {
-        migrator.plan(&session, direction, target).await?
-    } else {
-        migrator.run(&session, direction, target).await?
+    if dry_run {
+        let report = migrator.plan(&session, direction, target).await?;
+        return show_plan(ctx, &session, &report).await;
+    }
+    let report = migrator.run(&session, direction, target).await?;
+    output::emit(ctx.format, &report, || format!("{}\n", summary(&report)))
+}
+
+/// A plan with the lint of the files it runs.
+#[derive(Serialize)]
+struct PlanDocument<'a> {
+    #[serde(flatten)]
+    report: &'a RunReport,
+    lint: mantis_lint::Report,
+}
+
+/// The plan, then what lint finds in the files it would run, its lock
+/// hazards weighed by the live tables.
+async fn show_plan(ctx: &Context, session: &Session, report: &RunReport) -> Result<()> {
+    let files: Vec<(String, String)> = report
+        .plan
+        .steps
+        .iter()
+        .map(|s| (s.file.clone(), s.sql.clone()))
+        .collect();
+    let mut found = mantis_lint::lint(&files, &lint::set_options(ctx)?);
+    mantis_lint::weigh::weigh(session.client(), &mut found.findings)
+        .await
+        .context("weighing the lint findings by the live tables")?;
+    let doc = PlanDocument {
+        report,
+        lint: found,
     };
-    output::emit(ctx.format, &report, || {
-        if dry_run {
-            render_plan(&report)
-        } else {
-            format!("{}\n", summary(&report))
+    output::emit(ctx.format, &doc, || {
+        let mut text = render_plan(report);
+        if !report.plan.steps.is_empty() {
+            text.push_str(&format!(
+                "\nlint of the files to run: {}\n{}",
+                lint::counts(&doc.lint),
+                lint::render_findings(&doc.lint.findings)
+            ));
         }
+        text
     })
 }
 
