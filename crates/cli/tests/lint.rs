@@ -171,66 +171,6 @@ async fn with_a_database_lock_hazards_name_the_table_size_and_empty_tables_are_d
     assert_eq!(on("core.later")["severity"], "info");
 }
 
-/// mantis.toml, found from the working directory upward, sets the defaults;
-/// the environment overrides it and a flag overrides both.
-#[test]
-fn settings_come_from_the_flag_then_the_environment_then_mantis_toml() {
-    let dir = Dir::with(&[(
-        "mantis.toml",
-        "[migrations]\ndir = \"db\"\n\n[run]\nlock_timeout = \"0\"\n\n\
-         [lint]\nfail_on = \"warning\"\n\n[lint.severity]\nwhole-table-update = \"off\"\n",
-    )]);
-    std::fs::create_dir_all(dir.file("db/nested")).unwrap();
-    dir.write(
-        "db/001_a.up.sql",
-        "CREATE INDEX products_brand ON core.products (brand_id);\n\
-         UPDATE core.products SET note = '';\n",
-    );
-    let in_dir = |envs: &[(&str, &str)], args: &[&str]| {
-        let mut cmd = mantis();
-        cmd.current_dir(dir.file("db/nested"))
-            .arg("lint")
-            .args(args);
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        Run::from(cmd.output().unwrap())
-    };
-    // The file: its directory is linted, warnings fail, a rule is off, and
-    // lock_timeout = 0 means the runner sets none.
-    let out = in_dir(&[], &["--format", "json"]).expect_code(9).json();
-    let rules: Vec<&str> = out["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["rule"].as_str().unwrap())
-        .collect();
-    assert!(rules.contains(&"index-without-concurrently"), "{rules:?}");
-    assert!(rules.contains(&"lock-timeout-missing"), "{rules:?}");
-    assert!(!rules.contains(&"whole-table-update"), "{rules:?}");
-    // The environment over the file; the flag over both.
-    in_dir(&[("MANTIS_LINT_FAIL_ON", "error")], &[]).expect_code(0);
-    in_dir(
-        &[("MANTIS_LINT_FAIL_ON", "error")],
-        &["--fail-on", "warning"],
-    )
-    .expect_code(9);
-    let on = in_dir(&[("MANTIS_LINT_RULES", "whole-table-update=error")], &[]).expect_code(9);
-    assert!(
-        on.stdout.contains("error[whole-table-update]"),
-        "{}",
-        on.stdout
-    );
-    // A broken project file is refused, naming it.
-    dir.write("mantis.toml", "[lint]\nfail_on = \"sometimes\"\n");
-    let bad = in_dir(&[], &[]).expect_code(2);
-    assert!(
-        bad.stderr.contains("mantis.toml") && bad.stderr.contains("fail_on"),
-        "{}",
-        bad.stderr
-    );
-}
-
 /// A plain set: 001 makes a table with rows; 002 adds a column with a
 /// DEFAULT, then backfills it with COALESCE (data lost: an error) and builds
 /// an index without CONCURRENTLY (a lock hazard on 5,000 rows).

@@ -151,3 +151,48 @@ fn every_class_of_lint_cases_has_a_rule_with_an_err_fixture() {
         }
     }
 }
+
+#[test]
+fn docs_lint_md_lists_every_rule_with_its_severity_hazard_safe_form_and_example() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/lint.md");
+    let docs = std::fs::read_to_string(path).expect("docs/lint.md");
+    let headings = docs.lines().filter(|l| l.starts_with("#### `")).count();
+    assert_eq!(headings, rules::ALL.len(), "one entry per rule, no more");
+    for rule in rules::ALL {
+        let entry = format!(
+            "#### `{}` ({})\n\n{}\n\nSafe form: {}\n\n```sql\n{}\n```\n",
+            rule.id,
+            rule.severity.as_str(),
+            rule.hazard,
+            rule.safe,
+            rule.example
+        );
+        assert!(
+            docs.contains(&entry),
+            "docs/lint.md lacks, or has another text for:\n{entry}"
+        );
+    }
+}
+
+#[test]
+fn a_file_that_cannot_even_be_split_is_reported_not_passed_over() {
+    let report = lint(
+        &[(
+            "x.sql".to_string(),
+            "SELECT 1;\nSELECT 'oops;\n".to_string(),
+        )],
+        &Options::default(),
+    );
+    let refused: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "runner-refuses")
+        .collect();
+    assert_eq!(refused.len(), 1, "{:?}", report.findings);
+    assert!(
+        refused[0].message.contains("unterminated"),
+        "{}",
+        refused[0].message
+    );
+    assert_eq!(refused[0].line, 2);
+}

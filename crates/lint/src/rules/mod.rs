@@ -163,6 +163,26 @@ impl<'a> Ctx<'a> {
         self.push(stmt, line, 1, message, None);
     }
 
+    /// Reports a hazard of the whole file at a line (no statement to show).
+    pub fn report_file(&mut self, line: usize, message: String) {
+        let excerpt = self
+            .file
+            .text
+            .lines()
+            .nth(line.saturating_sub(1))
+            .unwrap_or("");
+        let stmt = Stmt {
+            index: 0,
+            line,
+            offset: 0,
+            sql: excerpt.to_string(),
+            c: crate::statement::classify(""),
+            in_transaction: false,
+            batched: false,
+        };
+        self.push(&stmt, line, 1, message, None);
+    }
+
     fn push(
         &mut self,
         stmt: &Stmt,

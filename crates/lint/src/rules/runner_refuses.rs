@@ -17,18 +17,25 @@ fn check(ctx: &mut Ctx<'_>) {
     let Some(refused) = ctx.file.refused.clone() else {
         return;
     };
-    let line = refused
-        .strip_prefix("line ")
-        .and_then(|r| r.split(':').next())
-        .and_then(|n| n.parse::<usize>().ok());
+    let line = line_named(&refused);
+    let message = format!("mantis refuses to run this file: {refused}");
     let stmt = line
         .and_then(|l| ctx.statements().iter().find(|s| s.line == l))
         .or_else(|| ctx.statements().first());
-    if let Some(stmt) = stmt {
-        ctx.report(
-            stmt,
-            None,
-            format!("mantis refuses to run this file: {refused}"),
-        );
+    match stmt {
+        Some(stmt) => ctx.report(stmt, None, message),
+        // Nothing could be split (an unterminated quote or comment).
+        None => ctx.report_file(line.unwrap_or(1), message),
     }
+}
+
+/// The first `line N` the loader's message names.
+fn line_named(message: &str) -> Option<usize> {
+    message.match_indices("line ").find_map(|(at, word)| {
+        let digits: String = message[at + word.len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    })
 }
