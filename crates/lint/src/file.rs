@@ -152,6 +152,12 @@ impl SqlFile {
             .find(|s| created_table(&s.c).is_some_and(|t| walk::same_relation(&t, table)))
     }
 
+    /// Whether `table` existed before this file: no statement before
+    /// `index` creates it (a table made here has no readers or rows yet).
+    pub fn is_existing(&self, table: &str, index: usize) -> bool {
+        self.created_before(table, index).is_none()
+    }
+
     /// The statements after `index`.
     pub fn after(&self, index: usize) -> &[Stmt] {
         self.statements.get(index + 1..).unwrap_or(&[])

@@ -108,39 +108,8 @@ pub fn is_money_or_quantity(column: &str) -> bool {
             .any(|w| c.contains(w))
 }
 
-/// Functions that are not IMMUTABLE (PostgreSQL's `pg_proc.provolatile`),
-/// among those a migration is likely to use.
-pub const NOT_IMMUTABLE: &[&str] = &[
-    "now",
-    "clock_timestamp",
-    "statement_timestamp",
-    "transaction_timestamp",
-    "timeofday",
-    "random",
-    "random_normal",
-    "gen_random_uuid",
-    "uuid_generate_v1",
-    "uuid_generate_v4",
-    "uuidv4",
-    "uuidv7",
-    "nextval",
-    "currval",
-    "lastval",
-    "setval",
-    "current_setting",
-    "txid_current",
-    "age",
-    "to_char",
-    "to_timestamp",
-    "current_database",
-    "current_schema",
-    "version",
-    "pg_backend_pid",
-    "inet_client_addr",
-];
-
-/// Functions whose result changes from row to row (VOLATILE): a column
-/// DEFAULT calling one rewrites the table.
+/// Built-in functions whose result changes from row to row (VOLATILE,
+/// `pg_proc.provolatile = 'v'`): a column DEFAULT calling one rewrites the table.
 pub const VOLATILE: &[&str] = &[
     "clock_timestamp",
     "timeofday",
@@ -155,3 +124,28 @@ pub const VOLATILE: &[&str] = &[
     "setval",
     "txid_current",
 ];
+
+/// Built-in functions fixed within a statement but not forever (STABLE):
+/// fine in a DEFAULT, refused in an index.
+pub const STABLE: &[&str] = &[
+    "now",
+    "statement_timestamp",
+    "transaction_timestamp",
+    "currval",
+    "lastval",
+    "current_setting",
+    "age",
+    "to_char",
+    "to_timestamp",
+    "current_database",
+    "current_schema",
+    "version",
+    "pg_backend_pid",
+    "inet_client_addr",
+];
+
+/// Whether a built-in function is not IMMUTABLE (volatile or stable), among
+/// those a migration is likely to use.
+pub fn not_immutable(name: &str) -> bool {
+    VOLATILE.contains(&name) || STABLE.contains(&name)
+}

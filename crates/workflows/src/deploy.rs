@@ -264,7 +264,7 @@ pub async fn deploy(
         return Ok(Outcome::UpToDate { version });
     }
     if let Some(gate) = &options.lint {
-        lint_plan(&plan, gate, session, on).await?;
+        lint_gate(&plan, gate, session, on).await?;
     }
     if options.dry_run {
         on(DeployEvent::DryRun);
@@ -366,27 +366,13 @@ async fn check_before(
 
 /// Lints the files the plan runs, weighs the lock hazards by the live
 /// tables, and refuses on errors unless the caller allowed them.
-async fn lint_plan(
+async fn lint_gate(
     plan: &RunReport,
     gate: &LintGate,
     session: &Session,
     on: &(dyn Fn(DeployEvent<'_>) + Sync),
 ) -> Result<(), DeployError> {
-    let files: Vec<(String, String)> = plan
-        .plan
-        .steps
-        .iter()
-        .map(|s| (s.file.clone(), s.sql.clone()))
-        .collect();
-    let mut report = mantis_lint::lint(&files, &gate.options);
-    mantis_lint::weigh::weigh(session.client(), &mut report.findings)
-        .await
-        .map_err(|source| {
-            DeployError::Engine(Error::Database {
-                during: "weighing lint findings by the live tables",
-                source,
-            })
-        })?;
+    let report = crate::lint::lint_plan(&plan.plan, &gate.options, session.client()).await?;
     on(DeployEvent::Linted(&report));
     let errors = report.count(mantis_lint::Severity::Error);
     match (errors, gate.allow_errors) {

@@ -4,6 +4,7 @@
 
 pub mod demo;
 pub mod deploy;
+pub mod lint;
 pub mod restore;
 
 pub use deploy::{deploy, DeployError, DeployEvent, DeployOptions, DeployStep, Deployed, Outcome};

@@ -1,6 +1,6 @@
 //! `mantis up`, `mantis down` and `mantis plan`: one engine loop, three views.
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use mantis_migrate::{Direction, RunReport, Session, Target};
 use serde::Serialize;
 
@@ -30,16 +30,9 @@ struct PlanDocument<'a> {
 /// The plan, then what lint finds in the files it would run, its lock
 /// hazards weighed by the live tables.
 async fn show_plan(ctx: &Context, session: &Session, report: &RunReport) -> Result<()> {
-    let files: Vec<(String, String)> = report
-        .plan
-        .steps
-        .iter()
-        .map(|s| (s.file.clone(), s.sql.clone()))
-        .collect();
-    let mut found = mantis_lint::lint(&files, &lint::set_options(ctx)?);
-    mantis_lint::weigh::weigh(session.client(), &mut found.findings)
-        .await
-        .context("weighing the lint findings by the live tables")?;
+    let found =
+        mantis_workflows::lint::lint_plan(&report.plan, &lint::set_options(ctx)?, session.client())
+            .await?;
     let doc = PlanDocument {
         report,
         lint: found,

@@ -31,36 +31,30 @@ fn prepared(ctx: &Ctx<'_>, table: &str, column: &str, before: usize) -> bool {
 }
 
 fn check(ctx: &mut Ctx<'_>) {
-    for stmt in ctx.statements() {
-        let table = flow::altered_table(stmt);
-        if ctx.file.created_before(&table, stmt.index).is_some() {
+    for (stmt, table, cmd) in ctx.existing_alter_cmds() {
+        let Some(fk) = flow::added_constraint(cmd) else {
+            continue;
+        };
+        if !fk["pktable"].is_object() || fk["skip_validation"].as_bool() == Some(true) {
             continue;
         }
-        for cmd in flow::alter_cmds(stmt) {
-            let Some(fk) = flow::added_constraint(cmd) else {
-                continue;
-            };
-            if !fk["pktable"].is_object() || fk["skip_validation"].as_bool() == Some(true) {
-                continue;
-            }
-            let columns = walk::strings(&fk["fk_attrs"]);
-            if columns
-                .iter()
-                .all(|c| prepared(ctx, &table, &c.to_lowercase(), stmt.index))
-            {
-                continue;
-            }
-            ctx.report(
-                stmt,
-                walk::location(fk),
-                format!(
-                    "{table}({}) held values before this migration: one without a match in \
-                     {} fails it (23503); add the key NOT VALID, fix or null the orphans, then \
-                     VALIDATE CONSTRAINT",
-                    columns.join(", "),
-                    walk::range_var(&fk["pktable"])
-                ),
-            );
+        let columns = walk::strings(&fk["fk_attrs"]);
+        if columns
+            .iter()
+            .all(|c| prepared(ctx, &table, &c.to_lowercase(), stmt.index))
+        {
+            continue;
         }
+        ctx.report(
+            stmt,
+            walk::location(fk),
+            format!(
+                "{table}({}) held values before this migration: one without a match in {} \
+                 fails it (23503); add the key NOT VALID, fix or null the orphans, then \
+                 VALIDATE CONSTRAINT",
+                columns.join(", "),
+                walk::range_var(&fk["pktable"])
+            ),
+        );
     }
 }

@@ -2,7 +2,6 @@
 
 use super::{Ctx, Rule};
 use crate::finding::{Family, Severity};
-use crate::walk;
 
 pub const RULE: Rule = Rule {
     id: "index-without-concurrently",
@@ -20,10 +19,9 @@ fn check(ctx: &mut Ctx<'_>) {
         if !c.is("IndexStmt") || c.get("concurrent").as_bool() == Some(true) {
             continue;
         }
-        let table = walk::range_var(c.get("relation"));
-        if ctx.file.created_before(&table, stmt.index).is_some() {
+        let Some(table) = ctx.existing_target(stmt) else {
             continue;
-        }
+        };
         ctx.report_lock(
             stmt,
             &table,

@@ -23,8 +23,7 @@ fn check(ctx: &mut Ctx<'_>) {
             return;
         }
         let strong = stmt.c.locks.iter().find(|l| {
-            l.mode >= LockMode::ShareUpdateExclusive
-                && ctx.file.created_before(&l.table, stmt.index).is_none()
+            l.mode >= LockMode::ShareUpdateExclusive && ctx.file.is_existing(&l.table, stmt.index)
         });
         if let Some(lock) = strong {
             let table = lock.table.clone();

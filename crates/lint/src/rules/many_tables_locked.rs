@@ -44,7 +44,7 @@ fn check(ctx: &mut Ctx<'_>) {
         for &i in &run {
             let stmt = &stmts[i];
             for lock in &stmt.c.locks {
-                let existing = ctx.file.created_before(&lock.table, i).is_none();
+                let existing = ctx.file.is_existing(&lock.table, i);
                 if !existing || !lock.mode.blocks_writes() || locked.contains(&lock.table) {
                     continue;
                 }

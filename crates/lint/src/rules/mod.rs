@@ -145,6 +145,28 @@ impl<'a> Ctx<'a> {
         &self.file.statements
     }
 
+    /// The statement's target relation (`relation`), if it existed before this file.
+    pub fn existing_target(&self, stmt: &Stmt) -> Option<String> {
+        let table = crate::walk::range_var(stmt.c.get("relation"));
+        self.file.is_existing(&table, stmt.index).then_some(table)
+    }
+
+    /// Every ALTER TABLE subcommand on a table that existed before this
+    /// file, with its statement and table.
+    pub fn existing_alter_cmds(&self) -> Vec<(&'a Stmt, String, &'a serde_json::Value)> {
+        let mut out = Vec::new();
+        for stmt in self.statements() {
+            let table = crate::flow::altered_table(stmt);
+            if !self.file.is_existing(&table, stmt.index) {
+                continue;
+            }
+            for cmd in crate::flow::alter_cmds(stmt) {
+                out.push((stmt, table.clone(), cmd));
+            }
+        }
+        out
+    }
+
     /// Reports the hazard at `offset` (bytes into the statement, e.g. a
     /// node's `location`), or at the statement's start.
     pub fn report(&mut self, stmt: &Stmt, offset: Option<usize>, message: String) {

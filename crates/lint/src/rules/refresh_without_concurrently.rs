@@ -2,7 +2,6 @@
 
 use super::{Ctx, Rule};
 use crate::finding::{Family, Severity};
-use crate::walk;
 
 pub const RULE: Rule = Rule {
     id: "refresh-without-concurrently",
@@ -20,11 +19,10 @@ fn check(ctx: &mut Ctx<'_>) {
         if !c.is("RefreshMatViewStmt") || c.get("concurrent").as_bool() == Some(true) {
             continue;
         }
-        let view = walk::range_var(c.get("relation"));
         // A view created in this file has no readers yet; its first refresh must be plain.
-        if ctx.file.created_before(&view, stmt.index).is_some() {
+        let Some(view) = ctx.existing_target(stmt) else {
             continue;
-        }
+        };
         ctx.report_lock(
             stmt,
             &view,

@@ -33,27 +33,21 @@ fn proven(ctx: &Ctx<'_>, table: &str, column: &str, before: usize) -> bool {
 }
 
 fn check(ctx: &mut Ctx<'_>) {
-    for stmt in ctx.statements() {
-        let table = flow::altered_table(stmt);
-        if ctx.file.created_before(&table, stmt.index).is_some() {
+    for (stmt, table, cmd) in ctx.existing_alter_cmds() {
+        if !is_subcommand(cmd, At::AtSetNotNull) {
             continue;
         }
-        for cmd in flow::alter_cmds(stmt) {
-            if !is_subcommand(cmd, At::AtSetNotNull) {
-                continue;
-            }
-            let column = cmd["name"].as_str().unwrap_or("");
-            if proven(ctx, &table, column, stmt.index) {
-                continue;
-            }
-            ctx.report_lock(
-                stmt,
-                &table,
-                format!(
-                    "SET NOT NULL on {table}.{column} scans every row under ACCESS EXCLUSIVE; \
-                     add CHECK ({column} IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL"
-                ),
-            );
+        let column = cmd["name"].as_str().unwrap_or("");
+        if proven(ctx, &table, column, stmt.index) {
+            continue;
         }
+        ctx.report_lock(
+            stmt,
+            &table,
+            format!(
+                "SET NOT NULL on {table}.{column} scans every row under ACCESS EXCLUSIVE; \
+                 add CHECK ({column} IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL"
+            ),
+        );
     }
 }

@@ -49,30 +49,24 @@ fn retype_rewrites(cmd: &serde_json::Value) -> bool {
 }
 
 fn check(ctx: &mut Ctx<'_>) {
-    for stmt in ctx.statements() {
-        let table = flow::altered_table(stmt);
-        if ctx.file.created_before(&table, stmt.index).is_some() {
-            continue;
-        }
-        for cmd in flow::alter_cmds(stmt) {
-            let why = match flow::added_column(cmd) {
-                Some(column) => rewrites(column),
-                None if is_subcommand(cmd, At::AtAlterColumnType) && retype_rewrites(cmd) => Some(
-                    format!("a new type for {}", cmd["name"].as_str().unwrap_or("")),
+    for (stmt, table, cmd) in ctx.existing_alter_cmds() {
+        let why = match flow::added_column(cmd) {
+            Some(column) => rewrites(column),
+            None if is_subcommand(cmd, At::AtAlterColumnType) && retype_rewrites(cmd) => Some(
+                format!("a new type for {}", cmd["name"].as_str().unwrap_or("")),
+            ),
+            None => None,
+        };
+        if let Some(why) = why {
+            ctx.report_lock(
+                stmt,
+                &table,
+                format!(
+                    "rewrites {table} under ACCESS EXCLUSIVE ({why}): reads and writes wait \
+                     for the whole rewrite; add the column plain, SET DEFAULT, and backfill \
+                     in batches"
                 ),
-                None => None,
-            };
-            if let Some(why) = why {
-                ctx.report_lock(
-                    stmt,
-                    &table,
-                    format!(
-                        "rewrites {table} under ACCESS EXCLUSIVE ({why}): reads and writes \
-                         wait for the whole rewrite; add the column plain, SET DEFAULT, and \
-                         backfill in batches"
-                    ),
-                );
-            }
+            );
         }
     }
 }

@@ -18,31 +18,25 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &mut Ctx<'_>) {
-    for stmt in ctx.statements() {
-        let table = flow::altered_table(stmt);
-        if ctx.file.created_before(&table, stmt.index).is_some() {
-            continue;
-        }
-        for cmd in flow::alter_cmds(stmt) {
-            let constraints: Vec<&serde_json::Value> = match flow::added_column(cmd) {
-                Some(column) => crate::walk::nodes(&column["constraints"], "Constraint"),
-                None => flow::added_constraint(cmd).into_iter().collect(),
-            };
-            let builds = constraints.iter().any(|k| {
-                (is_constraint(k, ConstrType::ConstrUnique)
-                    || is_constraint(k, ConstrType::ConstrPrimary))
-                    && k["indexname"].as_str().is_none_or(str::is_empty)
-            });
-            if builds {
-                ctx.report_lock(
-                    stmt,
-                    &table,
-                    format!(
-                        "builds a unique index on {table} under ACCESS EXCLUSIVE; CREATE \
-                         UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT … USING INDEX"
-                    ),
-                );
-            }
+    for (stmt, table, cmd) in ctx.existing_alter_cmds() {
+        let constraints: Vec<&serde_json::Value> = match flow::added_column(cmd) {
+            Some(column) => crate::walk::nodes(&column["constraints"], "Constraint"),
+            None => flow::added_constraint(cmd).into_iter().collect(),
+        };
+        let builds = constraints.iter().any(|k| {
+            (is_constraint(k, ConstrType::ConstrUnique)
+                || is_constraint(k, ConstrType::ConstrPrimary))
+                && k["indexname"].as_str().is_none_or(str::is_empty)
+        });
+        if builds {
+            ctx.report_lock(
+                stmt,
+                &table,
+                format!(
+                    "builds a unique index on {table} under ACCESS EXCLUSIVE; CREATE UNIQUE \
+                     INDEX CONCURRENTLY, then ADD CONSTRAINT … USING INDEX"
+                ),
+            );
         }
     }
 }

@@ -23,7 +23,7 @@ fn check(ctx: &mut Ctx<'_>) {
         for part in parts {
             for call in walk::nodes(part, "FuncCall") {
                 let name = walk::func_name(call);
-                if flow::NOT_IMMUTABLE.contains(&name.as_str()) {
+                if flow::not_immutable(&name) {
                     ctx.report(
                         stmt,
                         walk::location(call),
