@@ -207,7 +207,34 @@ async fn plan_shows_the_findings_weighed_and_deploy_refuses_errors_unless_told()
     assert_eq!(lost["line"], 2);
     let index = rule("index-without-concurrently").expect("the index build is found");
     assert_eq!(index["weight"]["rows"], 5000);
+    let locks: Vec<(u64, &str, &str, u64)> = plan["lint"]["locks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["line"].as_u64().unwrap(),
+                l["table"].as_str().unwrap(),
+                l["mode"].as_str().unwrap(),
+                l["weight"]["rows"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        locks,
+        [
+            (1, "public.supplier", "AccessExclusiveLock", 5000),
+            (3, "public.supplier", "ShareLock", 5000)
+        ]
+    );
     let text = run(&db, &["plan", "--source", &source]).expect_code(0);
+    assert!(
+        text.stdout.contains(
+            "ALTER TABLE public.supplier: ACCESS EXCLUSIVE on public.supplier [5.0k rows, "
+        ),
+        "{}",
+        text.stdout
+    );
     assert!(
         text.stdout.contains("lint of the files to run: 1 error(s)"),
         "{}",

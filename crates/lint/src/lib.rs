@@ -94,6 +94,53 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// Findings silenced by a suppression comment, with its reason.
     pub suppressed: Vec<Suppressed>,
+    /// The lock each statement takes on each table that existed before its
+    /// file, from SHARE UPDATE EXCLUSIVE up (what other sessions may wait for).
+    pub locks: Vec<StatementLock>,
+}
+
+/// One statement's lock on one existing table.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementLock {
+    /// File as given.
+    pub file: String,
+    /// Line where the statement starts.
+    pub line: usize,
+    /// The statement's label (`ALTER TABLE core.products`).
+    pub statement: String,
+    /// The table.
+    pub table: String,
+    /// The lock.
+    pub mode: LockMode,
+    /// Whether it runs inside a transaction (held until commit).
+    pub in_transaction: bool,
+    /// The table's size, when weighed against a database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Weight>,
+}
+
+/// The locks of a file's statements on tables that existed before it.
+fn statement_locks(file: &SqlFile) -> Vec<StatementLock> {
+    let mut out = Vec::new();
+    for stmt in &file.statements {
+        for lock in &stmt.c.locks {
+            if lock.mode < LockMode::ShareUpdateExclusive
+                || !file.is_existing(&lock.table, stmt.index)
+            {
+                continue;
+            }
+            out.push(StatementLock {
+                file: file.path.clone(),
+                line: stmt.line,
+                statement: stmt.c.label(),
+                table: lock.table.clone(),
+                mode: lock.mode,
+                in_transaction: stmt.in_transaction,
+                weight: None,
+            });
+        }
+    }
+    out
 }
 
 impl Report {
@@ -145,6 +192,7 @@ pub fn lint_files(files: &[SqlFile], options: &Options) -> Report {
         ..Report::default()
     };
     for (i, file) in files.iter().enumerate() {
+        report.locks.extend(statement_locks(file));
         let found = run_rules(file, &files[..i], options);
         let (suppressions, _) = suppress::read(file);
         for finding in found {

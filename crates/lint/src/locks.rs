@@ -8,24 +8,33 @@ use serde_json::Value;
 
 use crate::walk;
 
-/// PostgreSQL's table lock modes, weakest first.
+/// PostgreSQL's table lock modes, weakest first (serialised as pg_locks
+/// names them: `AccessExclusiveLock`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum LockMode {
     /// ACCESS SHARE (SELECT).
+    #[serde(rename = "AccessShareLock")]
     AccessShare,
     /// ROW SHARE (SELECT FOR UPDATE; the referenced table of VALIDATE).
+    #[serde(rename = "RowShareLock")]
     RowShare,
     /// ROW EXCLUSIVE (INSERT, UPDATE, DELETE).
+    #[serde(rename = "RowExclusiveLock")]
     RowExclusive,
     /// SHARE UPDATE EXCLUSIVE (VACUUM, CREATE INDEX CONCURRENTLY, VALIDATE).
+    #[serde(rename = "ShareUpdateExclusiveLock")]
     ShareUpdateExclusive,
     /// SHARE (CREATE INDEX): blocks writes.
+    #[serde(rename = "ShareLock")]
     Share,
     /// SHARE ROW EXCLUSIVE (CREATE TRIGGER, ADD FOREIGN KEY): blocks writes.
+    #[serde(rename = "ShareRowExclusiveLock")]
     ShareRowExclusive,
     /// EXCLUSIVE (REFRESH MATERIALIZED VIEW CONCURRENTLY): blocks writes.
+    #[serde(rename = "ExclusiveLock")]
     Exclusive,
     /// ACCESS EXCLUSIVE (most ALTER TABLE, DROP, TRUNCATE): blocks reads too.
+    #[serde(rename = "AccessExclusiveLock")]
     AccessExclusive,
 }
 

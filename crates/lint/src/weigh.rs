@@ -2,9 +2,12 @@
 //! table's row estimate and size, and a hazard on an empty table (or one
 //! the database does not have yet) is lowered one severity.
 
+use std::collections::hash_map::{Entry, HashMap};
+
 use tokio_postgres::Client;
 
 use crate::finding::{Family, Finding, Weight};
+use crate::Report;
 
 /// Row estimate and total size of a relation, by name as written (NULLs
 /// when it does not exist). `to_regclass` resolves an unqualified name
@@ -22,33 +25,61 @@ async fn weight(client: &Client, table: &str) -> Result<Option<Weight>, tokio_po
     }))
 }
 
-/// Weighs every lock finding that names a table.
+/// Weighs a report: its lock findings and its statements' locks (each
+/// table asked once).
 ///
 /// # Errors
-/// A query error (the connection, or a name `to_regclass` cannot parse is
-/// not one: it yields no table).
-pub async fn weigh(client: &Client, findings: &mut [Finding]) -> Result<(), tokio_postgres::Error> {
-    for f in findings.iter_mut().filter(|f| f.family == Family::Locks) {
-        let Some(table) = f.table.clone() else {
-            continue;
-        };
-        match weight(client, &table).await? {
-            Some(w) => {
-                f.message = format!("{} [{table}: {}]", f.message, describe(&w));
-                // Never analysed (-1, or 0 before PostgreSQL 14) and this small: empty.
-                if w.rows <= 0 && w.bytes <= 64 * 1024 {
-                    f.severity = f.severity.milder();
-                    f.downgraded = Some(format!("{table} is empty"));
-                }
-                f.weight = Some(w);
-            }
-            None => {
-                f.severity = f.severity.milder();
-                f.downgraded = Some(format!("{table} does not exist yet in this database"));
-            }
+/// A query error.
+pub async fn weigh_report(
+    client: &Client,
+    report: &mut Report,
+) -> Result<(), tokio_postgres::Error> {
+    let mut weights: HashMap<String, Option<Weight>> = HashMap::new();
+    let tables = report
+        .findings
+        .iter()
+        .filter(|f| f.family == Family::Locks)
+        .filter_map(|f| f.table.clone())
+        .chain(report.locks.iter().map(|l| l.table.clone()));
+    for table in tables {
+        if let Entry::Vacant(slot) = weights.entry(table) {
+            let w = weight(client, slot.key()).await?;
+            slot.insert(w);
         }
     }
+    for f in report
+        .findings
+        .iter_mut()
+        .filter(|f| f.family == Family::Locks)
+    {
+        if let Some(table) = f.table.clone() {
+            apply(f, &table, weights.get(&table).cloned().flatten());
+        }
+    }
+    for lock in &mut report.locks {
+        lock.weight = weights.get(&lock.table).cloned().flatten();
+    }
     Ok(())
+}
+
+/// Names the table's weight in the finding; lowers it one severity on an
+/// empty table or one the database does not have yet.
+fn apply(f: &mut Finding, table: &str, weight: Option<Weight>) {
+    match weight {
+        Some(w) => {
+            f.message = format!("{} [{table}: {}]", f.message, describe(&w));
+            // Never analysed (-1, or 0 before PostgreSQL 14) and this small: empty.
+            if w.rows <= 0 && w.bytes <= 64 * 1024 {
+                f.severity = f.severity.milder();
+                f.downgraded = Some(format!("{table} is empty"));
+            }
+            f.weight = Some(w);
+        }
+        None => {
+            f.severity = f.severity.milder();
+            f.downgraded = Some(format!("{table} does not exist yet in this database"));
+        }
+    }
 }
 
 /// `4.2M rows, 1.1 GB` (rows unknown until the table is analysed).

@@ -18,7 +18,7 @@ pub async fn lint_plan(plan: &Plan, options: &Options, client: &Client) -> Resul
         .map(|s| (s.file.clone(), s.sql.clone()))
         .collect();
     let mut report = mantis_lint::lint(&files, options);
-    mantis_lint::weigh::weigh(client, &mut report.findings)
+    mantis_lint::weigh::weigh_report(client, &mut report)
         .await
         .map_err(|source| Error::Database {
             during: "weighing lint findings by the live tables",

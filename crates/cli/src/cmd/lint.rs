@@ -28,7 +28,7 @@ pub async fn run(ctx: &Context, args: &LintArgs, weigh: bool) -> Result<()> {
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     if weigh {
         let session = ctx.session().await?;
-        mantis_lint::weigh::weigh(session.client(), &mut report.findings)
+        mantis_lint::weigh::weigh_report(session.client(), &mut report)
             .await
             .context("weighing the findings against the database")?;
     }
@@ -182,6 +182,33 @@ pub fn render_findings(findings: &[Finding]) -> String {
         if let Some(why) = &f.downgraded {
             out.push_str(&format!("    = severity lowered: {why}\n"));
         }
+    }
+    out
+}
+
+/// Each statement's lock on each existing table, weighed when it could be:
+/// `  file:line  ALTER TABLE core.products: ACCESS EXCLUSIVE on core.products [1.0M rows, 412.3 MB]`.
+pub fn render_locks(locks: &[mantis_lint::StatementLock]) -> String {
+    let mut out = String::new();
+    for l in locks {
+        let weight = l
+            .weight
+            .as_ref()
+            .map(|w| format!(" [{}]", mantis_lint::weigh::describe(w)))
+            .unwrap_or_default();
+        let held = if l.in_transaction {
+            ", held until commit"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "  {}:{}  {}: {} on {}{weight}{held}\n",
+            l.file,
+            l.line,
+            l.statement,
+            l.mode.as_str(),
+            l.table
+        ));
     }
     out
 }

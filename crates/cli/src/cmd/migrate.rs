@@ -46,6 +46,12 @@ async fn show_plan(ctx: &Context, session: &Session, report: &RunReport) -> Resu
                 lint::render_findings(&doc.lint.findings)
             ));
         }
+        if !doc.lint.locks.is_empty() {
+            text.push_str(&format!(
+                "\nlocks on tables that exist now (what other sessions may wait for):\n{}",
+                lint::render_locks(&doc.lint.locks)
+            ));
+        }
         text
     })
 }
