@@ -14,13 +14,16 @@ mod concurrently_in_transaction;
 mod constraint_before_backfill;
 mod constraint_without_not_valid;
 mod default_defeats_backfill;
+mod drop_and_readd_column;
 mod drop_cascade;
 mod drop_index_without_concurrently;
+mod enum_value_used_too_soon;
 mod fk_over_dirty_column;
 mod index_without_concurrently;
 mod lock_timeout_missing;
 mod low_precision_money;
 mod many_tables_locked;
+mod not_null_without_default;
 mod null_as_zero_in_average;
 mod overwrite_backup;
 mod raise_outside_plpgsql;
@@ -35,6 +38,7 @@ mod table_rewrite;
 mod unique_without_index;
 mod unlocked_read_modify_write;
 mod unqualified_regclass;
+mod validate_in_same_transaction;
 mod validation_cannot_fail;
 mod validation_writes;
 mod view_before_backfill;
@@ -73,6 +77,8 @@ pub const ALL: &[&Rule] = &[
     &constraint_before_backfill::RULE,
     &fk_over_dirty_column::RULE,
     &unqualified_regclass::RULE,
+    &not_null_without_default::RULE,
+    &enum_value_used_too_soon::RULE,
     // Correctness: succeeds and loses or corrupts data.
     &swallowed_error::RULE,
     &default_defeats_backfill::RULE,
@@ -82,6 +88,7 @@ pub const ALL: &[&Rule] = &[
     &assumed_constraint_name::RULE,
     &cascade_into_audit::RULE,
     &drop_cascade::RULE,
+    &drop_and_readd_column::RULE,
     &overwrite_backup::RULE,
     &unlocked_read_modify_write::RULE,
     &null_as_zero_in_average::RULE,
@@ -93,6 +100,7 @@ pub const ALL: &[&Rule] = &[
     &index_without_concurrently::RULE,
     &drop_index_without_concurrently::RULE,
     &constraint_without_not_valid::RULE,
+    &validate_in_same_transaction::RULE,
     &set_not_null_scan::RULE,
     &table_rewrite::RULE,
     &unique_without_index::RULE,

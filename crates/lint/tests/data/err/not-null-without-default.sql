@@ -1,0 +1,1 @@
+ALTER TABLE core.products ADD COLUMN brand_id uuid NOT NULL; -- expect: not-null-without-default

@@ -1,0 +1,7 @@
+-- mantis: no-transaction
+BEGIN;
+ALTER TABLE core.stock_on_hand ADD CONSTRAINT stock_qty_ok CHECK (qty >= 0) NOT VALID;
+COMMIT;
+BEGIN;
+ALTER TABLE core.stock_on_hand VALIDATE CONSTRAINT stock_qty_ok;
+COMMIT;
