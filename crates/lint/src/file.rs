@@ -51,6 +51,8 @@ pub struct Stmt {
     pub in_transaction: bool,
     /// Whether mantis runs it in batches (`-- mantis: batch …`).
     pub batched: bool,
+    /// Its PL/pgSQL body, parsed on first use (`plpgsql::body`).
+    pub(crate) body: std::cell::OnceCell<Option<crate::plpgsql::Body>>,
 }
 
 impl Stmt {
@@ -123,6 +125,7 @@ impl SqlFile {
                     c,
                     in_transaction,
                     batched: batches.get(index).copied().unwrap_or(false),
+                    body: std::cell::OnceCell::new(),
                 }
             })
             .collect();
@@ -138,7 +141,11 @@ impl SqlFile {
 
     /// The file line and column of byte `offset` within statement `stmt`.
     pub fn position(&self, stmt: &Stmt, offset: Option<usize>) -> (usize, usize) {
-        let at = (stmt.offset + offset.unwrap_or(0)).min(self.text.len());
+        let mut at = (stmt.offset + offset.unwrap_or(0)).min(self.text.len());
+        // Locations are byte offsets; never cut a character in two.
+        while !self.text.is_char_boundary(at) {
+            at -= 1;
+        }
         let before = &self.text[..at];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;

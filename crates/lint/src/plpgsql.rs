@@ -33,7 +33,12 @@ impl Body {
 
 /// The PL/pgSQL body of a DO block or a `LANGUAGE plpgsql` function, parsed;
 /// None for other statements, other languages, or a body the parser refuses.
-pub fn body(stmt: &Stmt) -> Option<Body> {
+/// Parsed once per statement, however many rules ask.
+pub fn body(stmt: &Stmt) -> Option<&Body> {
+    stmt.body.get_or_init(|| read_body(stmt)).as_ref()
+}
+
+fn read_body(stmt: &Stmt) -> Option<Body> {
     let c = &stmt.c;
     let (text, language, trigger) = match c.kind.as_str() {
         "DoStmt" => (

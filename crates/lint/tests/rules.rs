@@ -196,3 +196,18 @@ fn a_file_that_cannot_even_be_split_is_reported_not_passed_over() {
     );
     assert_eq!(refused[0].line, 2);
 }
+
+#[test]
+fn positions_count_characters_not_bytes() {
+    let text = "-- café, crème, ß\nCREATE INDEX i ON t (c) WHERE note <> 'é' AND c > now();\n";
+    let report = lint(
+        &[("x.sql".to_string(), text.to_string())],
+        &Options::default(),
+    );
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule == "volatile-index-predicate")
+        .expect("now() is found");
+    assert_eq!((f.line, f.column), (2, 51), "{f:?}");
+}

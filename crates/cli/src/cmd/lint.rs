@@ -42,18 +42,22 @@ pub async fn run(ctx: &Context, args: &LintArgs, weigh: bool) -> Result<()> {
 }
 
 /// The options for linting the migration set a command runs (plan,
-/// deploy): mantis.toml's levels and accepted hazards (the embedded set's
-/// own for the embedded set), and whether the runner sets lock_timeout.
+/// deploy): mantis.toml's levels and accepted hazards (with the embedded
+/// set's own for the embedded set), and whether the runner sets lock_timeout.
 pub fn set_options(ctx: &Context) -> Result<Options> {
-    let project = &ctx.project;
+    base_options(ctx, !ctx.run.lock_timeout.is_zero(), ctx.source().is_none())
+}
+
+fn base_options(ctx: &Context, runner_sets_lock_timeout: bool, embedded: bool) -> Result<Options> {
     let mut options = Options {
-        runner_sets_lock_timeout: !ctx.run.lock_timeout.is_zero(),
-        levels: project.lint_levels.clone(),
-        allow: project.lint_allow.clone(),
+        runner_sets_lock_timeout,
+        levels: ctx.project.lint_levels.clone(),
+        allow: ctx.project.lint_allow.clone(),
     };
-    if ctx.source().is_none() {
-        options.allow = mantis_lint::allow::parse(mantis_schema::LINT_ALLOW)
+    if embedded {
+        let own = mantis_lint::allow::parse(mantis_schema::LINT_ALLOW)
             .map_err(|e| anyhow::anyhow!("the embedded lint-allow.toml: {e}"))?;
+        options.allow.extend(own);
     }
     Ok(options)
 }
@@ -61,17 +65,9 @@ pub fn set_options(ctx: &Context) -> Result<Options> {
 /// `mantis lint`'s options: flags (or their environment variables) over
 /// mantis.toml over the defaults.
 fn options(ctx: &Context, args: &LintArgs, embedded: bool) -> Result<Options> {
-    let project = &ctx.project;
-    let runner_timeout = project.lock_timeout.is_none_or(|t| !t.is_zero());
-    let mut options = Options {
-        runner_sets_lock_timeout: runner_timeout && !args.no_runner_lock_timeout,
-        levels: project.lint_levels.clone(),
-        allow: project.lint_allow.clone(),
-    };
-    if embedded {
-        options.allow = mantis_lint::allow::parse(mantis_schema::LINT_ALLOW)
-            .map_err(|e| anyhow::anyhow!("the embedded lint-allow.toml: {e}"))?;
-    }
+    let runner_timeout = ctx.project.lock_timeout.is_none_or(|t| !t.is_zero());
+    let runner = runner_timeout && !args.no_runner_lock_timeout;
+    let mut options = base_options(ctx, runner, embedded)?;
     for setting in args.rule_levels.iter().filter(|s| !s.is_empty()) {
         let (id, level) = setting.split_once('=').unwrap_or((setting, ""));
         let level = Level::parse(level).ok_or_else(|| {

@@ -209,6 +209,7 @@ impl<'a> Ctx<'a> {
             c: crate::statement::classify(""),
             in_transaction: false,
             batched: false,
+            body: std::cell::OnceCell::new(),
         };
         self.push(&stmt, line, 1, message, None);
     }

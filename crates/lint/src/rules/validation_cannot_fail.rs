@@ -33,7 +33,7 @@ fn check(ctx: &mut Ctx<'_>) {
     let mut any_can_fail = false;
     for stmt in ctx.statements() {
         match plpgsql::body(stmt) {
-            Some(body) if can_fail(&body) => any_can_fail = true,
+            Some(body) if can_fail(body) => any_can_fail = true,
             Some(_) if verify => ctx.report(
                 stmt,
                 None,
