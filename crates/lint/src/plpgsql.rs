@@ -74,10 +74,10 @@ fn def(list: &Value, name: &str) -> Option<String> {
 }
 
 /// Parses a body. DO blocks and trigger functions are parsed wrapped in a
-/// function returning `record` (a DO block may not RETURN a value, and
-/// libpg_query's JSON of a trigger function's own datums does not parse);
-/// a trigger's NEW, OLD and TG_ variables are declared by the wrapper, and
-/// the body starts on the wrapper's line 2.
+/// function (libpg_query reads DO blocks, but its JSON of a trigger
+/// function's own datums does not parse): `void` for a DO block, `record`
+/// for a trigger, whose NEW, OLD and TG_ variables the wrapper declares.
+/// The body starts on the wrapper's line 2.
 fn parse(statement: &str, body: &str, as_block: bool, trigger: bool) -> Option<Value> {
     let parsed = if as_block {
         let declare = if trigger {
@@ -88,8 +88,11 @@ fn parse(statement: &str, body: &str, as_block: bool, trigger: bool) -> Option<V
             "BEGIN"
         };
         let inner = body.trim_end().trim_end_matches(';');
+        // A trigger returns NEW or OLD; a DO block returns nothing (a bare
+        // `RETURN;` ends it early).
+        let returns = if trigger { "record" } else { "void" };
         let wrapped = format!(
-            "CREATE FUNCTION pg_temp.mantis_lint() RETURNS record LANGUAGE plpgsql AS \
+            "CREATE FUNCTION pg_temp.mantis_lint() RETURNS {returns} LANGUAGE plpgsql AS \
              $mantis_lint${declare}\n{inner};\nEND $mantis_lint$"
         );
         pg_query::parse_plpgsql(&wrapped)

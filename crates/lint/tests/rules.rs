@@ -211,3 +211,19 @@ fn positions_count_characters_not_bytes() {
         .expect("now() is found");
     assert_eq!((f.line, f.column), (2, 51), "{f:?}");
 }
+
+#[test]
+fn a_do_block_that_returns_early_is_still_read() {
+    let text = "DO $$\nBEGIN\n    IF true THEN RETURN; END IF;\n    UPDATE t SET a = 1;\nEXCEPTION WHEN others THEN NULL;\nEND $$;\n";
+    let report = lint(
+        &[("x.sql".to_string(), text.to_string())],
+        &Options::default(),
+    );
+    let lines: Vec<usize> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule == "swallowed-error")
+        .map(|f| f.line)
+        .collect();
+    assert_eq!(lines, [5], "{:?}", report.findings);
+}

@@ -16,7 +16,12 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &mut Ctx<'_>) {
-    for stmt in ctx.statements() {
+    // Functions and triggers run in many sessions at once; a DO block runs once.
+    for stmt in ctx
+        .statements()
+        .iter()
+        .filter(|s| s.c.is("CreateFunctionStmt"))
+    {
         let Some(body) = plpgsql::body(stmt) else {
             continue;
         };
