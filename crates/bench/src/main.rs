@@ -57,6 +57,17 @@ struct Args {
     /// The mantis binary to measure (default: the one beside this program).
     #[arg(long)]
     mantis: Option<PathBuf>,
+    /// Measure one section only, at the mode's largest scale, and print it
+    /// instead of writing the report (for iterating on one part).
+    #[arg(long, value_enum)]
+    only: Option<Only>,
+}
+
+/// A section `--only` measures alone.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Only {
+    /// Ledger posting: ledger, rules only and plain INSERTs.
+    Posting,
 }
 
 /// What the run measures, by mode.
@@ -124,6 +135,9 @@ async fn main() -> Result<()> {
     let settings = Settings::of(args.mode, mantis);
     let started = Instant::now();
     let server = db::Server::connect(&args.database_url).await?;
+    if let Some(Only::Posting) = args.only {
+        return only_posting(&server, &settings).await;
+    }
     let machine = machine::describe(&server.admin).await?;
     let (scales, online) = measure_migrations(&server, &settings).await?;
     let at_largest = measure_at_largest(&server, &settings).await?;
@@ -209,6 +223,21 @@ async fn measure_at_largest(server: &db::Server, settings: &Settings) -> Result<
         commands,
         posting,
     })
+}
+
+/// `--only posting`: a seeded database at the newest migration, the posting
+/// configurations measured on it, the table printed.
+async fn only_posting(server: &db::Server, settings: &Settings) -> Result<()> {
+    let largest = *settings.scales.last().context("no scale")?;
+    let name = migration::database(largest, "posting");
+    migration::seed_v1(server, &settings.mantis, &name, largest).await?;
+    process::run(&settings.mantis, &["-q", "up"], &server.url(&name))?;
+    let posting = ledger::measure(server, &name, settings.movements).await?;
+    server.drop(&name).await?;
+    let mut md = String::new();
+    render::posting_table(&mut md, &posting);
+    println!("{md}");
+    Ok(())
 }
 
 /// 003's up file, as embedded in the binary, for psql.

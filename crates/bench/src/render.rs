@@ -326,7 +326,12 @@ fn of_version(per_version: &[(u64, u64)], version: u64, show: impl Fn(u64) -> St
 }
 
 fn posting(md: &mut String, r: &Report) {
-    let movements = r.posting.first().map_or(0, |p| p.movements);
+    posting_table(md, r.posting);
+}
+
+/// The ledger-posting section, alone (also what `--only posting` prints).
+pub fn posting_table(md: &mut String, runs: &[crate::ledger::Run]) {
+    let movements = runs.first().map_or(0, |p| p.movements);
     let _ = writeln!(
         md,
         "## Ledger posting\n\n{movements} receipts on random (product, warehouse) pairs, per configuration. \
@@ -337,7 +342,7 @@ fn posting(md: &mut String, r: &Report) {
     );
     let _ = writeln!(md, "| connections | batch | ledger | rules only | plain | ledger / plain | overhead per movement (ledger, rules only) |");
     let _ = writeln!(md, "|---|---|---|---|---|---|---|");
-    for p in r.posting {
+    for p in runs {
         let _ = writeln!(
             md,
             "| {} | {} | {:.0}/s | {:.0}/s | {:.0}/s | {:.0}% | {:.0} µs, {:.0} µs |",

@@ -305,6 +305,56 @@ model! {
 }
 
 model! {
+    /// `core.stock_movement_archive`: movements moved out of the hot table
+    /// by `mantis ledger archive` (migration 005).
+    StockMovementArchive in "core.stock_movement_archive" {
+        /// Key.
+        id: Uuid => "uuid",
+        /// Product.
+        product_id: Uuid => "uuid",
+        /// Warehouse.
+        warehouse_id: Uuid => "uuid",
+        /// Why it moved.
+        movement_type: MovementType => "core.movement_type",
+        /// Signed quantity: in > 0, out < 0.
+        quantity: Decimal => "numeric(18,4)",
+        /// Unit of measure.
+        unit_of_measure: String => "text",
+        /// Unit cost in (given) or out (the average it left at).
+        cost_price: Option<Decimal> => "numeric(20,6)",
+        /// quantity × cost_price, as it was.
+        total_cost: Option<Decimal> => "numeric(38,10)",
+        /// Source document kind.
+        reference_type: Option<ReferenceType> => "core.reference_type",
+        /// Source document id (shared by both sides of a transfer).
+        reference_id: Option<Uuid> => "uuid",
+        /// Source document number.
+        reference_number: Option<String> => "text",
+        /// Free text.
+        notes: Option<String> => "text",
+        /// Extra facts (e.g. how a direct write was captured).
+        metadata: Option<serde_json::Value> => "jsonb",
+        /// Who posted it.
+        created_by: Option<Uuid> => "uuid",
+        /// When it was posted.
+        created_at: DateTime<Utc> => "timestamp with time zone",
+        /// Exact change of the stock row's value.
+        value_delta: Option<Decimal> => "numeric(38,10)",
+        /// Order of application (None before 004).
+        seq: Option<i64> => "bigint",
+        /// Source-document line key.
+        idempotency_key: Option<String> => "text",
+        /// The movement this one reverses.
+        reverses_id: Option<Uuid> => "uuid",
+        /// The carried-balance movement standing for it in the hot table
+        /// (None when the movements archived with it net to zero).
+        carried_by: Option<Uuid> => "uuid",
+        /// When it was archived.
+        archived_at: DateTime<Utc> => "timestamp with time zone",
+    }
+}
+
+model! {
     /// `core.brand`.
     Brand in "core.brand" {
         /// Key.
@@ -378,6 +428,7 @@ pub const ALL: &[(&str, &[Column])] = &[
     (Warehouse::TABLE, Warehouse::COLUMNS),
     (StockOnHand::TABLE, StockOnHand::COLUMNS),
     (StockMovement::TABLE, StockMovement::COLUMNS),
+    (StockMovementArchive::TABLE, StockMovementArchive::COLUMNS),
     (Brand::TABLE, Brand::COLUMNS),
     (SupplierContactIssue::TABLE, SupplierContactIssue::COLUMNS),
     (ProductBrandIssue::TABLE, ProductBrandIssue::COLUMNS),

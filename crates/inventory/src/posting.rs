@@ -3,15 +3,15 @@
 //!
 //! The rules themselves live in the database (migration 004), so every client
 //! gets them; this module is the typed way in. It checks each line before
-//! anything is sent (clear errors, nothing posted); then, in one transaction
-//! and one round trip, it creates and locks the stock rows the batch touches
-//! in one canonical order (no deadlock between batches), inserts the
-//! movements in the order given and commits. A deadlock or serialization
+//! anything is sent (clear errors, nothing posted); then it posts the batch
+//! with one statement, `core.post_movements` (migration 005), which creates
+//! and locks the stock rows the batch touches in one canonical order (no
+//! deadlock between batches), applies the lines in the order given, set-based,
+//! and writes each stock row once. A deadlock or serialization
 //! failure is retried. (See [`Poster`].)
 
 use std::collections::{HashMap, HashSet};
 
-use futures_util::future::{join, join4};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tokio_postgres::types::ToSql;
@@ -347,11 +347,10 @@ pub(crate) fn checked_from(
     Ok(expand(postings, first_line))
 }
 
-/// The posting statements on one connection. A batch is one round trip:
-/// for one stock row, a single INSERT (atomic by itself); for several,
-/// BEGIN, the row locks in key order, the INSERT and COMMIT, sent together
-/// (pipelined) and answered in order. SKUs and codes are looked up only to
-/// name an unknown one after the INSERT refused it.
+/// The posting statements on one connection. A batch is one statement and
+/// one round trip: `core.post_movements` (migration 005) applies the ledger's
+/// rules set-based, locking the stock rows in key order. SKUs and codes are
+/// looked up again only to name an unknown one after the batch was refused.
 pub struct Poster {
     statements: Statements,
 }
@@ -403,61 +402,32 @@ impl Poster {
 
     async fn post_once(&self, client: &Client, rows: &[Row]) -> Result<Vec<Posted>, PostingError> {
         let args = Args::of(rows);
-        let (skus, codes) = (&args.skus, &args.codes);
-        let params = args.params();
-        let keys: HashSet<(&str, &str)> = skus.iter().copied().zip(codes.iter().copied()).collect();
-        let inserted = if keys.len() == 1 {
-            // One stock row: the insert alone is atomic and locks only that row.
-            self.statements.query(client, Which::Insert, &params).await
-        } else {
-            // Sent in this order, answered in this order: one round trip.
-            let ((begin, created, locked, inserted), commit) = join(
-                join4(
-                    client.batch_execute("BEGIN"),
-                    self.statements
-                        .query(client, Which::LockKeys, &[skus, codes]),
-                    self.statements
-                        .query(client, Which::LockRows, &[skus, codes]),
-                    self.statements.query(client, Which::Insert, &params),
-                ),
-                client.batch_execute("COMMIT"),
-            )
-            .await;
-            begin
-                .and(created)
-                .and(locked)
-                .and(inserted)
-                .and_then(|rows| commit.map(|()| rows))
-        };
-        match inserted {
+        match self
+            .statements
+            .query(client, which(&args), &args.params())
+            .await
+        {
             Ok(returned) => posted(rows, &returned).map_err(from_db),
-            // An unknown SKU or warehouse code (the insert found no id): name it.
+            // An unknown SKU or warehouse code: name it.
             Err(e) => Err(self.name_the_unknown(client, rows, e).await),
         }
     }
 }
 
 impl Poster {
-    /// In the caller's open transaction: the stock rows of `rows` locked in
-    /// key order, then the movements inserted. A product or warehouse that
-    /// does not exist comes back as the driver error (the transaction is
-    /// then aborted: roll back, then [`Poster::name_the_unknown`]).
+    /// In the caller's open transaction: the movements of `rows` posted (one
+    /// statement). A product or warehouse that does not exist comes back as
+    /// the driver error (the transaction is then aborted: roll back, then
+    /// [`Poster::name_the_unknown`]).
     pub(crate) async fn post_in_transaction(
         &self,
         client: &Client,
         rows: &[Row],
     ) -> Result<Vec<Posted>, tokio_postgres::Error> {
         let args = Args::of(rows);
-        let names: [&(dyn ToSql + Sync); 2] = [&args.skus, &args.codes];
-        self.statements
-            .query(client, Which::LockKeys, &names)
-            .await?;
-        self.statements
-            .query(client, Which::LockRows, &names)
-            .await?;
         let returned = self
             .statements
-            .query(client, Which::Insert, &args.params())
+            .query(client, which(&args), &args.params())
             .await?;
         posted(rows, &returned)
     }
@@ -486,6 +456,25 @@ impl Poster {
             },
             Err(lookup) => from_db(lookup),
         }
+    }
+}
+
+/// How a batch is posted, in one statement atomic by itself: lines on one
+/// stock row are inserted and the posting trigger (004) applies each under
+/// the row's lock; lines on several go to `core.post_movements` (005), which
+/// locks the rows in key order, folds the lines in order and writes each row
+/// once.
+fn which(args: &Args) -> Which {
+    let first = (args.skus.first(), args.codes.first());
+    let one_row = args
+        .skus
+        .iter()
+        .zip(&args.codes)
+        .all(|(s, c)| (Some(s), Some(c)) == first);
+    if one_row {
+        Which::Insert
+    } else {
+        Which::Post
     }
 }
 

@@ -1,8 +1,7 @@
 //! The SQL this crate runs, one file per query in `sql/`.
 
 pub const POST_MOVEMENTS: &str = include_str!("../sql/post_movements.sql");
-pub const LOCK_KEYS: &str = include_str!("../sql/lock_keys.sql");
-pub const LOCK_ROWS: &str = include_str!("../sql/lock_rows.sql");
+pub const INSERT_MOVEMENTS: &str = include_str!("../sql/insert_movements.sql");
 pub const RESOLVE: &str = include_str!("../sql/resolve.sql");
 pub const VALUATION: &str = include_str!("../sql/valuation.sql");
 pub const SUMMARY: &str = include_str!("../sql/summary.sql");

@@ -9,7 +9,7 @@
 //! must name them); every parameter is cast in its SQL, and a test checks the
 //! declarations against what the server infers.
 
-use futures_util::future::try_join4;
+use futures_util::future::try_join3;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Row, Statement};
 
@@ -20,17 +20,15 @@ use crate::sql;
 pub(crate) enum Which {
     /// Which SKUs and warehouse codes exist.
     Resolve = 0,
-    /// Creates the missing stock rows of a batch.
-    LockKeys = 1,
-    /// Locks a batch's stock rows in key order.
-    LockRows = 2,
-    /// Inserts a batch's movements (in the order of `Args::params`).
-    Insert = 3,
+    /// Posts a batch's movements, set-based (in the order of `Args::params`).
+    Post = 1,
+    /// Inserts the movements of a batch touching one stock row (same parameters).
+    Insert = 2,
 }
 
 const TWO_NAME_ARRAYS: &[Type] = &[Type::TEXT_ARRAY, Type::TEXT_ARRAY];
 
-const INSERT_TYPES: &[Type] = &[
+const POST_TYPES: &[Type] = &[
     Type::UUID_ARRAY,
     Type::TEXT_ARRAY,
     Type::TEXT_ARRAY,
@@ -46,27 +44,21 @@ const INSERT_TYPES: &[Type] = &[
 
 impl Which {
     /// Every statement, in the order [`Statements::Prepared`] holds them.
-    pub(crate) const ALL: [Which; 4] = [
-        Which::Resolve,
-        Which::LockKeys,
-        Which::LockRows,
-        Which::Insert,
-    ];
+    pub(crate) const ALL: [Which; 3] = [Which::Resolve, Which::Post, Which::Insert];
 
     pub(crate) fn text(self) -> &'static str {
         match self {
             Which::Resolve => sql::RESOLVE,
-            Which::LockKeys => sql::LOCK_KEYS,
-            Which::LockRows => sql::LOCK_ROWS,
-            Which::Insert => sql::POST_MOVEMENTS,
+            Which::Post => sql::POST_MOVEMENTS,
+            Which::Insert => sql::INSERT_MOVEMENTS,
         }
     }
 
     /// The parameters' types, as the SQL casts them.
     pub(crate) fn types(self) -> &'static [Type] {
         match self {
-            Which::Resolve | Which::LockKeys | Which::LockRows => TWO_NAME_ARRAYS,
-            Which::Insert => INSERT_TYPES,
+            Which::Resolve => TWO_NAME_ARRAYS,
+            Which::Post | Which::Insert => POST_TYPES,
         }
     }
 }
@@ -74,7 +66,7 @@ impl Which {
 /// How the statements are sent.
 pub(crate) enum Statements {
     /// Prepared on the connection, in the order of [`Which::ALL`].
-    Prepared(Box<[Statement; 4]>),
+    Prepared(Box<[Statement; 3]>),
     /// Sent unnamed with each execution.
     Unnamed,
 }
@@ -82,9 +74,9 @@ pub(crate) enum Statements {
 impl Statements {
     /// Prepares every statement on `client` (one round trip).
     pub(crate) async fn prepare(client: &Client) -> Result<Statements, tokio_postgres::Error> {
-        let [a, b, c, d] = Which::ALL.map(|w| client.prepare(w.text()));
-        let (a, b, c, d) = try_join4(a, b, c, d).await?;
-        Ok(Statements::Prepared(Box::new([a, b, c, d])))
+        let [a, b, c] = Which::ALL.map(|w| client.prepare(w.text()));
+        let (a, b, c) = try_join3(a, b, c).await?;
+        Ok(Statements::Prepared(Box::new([a, b, c])))
     }
 
     /// Runs `which` with `params`, returning its rows.
@@ -117,7 +109,7 @@ mod tests {
     /// the ones the server gives each parameter.
     #[tokio::test]
     async fn the_declared_parameter_types_are_the_servers() {
-        let db = mantis_testkit::TestDb::at_version("posting_types", 4).await;
+        let db = mantis_testkit::TestDb::at_version("posting_types", 5).await;
         let client = db.client().await;
         for which in Which::ALL {
             let prepared = client.prepare(which.text()).await.unwrap();
