@@ -303,6 +303,35 @@ pub enum SeverityArg {
     Low,
 }
 
+/// `mantis ledger …`.
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// Move the movements created before DATE to core.stock_movement_archive,
+    /// a range of products per transaction; each stock row keeps one
+    /// carried-balance movement, so on-hand = sum of movements still holds.
+    /// Resumable: run it again to carry on.
+    Archive {
+        /// The cut (YYYY-MM-DD, the server's time zone): movements created
+        /// before the start of this day move.
+        #[arg(long, value_name = "DATE")]
+        before: chrono::NaiveDate,
+        /// Products per transaction (a stock row's lock is held for one batch).
+        #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+        batch: i64,
+        #[command(flatten)]
+        session: SessionArg,
+    },
+    /// Put every archived movement back in core.stock_movement and remove the
+    /// carried balances that stood for them. Resumable.
+    Unarchive {
+        /// Products per transaction.
+        #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+        batch: i64,
+        #[command(flatten)]
+        session: SessionArg,
+    },
+}
+
 /// `mantis brand …`.
 #[derive(Debug, Subcommand)]
 pub enum BrandCommand {
@@ -488,6 +517,12 @@ pub enum Command {
         every: Option<Duration>,
         #[command(flatten)]
         session: SessionArg,
+    },
+    /// The ledger's housekeeping: archive old movements behind carried
+    /// balances, or put them back (needs migration 005).
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
     },
     /// The brand catalogue.
     Brand {

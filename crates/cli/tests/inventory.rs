@@ -8,7 +8,7 @@ use common::{count, finish, run, scalar, small_spec, spawn, Dir};
 use mantis_testkit::TestDb;
 
 async fn books(label: &str) -> TestDb {
-    TestDb::seeded(label, &small_spec(), 4).await
+    TestDb::seeded(label, &small_spec(), 5).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,9 +17,11 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod archive;
 pub mod batch;
 pub mod catalog;
 pub mod decimal;
+mod duration;
 pub mod error;
 pub mod kinds;
 pub mod models;

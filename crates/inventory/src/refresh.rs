@@ -33,7 +33,7 @@ pub struct Refreshed {
     /// Whether it was refreshed CONCURRENTLY (false the first time).
     pub concurrently: bool,
     /// How long it took.
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::duration::millis")]
     pub duration: Duration,
     /// Why it was not refreshed although nothing failed (another session
     /// was refreshing it).
@@ -81,10 +81,6 @@ pub async fn present(client: &Client) -> Result<bool, tokio_postgres::Error> {
         .query_one(sql::VIEWS_PRESENT, &[&views])
         .await?
         .try_get("present")
-}
-
-fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Refreshes each view in turn and reports each; never stops early. Waits

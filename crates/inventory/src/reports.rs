@@ -162,6 +162,8 @@ pub struct HistoryEntry {
     pub seq: Option<i64>,
     /// When it was posted.
     pub created_at: DateTime<Utc>,
+    /// Read from the archive (`mantis ledger archive`).
+    pub archived: bool,
 }
 
 /// A live stock level.
@@ -298,6 +300,7 @@ pub async fn history(
             notes: r.try_get("notes")?,
             seq: r.try_get("seq")?,
             created_at: r.try_get("created_at")?,
+            archived: r.try_get("archived")?,
         })
     });
     Ok(entries.collect::<Result<_, tokio_postgres::Error>>()?)

@@ -9,8 +9,8 @@ use crate::exit::Fail;
 
 /// Migration 003: views, brands, contact columns.
 pub const VIEWS: u64 = 3;
-/// Migration 004: the ledger's rules.
-pub const LEDGER: u64 = 4;
+/// Migration 005: the ledger's rules (004), set-based posting and the archive.
+pub const LEDGER: u64 = 5;
 
 /// A client to a database at `needed` or later, or a refusal saying what to run.
 pub async fn client(ctx: &Context, needed: u64, what: &str) -> Result<Client> {

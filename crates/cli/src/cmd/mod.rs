@@ -6,6 +6,7 @@ mod brand;
 mod demo;
 mod deploy;
 mod health;
+mod ledger;
 mod lint;
 mod manual;
 mod migrate;
@@ -128,6 +129,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Refresh { every, session } => {
             refresh::run(&ctx.needing_session("refresh", &session)?, every).await
         }
+        Command::Ledger { command } => ledger::run(ctx, command).await,
         Command::Brand { command } => brand::run(&ctx, command).await,
         Command::Supplier { command } => supplier::run(&ctx, command).await,
         Command::Backup { file, tools } => pg_backup::backup(&ctx, file, &tools.tools()).await,
