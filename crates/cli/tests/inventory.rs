@@ -657,7 +657,7 @@ async fn inventory_commands_say_which_migration_they_need() {
         ],
     )
     .expect_code(5);
-    assert!(out.stderr.contains("posting stock needs migration 004; the database is at version 003: run `mantis up` first"), "{}", out.stderr);
+    assert!(out.stderr.contains("posting stock needs migration 005; the database is at version 003: run `mantis up` first"), "{}", out.stderr);
     run(&db, &["report", "valuation"]).expect_code(0);
 }
 

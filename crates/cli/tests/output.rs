@@ -140,6 +140,13 @@ async fn every_subcommand_writes_one_json_document() {
         ("report summary", &books, args(&["--limit", "3"]), 0),
         ("report low-stock", &books, args(&["--limit", "3"]), 0),
         ("refresh", &books, vec![], 0),
+        (
+            "ledger archive",
+            &books,
+            args(&["--before", "2025-01-01"]),
+            0,
+        ),
+        ("ledger unarchive", &books, vec![], 0),
         ("brand list", &books, vec![], 0),
         (
             "brand add",

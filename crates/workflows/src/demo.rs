@@ -66,7 +66,7 @@ pub struct Demo {
     pub fixes: Timed,
     /// Migration 004.
     pub ledger: Timed,
-    /// The checks of 003 and 004.
+    /// The checks of 003, 004 and 005.
     pub checked: Vec<VerifyRun>,
     /// What 003 produced.
     pub summary: Summary,
@@ -132,7 +132,11 @@ pub async fn demo(
     let seed_time = started.elapsed();
     step(4, "migration 003", "critical schema fixes, with backfills");
     let fixes = timed(migrator.run(&session, Direction::Up, Target::Version(FIXES))).await?;
-    step(5, "migration 004", "the inventory ledger's rules");
+    step(
+        5,
+        "migrations 004 and 005",
+        "the inventory ledger's rules, set-based posting, the archive",
+    );
     let ledger = timed(migrator.run(&session, Direction::Up, Target::Default)).await?;
     let options = VerifyOptions::default();
     let mut checked = migrator
