@@ -303,6 +303,40 @@ pub enum SeverityArg {
     Low,
 }
 
+/// `mantis maintain`.
+#[derive(Debug, Args)]
+pub struct MaintainArgs {
+    /// Only these tasks (default: all).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "TASK")]
+    pub only: Vec<MaintainTask>,
+    /// Report INVALID indexes without rebuilding them.
+    #[arg(long)]
+    pub no_rebuild: bool,
+    /// The longest any statement waits for a lock; one that would wait longer
+    /// is skipped and reported.
+    #[arg(long, value_parser = parse_duration, default_value = "100ms", value_name = "DURATION")]
+    pub lock_timeout: Duration,
+    /// Run again after this long (e.g. 1d), until interrupted.
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub every: Option<Duration>,
+    #[command(flatten)]
+    pub session: SessionArg,
+}
+
+/// A task of `mantis maintain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MaintainTask {
+    /// ANALYZE the core tables.
+    Analyze,
+    /// INVALID indexes: report, and rebuild CONCURRENTLY.
+    Indexes,
+    /// Movements per month, table and index sizes, dead rows.
+    Growth,
+    /// Brands spelled several ways, products without brand, stock without
+    /// cost, contact issues, dangling legacy brand ids, low stock, value.
+    Audit,
+}
+
 /// `mantis ledger …`.
 #[derive(Debug, Subcommand)]
 pub enum LedgerCommand {
@@ -524,6 +558,11 @@ pub enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// The seed's maintenance schedule, safe on a busy database: ANALYZE of
+    /// the core tables, INVALID indexes rebuilt CONCURRENTLY, growth (movements
+    /// per month, sizes, dead rows) and the data-quality audit (brands spelled
+    /// several ways, with the merge to run). With --every, keep doing it.
+    Maintain(MaintainArgs),
     /// The brand catalogue.
     Brand {
         #[command(subcommand)]

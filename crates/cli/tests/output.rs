@@ -147,6 +147,7 @@ async fn every_subcommand_writes_one_json_document() {
             0,
         ),
         ("ledger unarchive", &books, vec![], 0),
+        ("maintain", &books, args(&["--only", "growth,audit"]), 0),
         ("brand list", &books, vec![], 0),
         (
             "brand add",

@@ -24,6 +24,7 @@ pub mod decimal;
 mod duration;
 pub mod error;
 pub mod kinds;
+pub mod maintain;
 pub mod models;
 pub mod posting;
 pub mod reference;

@@ -8,6 +8,7 @@ mod deploy;
 mod health;
 mod ledger;
 mod lint;
+mod maintain;
 mod manual;
 mod migrate;
 mod pg_backup;
@@ -130,6 +131,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             refresh::run(&ctx.needing_session("refresh", &session)?, every).await
         }
         Command::Ledger { command } => ledger::run(ctx, command).await,
+        Command::Maintain(args) => {
+            maintain::run(&ctx.needing_session("maintain", &args.session)?, &args).await
+        }
         Command::Brand { command } => brand::run(&ctx, command).await,
         Command::Supplier { command } => supplier::run(&ctx, command).await,
         Command::Backup { file, tools } => pg_backup::backup(&ctx, file, &tools.tools()).await,
