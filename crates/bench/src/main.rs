@@ -8,6 +8,7 @@
 
 mod commands;
 mod db;
+mod housekeeping;
 mod ledger;
 mod machine;
 mod migration;
@@ -61,6 +62,10 @@ struct Args {
     /// instead of writing the report (for iterating on one part).
     #[arg(long, value_enum)]
     only: Option<Only>,
+    /// With --only: also replace that section of the report file (--out) in
+    /// place, keeping the rest as the last full run wrote it.
+    #[arg(long, requires = "only")]
+    splice: bool,
 }
 
 /// A section `--only` measures alone.
@@ -68,6 +73,8 @@ struct Args {
 enum Only {
     /// Ledger posting: ledger, rules only and plain INSERTs.
     Posting,
+    /// Archive, maintain and unarchive under writers.
+    Housekeeping,
 }
 
 /// What the run measures, by mode.
@@ -89,6 +96,8 @@ pub struct Settings {
     pub movements: usize,
     /// Lines of the long batch file `stock post` streams.
     pub post_lines: usize,
+    /// Products of the housekeeping measurement, and its past movements.
+    pub housekeeping: (u64, u64),
 }
 
 impl Settings {
@@ -109,7 +118,13 @@ impl Settings {
             Mode::Quick => 100_000,
             Mode::Full => 1_000_000,
         };
+        let housekeeping = match mode {
+            Mode::Smoke => (300, 6_000),
+            Mode::Quick => (10_000, 200_000),
+            Mode::Full => (1_000_000, 10_000_000),
+        };
         Settings {
+            housekeeping,
             mode,
             mantis,
             repeats,
@@ -135,12 +150,27 @@ async fn main() -> Result<()> {
     let settings = Settings::of(args.mode, mantis);
     let started = Instant::now();
     let server = db::Server::connect(&args.database_url).await?;
-    if let Some(Only::Posting) = args.only {
-        return only_posting(&server, &settings).await;
+    if let Some(only) = args.only {
+        let section = match only {
+            Only::Posting => only_posting(&server, &settings).await?,
+            Only::Housekeeping => {
+                let (products, old) = settings.housekeeping;
+                let measured = housekeeping::measure(&server, &settings, products, old).await?;
+                render::housekeeping_section(&measured, &settings)
+            }
+        };
+        println!("{section}");
+        if args.splice {
+            render::splice(&args.out, &section)?;
+        }
+        return Ok(());
     }
     let machine = machine::describe(&server.admin).await?;
     let (scales, online) = measure_migrations(&server, &settings).await?;
     let at_largest = measure_at_largest(&server, &settings).await?;
+    let (products, old) = settings.housekeeping;
+    eprintln!("mantis-bench: housekeeping at {products} products, {old} past movements");
+    let housekeeping = housekeeping::measure(&server, &settings, products, old).await?;
     let report = render::Report {
         settings: &settings,
         machine: &machine,
@@ -149,6 +179,7 @@ async fn main() -> Result<()> {
         reports: &at_largest.reports,
         posting: &at_largest.posting,
         commands: &at_largest.commands,
+        housekeeping: &housekeeping,
         took: started.elapsed(),
     };
     std::fs::write(&args.out, render::markdown(&report))
@@ -227,7 +258,7 @@ async fn measure_at_largest(server: &db::Server, settings: &Settings) -> Result<
 
 /// `--only posting`: a seeded database at the newest migration, the posting
 /// configurations measured on it, the table printed.
-async fn only_posting(server: &db::Server, settings: &Settings) -> Result<()> {
+async fn only_posting(server: &db::Server, settings: &Settings) -> Result<String> {
     let largest = *settings.scales.last().context("no scale")?;
     let name = migration::database(largest, "posting");
     migration::seed_v1(server, &settings.mantis, &name, largest).await?;
@@ -236,8 +267,7 @@ async fn only_posting(server: &db::Server, settings: &Settings) -> Result<()> {
     server.drop(&name).await?;
     let mut md = String::new();
     render::posting_table(&mut md, &posting);
-    println!("{md}");
-    Ok(())
+    Ok(md)
 }
 
 /// 003's up file, as embedded in the binary, for psql.

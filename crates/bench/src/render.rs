@@ -27,6 +27,8 @@ pub struct Report<'a> {
     pub posting: &'a [Run],
     /// Other commands: (command, peak KiB, wall).
     pub commands: &'a [(String, u64, Duration)],
+    /// Archive, maintain and unarchive under writers.
+    pub housekeeping: &'a crate::housekeeping::Housekeeping,
     /// The whole run.
     pub took: Duration,
 }
@@ -60,6 +62,7 @@ pub fn markdown(r: &Report) -> String {
     migrations(&mut md, r);
     online(&mut md, r);
     posting(&mut md, r);
+    md.push_str(&housekeeping_section(r.housekeeping, r.settings));
     queries(&mut md, r);
     memory(&mut md, r);
     md
@@ -418,4 +421,67 @@ fn memory(md: &mut String, r: &Report) {
         );
     }
     let _ = writeln!(md);
+}
+
+/// The housekeeping section (also what `--only housekeeping` prints).
+pub fn housekeeping_section(h: &crate::housekeeping::Housekeeping, settings: &Settings) -> String {
+    let mut md = String::new();
+    let mode = match settings.mode {
+        Mode::Smoke => "smoke",
+        Mode::Quick => "quick",
+        Mode::Full => "full",
+    };
+    let _ = writeln!(
+        md,
+        "## Ledger housekeeping at {} products\n\n\
+         `mantis-bench --mode {mode} --only housekeeping` (or a whole run), on {}: {} products × 5 warehouses at the newest migration, \
+         {} movements in the ledger of which {} were created in 2025 (receipts of 2 and shipments of 1 in turn on every stock row, at its unit cost, so each row carries a balance). Each command ran \
+         while 4 writers posted receipts through the ledger (one line per transaction, 20 ms apart) on random stock rows; \
+         *longest posting* is theirs during the command, against their longest in the 3 s before it. Then `mantis verify` passed.\n",
+        h.products,
+        chrono::Utc::now().format("%Y-%m-%d"),
+        h.products,
+        h.movements,
+        h.old_movements
+    );
+    let _ = writeln!(md, "| command | time | peak memory | postings meanwhile | longest posting (before) | what it did |");
+    let _ = writeln!(md, "|---|---|---|---|---|---|");
+    for run in &h.runs {
+        let _ = writeln!(
+            md,
+            "| `{}` | {:.1} s | {:.1} MiB | {} | {:.0} ms ({:.0} ms) | {} |",
+            run.command,
+            run.wall.as_secs_f64(),
+            run.peak_kib as f64 / 1024.0,
+            run.postings,
+            run.longest_ms,
+            run.baseline_ms,
+            run.result
+        );
+    }
+    let _ = writeln!(md);
+    md
+}
+
+/// Replaces the section of `path` that starts with `section`'s heading (up
+/// to the next `## ` heading) by `section`; appends it when there is none.
+pub fn splice(path: &std::path::Path, section: &str) -> anyhow::Result<()> {
+    let doc = std::fs::read_to_string(path)?;
+    let heading = section.lines().next().unwrap_or_default();
+    let key: String = heading.split(" at ").next().unwrap_or(heading).to_string();
+    let start = doc
+        .match_indices("\n## ")
+        .map(|(i, _)| i + 1)
+        .find(|&i| doc[i..].starts_with(key.as_str()));
+    let spliced = match start {
+        Some(start) => {
+            let end = doc[start + 3..]
+                .find("\n## ")
+                .map_or(doc.len(), |i| start + 3 + i + 1);
+            format!("{}{section}{}", &doc[..start], &doc[end..])
+        }
+        None => format!("{doc}\n{section}"),
+    };
+    std::fs::write(path, spliced)?;
+    Ok(())
 }

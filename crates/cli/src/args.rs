@@ -349,21 +349,42 @@ pub enum LedgerCommand {
         /// before the start of this day move.
         #[arg(long, value_name = "DATE")]
         before: chrono::NaiveDate,
-        /// Products per transaction (a stock row's lock is held for one batch).
-        #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
-        batch: i64,
+        #[command(flatten)]
+        batching: BatchingArgs,
         #[command(flatten)]
         session: SessionArg,
     },
     /// Put every archived movement back in core.stock_movement and remove the
     /// carried balances that stood for them. Resumable.
     Unarchive {
-        /// Products per transaction.
-        #[arg(long, default_value_t = 200, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
-        batch: i64,
+        #[command(flatten)]
+        batching: BatchingArgs,
         #[command(flatten)]
         session: SessionArg,
     },
+}
+
+/// How `ledger archive` and `unarchive` size their transactions.
+#[derive(Debug, Args)]
+pub struct BatchingArgs {
+    /// Products in the first transaction; the next ones are sized so that
+    /// each takes about --batch-time.
+    #[arg(long, default_value_t = 50, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    pub batch: i64,
+    /// How long one transaction should take (a stock row whose old movements
+    /// carry idempotency keys stays locked that long).
+    #[arg(long, value_parser = parse_duration, default_value = "100ms", value_name = "DURATION")]
+    pub batch_time: Duration,
+}
+
+impl BatchingArgs {
+    /// As the library takes it.
+    pub fn batching(&self) -> mantis_inventory::archive::Batching {
+        mantis_inventory::archive::Batching {
+            first: self.batch,
+            target: self.batch_time,
+        }
+    }
 }
 
 /// `mantis brand …`.

@@ -73,6 +73,18 @@ async fn archive_then_history_then_unarchive_returns_every_movement() {
     .expect_code(0)
     .json();
 
+    // A long transaction holds the stock row of the unkeyed old movements:
+    // the archive does not wait for it (it changes no stock row).
+    let holder = db.client().await;
+    holder
+        .batch_execute(
+            "BEGIN; SELECT 1 FROM core.stock_on_hand s JOIN core.products p ON p.id = s.product_id
+             WHERE p.sku = 'SKU-0000001' AND s.warehouse_id = (SELECT id FROM core.warehouses ORDER BY code LIMIT 1)
+             FOR UPDATE OF s",
+        )
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
     let out = run(
         &db,
         &[
@@ -90,6 +102,12 @@ async fn archive_then_history_then_unarchive_returns_every_movement() {
     .json();
     // SKU-0000001: 5 months x 2 in warehouse a, the transfer's sending side
     // too; the receiving side and the keyed receipt in b.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "the archive waited on a stock row lock"
+    );
+    assert_eq!(out["retries"], 0, "{out}");
+    holder.batch_execute("ROLLBACK").await.unwrap();
     let moved = out["movements"].as_u64().unwrap();
     assert_eq!(moved, 13, "{out}");
     assert_eq!(out["carried"], 2, "{out}");

@@ -83,7 +83,45 @@ pub struct ArchiveState {
     pub carries: i64,
 }
 
-/// Moves the movements created before `before` to the archive, `batch`
+/// How batches are sized: the first covers `first` products; each next one
+/// is sized from the last so that it takes about `target` (a stock row's
+/// lock, where one is taken, is held that long), within 4x of the last.
+#[derive(Debug, Clone, Copy)]
+pub struct Batching {
+    /// Products in the first batch.
+    pub first: i64,
+    /// The time a batch should take.
+    pub target: Duration,
+}
+
+impl Default for Batching {
+    fn default() -> Self {
+        Batching {
+            first: 50,
+            target: Duration::from_millis(100),
+        }
+    }
+}
+
+impl Batching {
+    /// The next batch's size after one of `products` that took `took`.
+    fn next(&self, products: i64, took: Duration) -> i64 {
+        let ratio = self.target.as_secs_f64() / took.as_secs_f64().max(1e-3);
+        let sized = (products as f64 * ratio).round() as i64;
+        sized.clamp((products / 4).max(1), (products * 4).clamp(1, 100_000))
+    }
+}
+
+/// Which way a run moves movements.
+#[derive(Debug, Clone, Copy)]
+enum Way {
+    /// To the archive, those created before the day.
+    Archive(NaiveDate),
+    /// Back from it.
+    Unarchive,
+}
+
+/// Moves the movements created before `before` to the archive, a range of
 /// products per transaction. `progress` sees the running totals after each
 /// batch.
 ///
@@ -92,76 +130,88 @@ pub struct ArchiveState {
 pub async fn archive(
     client: &Client,
     before: NaiveDate,
-    batch: i64,
-    mut progress: impl FnMut(&Archived),
+    batching: Batching,
+    progress: impl FnMut(&Archived),
 ) -> Result<Archived, ArchiveError> {
     let state = client.query_one(STATE, &[&before]).await?;
     if state.try_get::<_, bool>("in_future")? {
         return Err(ArchiveError::Future(before));
     }
-    exclusive(client, async {
-        let mut done = Archived {
-            before: Some(before),
-            ..Archived::default()
-        };
-        let started = Instant::now();
-        let mut after: Option<Uuid> = None;
-        while let Some((first, last, products)) = next(client, NEXT_PRODUCTS, after, batch).await? {
-            let took = Instant::now();
-            let row = retried(
-                client,
-                &mut done.retries,
-                ARCHIVE_BATCH,
-                &[&before, &first, &last],
-            )
-            .await?;
-            done.longest_batch = done.longest_batch.max(took.elapsed());
-            done.batches += 1;
-            done.products += products;
-            done.stock_rows += count(row.try_get::<_, i32>("stock_rows")?);
-            done.movements += count(row.try_get::<_, i64>("movements")?);
-            done.carried += count(row.try_get::<_, i32>("carried")?);
-            done.kept += count(row.try_get::<_, i32>("kept")?);
-            done.elapsed = started.elapsed();
-            progress(&done);
-            after = Some(last);
-        }
-        done.elapsed = started.elapsed();
-        Ok(done)
-    })
+    exclusive(
+        client,
+        walk(client, Way::Archive(before), batching, progress),
+    )
     .await
 }
 
 /// Puts every archived movement back in the hot table and removes the
-/// carried balances that stood for them, `batch` products per transaction.
+/// carried balances that stood for them, a range of products per
+/// transaction.
 ///
 /// # Errors
 /// [`ArchiveError`]; the batches committed so far stay done.
 pub async fn unarchive(
     client: &Client,
-    batch: i64,
+    batching: Batching,
+    progress: impl FnMut(&Archived),
+) -> Result<Archived, ArchiveError> {
+    exclusive(client, walk(client, Way::Unarchive, batching, progress)).await
+}
+
+/// The batches of a run, one key range of products each, until none is left.
+async fn walk(
+    client: &Client,
+    way: Way,
+    batching: Batching,
     mut progress: impl FnMut(&Archived),
 ) -> Result<Archived, ArchiveError> {
-    exclusive(client, async {
-        let mut done = Archived::default();
-        let started = Instant::now();
-        let mut after: Option<Uuid> = None;
-        while let Some((first, last, products)) = next(client, NEXT_ARCHIVED, after, batch).await? {
-            let took = Instant::now();
-            let row = retried(client, &mut done.retries, UNARCHIVE_BATCH, &[&first, &last]).await?;
-            done.longest_batch = done.longest_batch.max(took.elapsed());
-            done.batches += 1;
-            done.products += products;
-            done.movements += count(row.try_get::<_, i64>("movements")?);
-            done.carried += count(row.try_get::<_, i32>("carried")?);
-            done.elapsed = started.elapsed();
-            progress(&done);
-            after = Some(last);
+    let mut done = Archived {
+        before: match way {
+            Way::Archive(before) => Some(before),
+            Way::Unarchive => None,
+        },
+        ..Archived::default()
+    };
+    let started = Instant::now();
+    let mut after: Option<Uuid> = None;
+    let mut size = batching.first.max(1);
+    let next_range = match way {
+        Way::Archive(_) => NEXT_PRODUCTS,
+        Way::Unarchive => NEXT_ARCHIVED,
+    };
+    while let Some((first, last, products)) = next(client, next_range, after, size).await? {
+        let took = Instant::now();
+        let row = match way {
+            Way::Archive(before) => {
+                retried(
+                    client,
+                    &mut done.retries,
+                    ARCHIVE_BATCH,
+                    &[&before, &first, &last],
+                )
+                .await?
+            }
+            Way::Unarchive => {
+                retried(client, &mut done.retries, UNARCHIVE_BATCH, &[&first, &last]).await?
+            }
+        };
+        let took = took.elapsed();
+        done.longest_batch = done.longest_batch.max(took);
+        done.batches += 1;
+        done.products += products;
+        done.movements += count(row.try_get::<_, i64>("movements")?);
+        done.carried += count(row.try_get::<_, i32>("carried")?);
+        if let Way::Archive(_) = way {
+            done.stock_rows += count(row.try_get::<_, i32>("stock_rows")?);
+            done.kept += count(row.try_get::<_, i32>("kept")?);
         }
         done.elapsed = started.elapsed();
-        Ok(done)
-    })
-    .await
+        progress(&done);
+        after = Some(last);
+        size = batching.next(size, took);
+    }
+    done.elapsed = started.elapsed();
+    Ok(done)
 }
 
 /// How many movements are archived, and behind how many carried balances.
@@ -189,9 +239,14 @@ async fn exclusive<T>(
     {
         return Err(ArchiveError::Busy);
     }
+    // A batch that cannot lock a stock row at once (a long posting holds
+    // it) gives up after a second, rolls back and is retried.
+    client.batch_execute("SET lock_timeout = '1s'").await?;
     let result = work.await;
+    let reset = client.batch_execute("RESET lock_timeout").await;
     let unlocked = client.query_one(UNLOCK, &[]).await;
     let out = result?;
+    reset?;
     unlocked?;
     Ok(out)
 }
@@ -242,4 +297,30 @@ fn transient(e: &tokio_postgres::Error) -> bool {
 
 fn count<T: TryInto<u64>>(n: T) -> u64 {
     n.try_into().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_are_sized_toward_the_target_within_four_times_the_last() {
+        let b = Batching {
+            first: 50,
+            target: Duration::from_millis(100),
+        };
+        assert_eq!(b.next(50, Duration::from_millis(200)), 25);
+        assert_eq!(b.next(50, Duration::from_millis(50)), 100);
+        assert_eq!(b.next(50, Duration::from_millis(1)), 200, "at most 4x");
+        assert_eq!(
+            b.next(50, Duration::from_secs(10)),
+            12,
+            "at least a quarter"
+        );
+        assert_eq!(
+            b.next(1, Duration::from_secs(10)),
+            1,
+            "never below one product"
+        );
+    }
 }

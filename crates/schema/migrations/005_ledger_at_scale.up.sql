@@ -462,8 +462,8 @@ DECLARE
 BEGIN
     SELECT g.id INTO lost FROM gone g
     WHERE NOT EXISTS (SELECT FROM core.stock_movement_archive a WHERE a.id = g.id)
-      AND NOT (g.reference_number = 'CARRIED-BALANCE'
-               AND NOT EXISTS (SELECT FROM core.stock_movement_archive a WHERE a.carried_by = g.id))
+      AND (g.reference_number IS DISTINCT FROM 'CARRIED-BALANCE'
+           OR EXISTS (SELECT FROM core.stock_movement_archive a WHERE a.carried_by = g.id))
     LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'core.stock_movement is append-only: movement % cannot be deleted (it is not in core.stock_movement_archive)', lost
@@ -551,13 +551,14 @@ BEGIN
     -- exactly the rows that move.
     CREATE TEMP TABLE IF NOT EXISTS ledger_archive_rows (
         id uuid, product_id uuid, warehouse_id uuid, quantity numeric, value_delta numeric,
-        seq bigint, created_at timestamptz, unit text) ON COMMIT DROP;
+        seq bigint, created_at timestamptz, unit text, keyed boolean) ON COMMIT DROP;
     CREATE TEMP TABLE IF NOT EXISTS ledger_archive_groups (
         product_id uuid, warehouse_id uuid, carry uuid, n bigint, q numeric, v numeric,
         last_seq bigint, first_at timestamptz, last_at timestamptz, unit text) ON COMMIT DROP;
     TRUNCATE ledger_archive_rows, ledger_archive_groups;
     INSERT INTO ledger_archive_rows
-    SELECT m.id, m.product_id, m.warehouse_id, m.quantity, m.value_delta, m.seq, m.created_at, m.unit_of_measure
+    SELECT m.id, m.product_id, m.warehouse_id, m.quantity, m.value_delta, m.seq, m.created_at, m.unit_of_measure,
+           m.idempotency_key IS NOT NULL
     FROM core.stock_movement m
     WHERE m.product_id BETWEEN first_product AND last_product AND m.created_at < before;
 
@@ -580,11 +581,15 @@ BEGIN
     DELETE FROM ledger_archive_groups WHERE q = 0 AND coalesce(v, 0) <> 0;
     GET DIAGNOSTICS kept_n = ROW_COUNT;
 
-    -- The stock rows, locked in the posting order: a posting that checks an
-    -- idempotency key under its row's lock finds it hot or archived, never
-    -- in between. Held until this batch commits.
+    -- The stock rows whose old movements carry idempotency keys, locked in
+    -- the posting order: a posting that checks a key under its row's lock
+    -- finds it hot or archived, never in between. Held until this batch
+    -- commits. Other rows are not locked: nothing here changes a stock row,
+    -- and moving a movement with its carry keeps every sum as it was.
     PERFORM FROM core.stock_on_hand s
     JOIN ledger_archive_groups g ON g.product_id = s.product_id AND g.warehouse_id = s.warehouse_id
+    WHERE EXISTS (SELECT FROM ledger_archive_rows r
+                  WHERE r.product_id = g.product_id AND r.warehouse_id = g.warehouse_id AND r.keyed)
     ORDER BY s.product_id, s.warehouse_id
     FOR UPDATE OF s;
 

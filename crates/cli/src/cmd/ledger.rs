@@ -20,22 +20,28 @@ pub async fn run(ctx: Context, command: LedgerCommand) -> Result<()> {
     match command {
         LedgerCommand::Archive {
             before,
-            batch,
+            batching,
             session,
         } => {
             let ctx = ctx.needing_session("ledger archive", &session)?;
             let client = books::client(&ctx, books::LEDGER, "ledger archive").await?;
-            let done = archive::archive(&client, before, batch, progress(&ctx, "archive"))
-                .await
-                .map_err(refusal)?;
+            let done = archive::archive(
+                &client,
+                before,
+                batching.batching(),
+                progress(&ctx, "archive"),
+            )
+            .await
+            .map_err(refusal)?;
             output::emit(ctx.format, &done, || archived_text(&done))
         }
-        LedgerCommand::Unarchive { batch, session } => {
+        LedgerCommand::Unarchive { batching, session } => {
             let ctx = ctx.needing_session("ledger unarchive", &session)?;
             let client = books::client(&ctx, books::LEDGER, "ledger unarchive").await?;
-            let done = archive::unarchive(&client, batch, progress(&ctx, "unarchive"))
-                .await
-                .map_err(refusal)?;
+            let done =
+                archive::unarchive(&client, batching.batching(), progress(&ctx, "unarchive"))
+                    .await
+                    .map_err(refusal)?;
             output::emit(ctx.format, &done, || unarchived_text(&done))
         }
     }
