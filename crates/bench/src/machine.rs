@@ -53,13 +53,7 @@ pub async fn describe(client: &Client) -> Result<Machine> {
             .try_get("value")?;
         settings.push((name.to_string(), value));
     }
-    let commit = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let commit = commit();
     Ok(Machine {
         cpu,
         cpus,
@@ -68,4 +62,15 @@ pub async fn describe(client: &Client) -> Result<Machine> {
         settings,
         commit,
     })
+}
+
+/// The git commit measured (short), or "unknown".
+pub fn commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }

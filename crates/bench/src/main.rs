@@ -66,6 +66,18 @@ struct Args {
     /// place, keeping the rest as the last full run wrote it.
     #[arg(long, requires = "only")]
     splice: bool,
+    /// The housekeeping measurement's products and past movements, instead
+    /// of the mode's (PRODUCTS:MOVEMENTS, e.g. 200000:2000000).
+    #[arg(long, value_parser = products_and_movements, value_name = "PRODUCTS:MOVEMENTS")]
+    housekeeping: Option<(u64, u64)>,
+}
+
+fn products_and_movements(text: &str) -> Result<(u64, u64), String> {
+    let (p, m) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{text}: expected PRODUCTS:MOVEMENTS"))?;
+    let number = |s: &str| s.parse::<u64>().map_err(|e| format!("{s}: {e}"));
+    Ok((number(p)?, number(m)?))
 }
 
 /// A section `--only` measures alone.
@@ -147,21 +159,42 @@ async fn main() -> Result<()> {
             .context("locating mantis beside mantis-bench")?
             .join("mantis"),
     };
-    let settings = Settings::of(args.mode, mantis);
+    let mut settings = Settings::of(args.mode, mantis);
+    if let Some(sized) = args.housekeeping {
+        settings.housekeeping = sized;
+    }
     let started = Instant::now();
     let server = db::Server::connect(&args.database_url).await?;
     if let Some(only) = args.only {
         let section = match only {
-            Only::Posting => only_posting(&server, &settings).await?,
+            Only::Posting => {
+                let runs = only_posting(&server, &settings).await?;
+                if args.splice {
+                    let mut rows = String::new();
+                    render::posting_targets(&mut rows, &runs);
+                    render::splice_lines(&args.out, render::POSTING_TARGET, &rows)?;
+                }
+                let mut md = String::new();
+                render::posting_table(&mut md, &runs);
+                md
+            }
             Only::Housekeeping => {
                 let (products, old) = settings.housekeeping;
                 let measured = housekeeping::measure(&server, &settings, products, old).await?;
-                render::housekeeping_section(&measured, &settings)
+                render::housekeeping_section(&measured)
             }
         };
         println!("{section}");
         if args.splice {
-            render::splice(&args.out, &section)?;
+            let mode = format!("{:?}", settings.mode).to_lowercase();
+            let only = format!("{only:?}").to_lowercase();
+            let (heading, body) = section.split_once('\n').unwrap_or((&section, ""));
+            let marked = format!(
+                "{heading}\n\n*Measured after the rest of this file: `mantis-bench --mode {mode} --only {only} --splice` at commit `{}` on {}.*\n{body}",
+                machine::commit(),
+                chrono::Utc::now().format("%Y-%m-%d")
+            );
+            render::splice(&args.out, &marked)?;
         }
         return Ok(());
     }
@@ -258,16 +291,14 @@ async fn measure_at_largest(server: &db::Server, settings: &Settings) -> Result<
 
 /// `--only posting`: a seeded database at the newest migration, the posting
 /// configurations measured on it, the table printed.
-async fn only_posting(server: &db::Server, settings: &Settings) -> Result<String> {
+async fn only_posting(server: &db::Server, settings: &Settings) -> Result<Vec<ledger::Run>> {
     let largest = *settings.scales.last().context("no scale")?;
     let name = migration::database(largest, "posting");
     migration::seed_v1(server, &settings.mantis, &name, largest).await?;
     process::run(&settings.mantis, &["-q", "up"], &server.url(&name))?;
     let posting = ledger::measure(server, &name, settings.movements).await?;
     server.drop(&name).await?;
-    let mut md = String::new();
-    render::posting_table(&mut md, &posting);
-    Ok(md)
+    Ok(posting)
 }
 
 /// 003's up file, as embedded in the binary, for psql.

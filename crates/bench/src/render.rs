@@ -62,7 +62,7 @@ pub fn markdown(r: &Report) -> String {
     migrations(&mut md, r);
     online(&mut md, r);
     posting(&mut md, r);
-    md.push_str(&housekeeping_section(r.housekeeping, r.settings));
+    md.push_str(&housekeeping_section(r.housekeeping));
     queries(&mut md, r);
     memory(&mut md, r);
     md
@@ -136,16 +136,7 @@ fn speed_targets(md: &mut String, r: &Report) {
             verdict(overhead <= 5.0)
         );
     }
-    for run in r.posting {
-        let share = run.rate(run.ledger) / run.rate(run.plain) * 100.0;
-        let _ = writeln!(
-            md,
-            "| posting ≥ 50% of plain INSERTs ({} connection(s), batch {}) | {share:.0}% | {} |",
-            run.connections,
-            run.batch,
-            verdict(share >= 50.0)
-        );
-    }
+    posting_targets(md, r.posting);
     if let Some(v) = r.reports.iter().find(|q| q.name.starts_with("valuation")) {
         let speedup = ratio(v.before.median(), v.after.median());
         let products = r.scales.last().map_or(0, |s| s.products);
@@ -332,6 +323,44 @@ fn posting(md: &mut String, r: &Report) {
     posting_table(md, r.posting);
 }
 
+/// The posting rows of the targets table.
+pub fn posting_targets(md: &mut String, runs: &[crate::ledger::Run]) {
+    for run in runs {
+        let share = run.rate(run.ledger) / run.rate(run.plain) * 100.0;
+        let _ = writeln!(
+            md,
+            "{POSTING_TARGET} ({} connection(s), batch {}) | {share:.0}% | {} |",
+            run.connections,
+            run.batch,
+            verdict(share >= 50.0)
+        );
+    }
+}
+
+/// How a posting row of the targets table begins.
+pub const POSTING_TARGET: &str = "| posting ≥ 50% of plain INSERTs";
+
+/// Replaces the lines of `path` that begin with `prefix` by `lines`, in
+/// place of the first of them.
+pub fn splice_lines(path: &std::path::Path, prefix: &str, lines: &str) -> anyhow::Result<()> {
+    let doc = std::fs::read_to_string(path)?;
+    let mut out = String::with_capacity(doc.len());
+    let mut placed = false;
+    for line in doc.lines() {
+        if line.starts_with(prefix) {
+            if !placed {
+                out.push_str(lines);
+                placed = true;
+            }
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    std::fs::write(path, out)?;
+    Ok(())
+}
+
 /// The ledger-posting section, alone (also what `--only posting` prints).
 pub fn posting_table(md: &mut String, runs: &[crate::ledger::Run]) {
     let movements = runs.first().map_or(0, |p| p.movements);
@@ -424,25 +453,17 @@ fn memory(md: &mut String, r: &Report) {
 }
 
 /// The housekeeping section (also what `--only housekeeping` prints).
-pub fn housekeeping_section(h: &crate::housekeeping::Housekeeping, settings: &Settings) -> String {
+pub fn housekeeping_section(h: &crate::housekeeping::Housekeeping) -> String {
     let mut md = String::new();
-    let mode = match settings.mode {
-        Mode::Smoke => "smoke",
-        Mode::Quick => "quick",
-        Mode::Full => "full",
-    };
     let _ = writeln!(
         md,
         "## Ledger housekeeping at {} products\n\n\
-         `mantis-bench --mode {mode} --only housekeeping` (or a whole run), on {}: {} products × 5 warehouses at the newest migration, \
-         {} movements in the ledger of which {} were created in 2025 (receipts of 2 and shipments of 1 in turn on every stock row, at its unit cost, so each row carries a balance). Each command ran \
-         while 4 writers posted receipts through the ledger (one line per transaction, 20 ms apart) on random stock rows; \
-         *longest posting* is theirs during the command, against their longest in the 3 s before it. Then `mantis verify` passed.\n",
-        h.products,
-        chrono::Utc::now().format("%Y-%m-%d"),
-        h.products,
-        h.movements,
-        h.old_movements
+         {} products × 5 warehouses at the newest migration, {} movements in the ledger of which {} were created in 2025 \
+         (receipts of 2 and shipments of 1 in turn on every stock row, at its unit cost, so each row carries a balance). \
+         Each command ran while 4 writers posted receipts through the ledger (one line per transaction, 20 ms apart) on \
+         random stock rows; *longest posting* is theirs during the command, against their longest in the 3 s before it. \
+         Afterwards `mantis verify` passed.\n",
+        h.products, h.products, h.movements, h.old_movements
     );
     let _ = writeln!(md, "| command | time | peak memory | postings meanwhile | longest posting (before) | what it did |");
     let _ = writeln!(md, "|---|---|---|---|---|---|");

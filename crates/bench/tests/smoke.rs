@@ -40,11 +40,22 @@ fn the_smoke_mode_writes_every_section_of_the_report() {
         "## Seed and migrations",
         "## Readers, writers and the shop during 003 and 004",
         "## Ledger posting",
+        "## Ledger housekeeping at 300 products",
         "## Reports at 300 products",
         "## Memory",
     ] {
         assert!(text.contains(section), "{section} missing:\n{text}");
     }
+    // Housekeeping: archive, maintain and unarchive ran under writers, and
+    // moved what was created in 2025.
+    for command in [
+        "| `mantis ledger archive --before 2026-01-01` |",
+        "| `mantis maintain` |",
+        "| `mantis ledger unarchive` |",
+    ] {
+        assert!(text.contains(command), "{command} missing:\n{text}");
+    }
+    assert!(text.contains("carried balances"), "{text}");
     assert!(
         text.contains("| tool overhead ≤ 5% over psql (003, 300 products) |"),
         "{text}"
