@@ -33,8 +33,10 @@ pub fn measure(
     let long = long_batch(settings.post_lines, products)?;
     let long_file = long.path().display().to_string();
     let long_label = format!("stock post ({} lines, streamed)", settings.post_lines);
+    let data_dir = data_migration()?;
+    let data_arg = data_dir.path().display().to_string();
     let mut out = Vec::new();
-    let commands: [(&str, Vec<&str>); 7] = [
+    let commands: [(&str, Vec<&str>); 8] = [
         ("status", vec!["status"]),
         ("health", vec!["health"]),
         ("report valuation", vec!["report", "valuation"]),
@@ -45,6 +47,10 @@ pub fn measure(
         ("stock post (batch file)", vec!["stock", "post", &file]),
         (&long_label, vec!["stock", "post", &long_file]),
         ("refresh", vec!["refresh"]),
+        (
+            "lint (a 3.5 MB data migration: one INSERT)",
+            vec!["lint", &data_arg],
+        ),
     ];
     for (label, args) in commands {
         let mut full = vec!["-q"];
@@ -53,6 +59,30 @@ pub fn measure(
         out.push((label.to_string(), ran.peak_kib, ran.wall));
     }
     Ok(out)
+}
+
+/// A directory with one data migration: a single INSERT of 3.5 MB (33,536
+/// products), the kind of file a team loads reference data with; lint reads
+/// it whole before a deploy.
+fn data_migration() -> Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    let mut sql = String::from(
+        "INSERT INTO core.products (sku, name, description, unit_of_measure, min_stock_level) VALUES\n",
+    );
+    let mut i = 0;
+    while sql.len() < 3_500_000 {
+        let _ = writeln!(
+            sql,
+            "{}('BULK-{i:07}', 'Bulk product {i} (it''s fine)', 'imported from the legacy ERP, batch {}', 'EA', {})",
+            if i == 0 { "" } else { "," },
+            i % 97,
+            i % 50
+        );
+        i += 1;
+    }
+    sql.push_str(";\n");
+    std::fs::write(dir.path().join("002_bulk_products.up.sql"), sql)?;
+    Ok(dir)
 }
 
 /// A batch file of `lines` receipts spread over the first `products`

@@ -182,6 +182,14 @@ fn memory_targets(md: &mut String, r: &Report) {
             verdict(*kib < 50 * 1024)
         );
     }
+    if let Some((label, kib, _)) = r.commands.iter().find(|(l, _, _)| l.starts_with("lint")) {
+        let _ = writeln!(
+            md,
+            "| `mantis lint` of a big data migration in bounded memory (< 100 MB; {label}) | {:.1} MB | {} |",
+            *kib as f64 / 1024.0,
+            verdict(*kib < 100 * 1024)
+        );
+    }
 }
 
 fn migrations(md: &mut String, r: &Report) {

@@ -14,6 +14,7 @@ pub mod finding;
 mod flow;
 mod label;
 pub mod locks;
+mod long;
 mod plpgsql;
 pub mod rules;
 pub mod sarif;

@@ -22,6 +22,9 @@ pub struct Classified {
     /// How many statements the parser saw in the text (1 for a statement
     /// the splitter cut right).
     pub parsed_statements: usize,
+    /// The statement's length in bytes when it was too long to parse whole
+    /// and was read from a summary (an `INSERT … VALUES` of its first row).
+    pub summarised: Option<usize>,
 }
 
 impl Classified {
@@ -43,8 +46,21 @@ impl Classified {
     }
 }
 
-/// Classifies one statement's text.
+/// Classifies one statement's text; a very long `INSERT … VALUES` from its
+/// first row (`long`), so that memory stays a small multiple of the text.
 pub fn classify(sql: &str) -> Classified {
+    if sql.len() > crate::long::LONG {
+        if let Some(summary) = crate::long::values_summary(sql) {
+            return Classified {
+                summarised: Some(sql.len()),
+                ..parse(&summary)
+            };
+        }
+    }
+    parse(sql)
+}
+
+fn parse(sql: &str) -> Classified {
     match pg_query::parse(sql, 0) {
         Ok(result) => {
             let count = result.protobuf.stmts.len();
@@ -68,6 +84,7 @@ pub fn classify(sql: &str) -> Classified {
                 error: None,
                 locks,
                 parsed_statements: count,
+                summarised: None,
             }
         }
         Err(e) => Classified {
@@ -76,6 +93,7 @@ pub fn classify(sql: &str) -> Classified {
             error: Some(parse_message(e)),
             locks: Vec::new(),
             parsed_statements: 0,
+            summarised: None,
         },
     }
 }
