@@ -31,6 +31,11 @@ struct Behind {
 impl Behind {
     /// A fresh database `database` behind a PgBouncer in `mode`.
     async fn start(mode: PoolMode, database: &str) -> Behind {
+        Self::start_with_pool(mode, database, 20).await
+    }
+
+    /// The same, with `pool_size` server connections in the pool.
+    async fn start_with_pool(mode: PoolMode, database: &str, pool_size: u32) -> Behind {
         let server = PrivateServer::start(PASSWORD);
         let url = server.url(PASSWORD, "disable");
         let server_options = ConnectOptions::resolve(Some(&url)).unwrap();
@@ -39,7 +44,7 @@ impl Behind {
             .batch_execute(&format!("CREATE DATABASE {database}"))
             .await
             .unwrap();
-        let pooler = Pooler::start(mode, &server_options);
+        let pooler = Pooler::start_with_pool(mode, &server_options, pool_size);
         Behind {
             _server: server,
             pooler,
@@ -167,6 +172,68 @@ async fn five_ups_through_a_transaction_pooler_all_refuse_before_acting() {
         "0",
         "no lock was left behind on a pooled server connection"
     );
+}
+
+/// A small pool (1 and 4 server connections) and five runners at once: the
+/// probe never holds a server connection while it waits for another, so
+/// every run refuses (exit 7) within seconds, and an application query
+/// through the same pool is answered meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_pool_is_never_held_by_the_probe() {
+    for pool_size in [1, 4] {
+        let db = Behind::start_with_pool(
+            PoolMode::Transaction,
+            &format!("pooler_small_{pool_size}"),
+            pool_size,
+        )
+        .await;
+        let dir = small_set();
+        let started = std::time::Instant::now();
+        let children: Vec<_> = (0..5)
+            .map(|_| spawn_url(&db.pooled(), &["up", "--source", &dir.arg()]))
+            .collect();
+        // The application's query through the same pool, meanwhile.
+        let app = ConnectOptions::resolve(Some(&db.pooled())).unwrap();
+        let asked = std::time::Instant::now();
+        let client = mantis_testkit::connect(&app).await;
+        // The simple protocol, as an application behind a transaction pooler must.
+        let rows = client.simple_query("SELECT 41 + 1").await.unwrap();
+        let waited = asked.elapsed();
+        let answer = rows.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_string),
+            _ => None,
+        });
+        assert_eq!(answer.as_deref(), Some("42"));
+        let runs: Vec<Run> = children.into_iter().map(finish).collect();
+        let took = started.elapsed();
+        for out in &runs {
+            assert_eq!(
+                out.code,
+                7,
+                "pool {pool_size}: {out:#?}\npooler log:\n{}",
+                db.pooler.log()
+            );
+            assert!(
+                out.stderr.contains("needs one server session"),
+                "{}",
+                out.stderr
+            );
+        }
+        assert!(
+            took < std::time::Duration::from_secs(30),
+            "pool {pool_size}: five runs took {took:?} (the pool's query_wait_timeout is 120 s)"
+        );
+        assert!(
+            waited < std::time::Duration::from_secs(15),
+            "pool {pool_size}: the application's query waited {waited:?}"
+        );
+        assert_eq!(
+            db.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = 'mantis'")
+                .await,
+            "0",
+            "nothing was recorded"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

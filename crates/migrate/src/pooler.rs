@@ -93,15 +93,59 @@ pub async fn detect(session: &Session) -> Result<Option<TransactionPooler>, Erro
     if let Some(pooler) = by_name(session.options()) {
         return Ok(Some(pooler));
     }
-    let sibling = session.sibling("pooler check").await?;
-    let evidence = pids_differ(session, &sibling).await?;
-    drop(sibling);
+    let evidence = match probe(session).await {
+        Ok(evidence) => evidence,
+        Err(Probe::Evidence(evidence)) => Some(evidence),
+        Err(Probe::Failed(e)) => return Err(e),
+    };
     Ok(evidence.map(|evidence| TransactionPooler {
         evidence,
         instead: "a direct connection to the server (not the pooler's port), or a \
                   session-mode pool"
             .to_string(),
     }))
+}
+
+/// How long the probe waits for any one answer. A server answers its
+/// questions at once; only a pool with no free server connection makes them
+/// wait, and the probe must not hold one of its few connections meanwhile
+/// (five runners on a pool of four would each hold one and wait for a
+/// second, and every application query through the pool with them).
+pub const PROBE_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Why the probe stopped early.
+enum Probe {
+    /// What it saw is itself the answer.
+    Evidence(String),
+    /// A connection or query error.
+    Failed(Error),
+}
+
+/// `step`, given at most [`PROBE_WAIT`]; a step still waiting then is a pool
+/// with no free server connection (`what` names who was waiting).
+async fn within<T>(
+    what: &str,
+    step: impl std::future::Future<Output = Result<T, Error>>,
+) -> Result<T, Probe> {
+    match tokio::time::timeout(PROBE_WAIT, step).await {
+        Ok(result) => result.map_err(Probe::Failed),
+        Err(_) => Err(Probe::Evidence(format!(
+            "{what} waited over {} s for an answer a server gives at once: the connection goes through a \
+             pool with no free server connection (a transaction-mode pooler lends one per transaction)",
+            PROBE_WAIT.as_secs()
+        ))),
+    }
+}
+
+/// The probe with a second connection beside `session`, every wait bounded.
+async fn probe(session: &Session) -> Result<Option<String>, Probe> {
+    let sibling = within("a second connection", async {
+        session.sibling("pooler check").await.map_err(Error::from)
+    })
+    .await?;
+    // Dropping the sibling closes it: a question it still has queued in
+    // the pool goes with it.
+    pids_differ(session, &sibling).await
 }
 
 /// Rounds of the probe: each pins one connection's server connection in a
@@ -115,8 +159,8 @@ const ROUNDS: usize = 3;
 /// transaction-mode pooler sooner or later gives one connection another
 /// process, or gives `b` the process `a` just released (PgBouncer reuses the
 /// server connection released last).
-async fn pids_differ(a: &Session, b: &Session) -> Result<Option<String>, Error> {
-    let first = pid(a).await?;
+async fn pids_differ(a: &Session, b: &Session) -> Result<Option<String>, Probe> {
+    let first = within("this connection", pid(a)).await?;
     let mut seen = Seen {
         first,
         beside: None,
@@ -164,9 +208,9 @@ impl Seen {
 }
 
 /// Half a round: `pinned` holds a transaction open (and with it its server
-/// connection) while `other` asks for its process. Returns both pids,
-/// `pinned`'s first.
-async fn while_pinned(pinned: &Session, other: &Session) -> Result<(i32, i32), Error> {
+/// connection) while `other` asks for its process, each step bounded by
+/// [`PROBE_WAIT`]. Returns both pids, `pinned`'s first.
+async fn while_pinned(pinned: &Session, other: &Session) -> Result<(i32, i32), Probe> {
     let control = |statement: &'static str| async move {
         pinned
             .client()
@@ -174,11 +218,15 @@ async fn while_pinned(pinned: &Session, other: &Session) -> Result<(i32, i32), E
             .await
             .map_err(Error::db("probing for a connection pooler"))
     };
-    control("BEGIN").await?;
-    let held = pid(pinned).await?;
-    let asked = pid(other).await?;
-    control("COMMIT").await?;
-    Ok((held, asked))
+    within("this connection", control("BEGIN")).await?;
+    let held = within("this connection", pid(pinned)).await?;
+    let asked = within(
+        "a second connection, while the first held a transaction,",
+        pid(other),
+    )
+    .await;
+    within("this connection", control("COMMIT")).await?;
+    Ok((held, asked?))
 }
 
 async fn pid(session: &Session) -> Result<i32, Error> {

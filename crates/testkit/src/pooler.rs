@@ -44,6 +44,15 @@ impl Pooler {
     /// # Panics
     /// When PgBouncer is not installed or does not start listening.
     pub fn start(mode: PoolMode, upstream: &ConnectOptions) -> Pooler {
+        Self::start_with_pool(mode, upstream, 20)
+    }
+
+    /// Starts a PgBouncer in `mode` in front of the server of `upstream`,
+    /// with `pool_size` server connections per database and user.
+    ///
+    /// # Panics
+    /// When PgBouncer is not installed or does not start listening.
+    pub fn start_with_pool(mode: PoolMode, upstream: &ConnectOptions, pool_size: u32) -> Pooler {
         let program = pgbouncer().expect(
             "PgBouncer: MANTIS_TEST_PGBOUNCER, pgbouncer on PATH or /usr/sbin/pgbouncer (run scripts/ensure-pgbouncer)",
         );
@@ -56,7 +65,7 @@ impl Pooler {
         let port = free_port();
         std::fs::write(
             dir.join("pgbouncer.ini"),
-            config(mode, upstream, &dir, port),
+            config(mode, upstream, &dir, port, pool_size),
         )
         .expect("write pgbouncer.ini");
         std::fs::write(
@@ -128,7 +137,13 @@ impl Drop for Pooler {
 }
 
 /// pgbouncer.ini: every database of the upstream server, by its own name.
-fn config(mode: PoolMode, upstream: &ConnectOptions, dir: &std::path::Path, port: u16) -> String {
+fn config(
+    mode: PoolMode,
+    upstream: &ConnectOptions,
+    dir: &std::path::Path,
+    port: u16,
+    pool_size: u32,
+) -> String {
     let password = upstream
         .password
         .as_deref()
@@ -148,7 +163,7 @@ fn config(mode: PoolMode, upstream: &ConnectOptions, dir: &std::path::Path, port
          auth_type = trust\n\
          auth_file = {dir}/users.txt\n\
          pool_mode = {mode}\n\
-         default_pool_size = 20\n\
+         default_pool_size = {pool_size}\n\
          max_client_conn = 200\n\
          server_round_robin = 1\n\
          logfile = {dir}/pgbouncer.log\n",
