@@ -161,3 +161,92 @@ async fn a_table_locked_by_another_session_is_skipped_not_waited_on() {
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
     holder.batch_execute("ROLLBACK").await.unwrap();
 }
+
+/// Core tables held in ACCESS EXCLUSIVE mode (a DBA's ALTER, a VACUUM
+/// FULL): every part of maintain reports them and does the rest, whatever
+/// `--only` says; nothing fails and nothing waits past the lock timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exclusively_locked_table_is_reported_and_the_rest_done() {
+    let db = TestDb::seeded("maintain_exclusive", &small_spec(), 5).await;
+    let holder = db.client().await;
+    holder
+        .batch_execute(
+            "BEGIN; LOCK TABLE core.stock_movement, core.stock_on_hand IN ACCESS EXCLUSIVE MODE",
+        )
+        .await
+        .unwrap();
+    for only in [
+        "analyze",
+        "indexes",
+        "growth",
+        "audit",
+        "analyze,indexes,growth,audit",
+    ] {
+        let started = std::time::Instant::now();
+        let out = run(
+            &db,
+            &[
+                "--format",
+                "json",
+                "maintain",
+                "--only",
+                only,
+                "--lock-timeout",
+                "100ms",
+            ],
+        )
+        .expect_code(0)
+        .json();
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "{only}: took {:?}",
+            started.elapsed()
+        );
+        if only.contains("analyze") {
+            let skipped = out["analyzed"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| !s["skipped"].is_null())
+                .count();
+            assert_eq!(skipped, 2, "{only}: {out}");
+        }
+        if only.contains("growth") {
+            let tables = out["tables"].as_array().unwrap();
+            let movement = tables
+                .iter()
+                .find(|t| t["table"] == "core.stock_movement")
+                .unwrap();
+            assert!(
+                movement["estimated"]
+                    .as_str()
+                    .unwrap()
+                    .contains("lock timeout"),
+                "{only}: {out}"
+            );
+            let products = tables
+                .iter()
+                .find(|t| t["table"] == "core.products")
+                .unwrap();
+            assert!(products["estimated"].is_null(), "{only}: {out}");
+            assert!(
+                products["index_bytes"].as_i64().unwrap() > 0,
+                "{only}: {out}"
+            );
+        }
+        if only.contains("audit") || only.contains("growth") {
+            let skipped: Vec<&str> = out["skipped"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["object"].as_str().unwrap())
+                .collect();
+            assert!(
+                (!only.contains("audit") || skipped.contains(&"audit"))
+                    && (!only.contains("growth") || skipped.contains(&"movements per month")),
+                "{only}: {out}"
+            );
+        }
+    }
+    holder.batch_execute("ROLLBACK").await.unwrap();
+}

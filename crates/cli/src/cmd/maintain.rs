@@ -83,6 +83,10 @@ fn text(done: &Maintained) -> String {
     indexes(&mut out, done);
     growth(&mut out, done);
     audit(&mut out, done);
+    for s in &done.skipped {
+        let why = s.skipped.as_deref().unwrap_or_default();
+        let _ = writeln!(out, "{}: {why}", s.object);
+    }
     out
 }
 
@@ -106,9 +110,14 @@ fn growth(out: &mut String, done: &Maintained) {
             "tables (largest first): rows, table + indexes, dead rows"
         );
         for t in &done.tables {
+            let estimated = t
+                .estimated
+                .as_ref()
+                .map(|why| format!("  (size estimated: {why})"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {:<34} {:>12} {:>10} + {:>10} {:>10}",
+                "  {:<34} {:>12} {:>10} + {:>10} {:>10}{estimated}",
                 t.table,
                 t.rows_estimate,
                 bytes(t.table_bytes),

@@ -26,6 +26,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 const TABLES: &str = include_str!("../../sql/maintain/tables.sql");
+const TABLE_SIZE: &str = include_str!("../../sql/maintain/table_size.sql");
 const INVALID_INDEXES: &str = include_str!("../../sql/maintain/invalid_indexes.sql");
 const GROWTH: &str = include_str!("../../sql/maintain/growth.sql");
 const BRANDS: &str = include_str!("../../sql/maintain/brands.sql");
@@ -76,6 +77,9 @@ pub struct Maintained {
     pub movements_per_month: Vec<Month>,
     /// The data-quality audit.
     pub audit: Option<Audit>,
+    /// Reports not made because a table they read was locked past the lock
+    /// timeout (`movements per month`, `audit`), with why.
+    pub skipped: Vec<Step>,
     /// Wall time.
     #[serde(serialize_with = "crate::duration::millis")]
     pub elapsed: Duration,
@@ -127,6 +131,10 @@ pub struct TableSize {
     pub last_vacuum: Option<DateTime<Utc>>,
     /// Last (auto)analyze.
     pub last_analyze: Option<DateTime<Utc>>,
+    /// Why the sizes are the catalog's estimate (pages at the last vacuum
+    /// or analyze; indexes unknown, 0) rather than exact: the table was
+    /// locked past the lock timeout.
+    pub estimated: Option<String>,
 }
 
 /// Movements created in one month.
@@ -192,34 +200,73 @@ pub async fn run(
         } else {
             tables
         };
-        done.movements_per_month = months(client).await?;
+        measure(client, &mut done.tables).await?;
+        match skipped_on_lock(months(client).await)? {
+            Ok(months) => done.movements_per_month = months,
+            Err(why) => done.skipped.push(skipped("movements per month", why)),
+        }
     }
     if tasks.audit {
-        done.audit = Some(audit(client).await?);
+        match skipped_on_lock(audit(client).await)? {
+            Ok(audit) => done.audit = Some(audit),
+            Err(why) => done.skipped.push(skipped("audit", why)),
+        }
     }
     client.batch_execute("RESET lock_timeout").await?;
     done.elapsed = started.elapsed();
     Ok(done)
 }
 
+/// The core tables from the catalog alone (no lock), sizes estimated.
 async fn table_sizes(client: &Client) -> Result<Vec<TableSize>, tokio_postgres::Error> {
     client
         .query(TABLES, &[])
         .await?
         .iter()
         .map(|r| {
+            let table_bytes = r.try_get("table_bytes")?;
             Ok(TableSize {
                 table: r.try_get("table")?,
                 rows_estimate: r.try_get("rows_estimate")?,
-                total_bytes: r.try_get("total_bytes")?,
-                table_bytes: r.try_get("table_bytes")?,
-                index_bytes: r.try_get("index_bytes")?,
+                total_bytes: table_bytes,
+                table_bytes,
+                index_bytes: 0,
                 dead_rows: r.try_get("dead_rows")?,
                 last_vacuum: r.try_get("last_vacuum")?,
                 last_analyze: r.try_get("last_analyze")?,
+                estimated: None,
             })
         })
         .collect()
+}
+
+/// Each table's exact sizes, under the lock timeout; a locked table keeps
+/// its estimate and says why. Largest first.
+async fn measure(client: &Client, tables: &mut [TableSize]) -> Result<(), tokio_postgres::Error> {
+    for t in tables.iter_mut() {
+        match skipped_on_lock(client.query_one(TABLE_SIZE, &[&t.table]).await)? {
+            Ok(r) => {
+                t.total_bytes = r.try_get("total_bytes")?;
+                t.table_bytes = r.try_get("table_bytes")?;
+                t.index_bytes = r.try_get("index_bytes")?;
+            }
+            Err(why) => t.estimated = Some(why),
+        }
+    }
+    tables.sort_by(|a, b| {
+        b.total_bytes
+            .cmp(&a.total_bytes)
+            .then(a.table.cmp(&b.table))
+    });
+    Ok(())
+}
+
+fn skipped(object: &str, why: String) -> Step {
+    Step {
+        object: object.to_string(),
+        took: Duration::ZERO,
+        skipped: Some(why),
+    }
 }
 
 /// ANALYZE each table; one whose lock is not granted in time is skipped.
@@ -230,7 +277,8 @@ async fn analyze(
     let mut steps = Vec::with_capacity(tables.len());
     for t in tables {
         let took = Instant::now();
-        let skipped = skipped_on_lock(client.batch_execute(&format!("ANALYZE {}", t.table)).await)?;
+        let skipped =
+            skipped_on_lock(client.batch_execute(&format!("ANALYZE {}", t.table)).await)?.err();
         steps.push(Step {
             object: t.table.clone(),
             took: took.elapsed(),
@@ -328,14 +376,14 @@ async fn audit(client: &Client) -> Result<Audit, tokio_postgres::Error> {
     })
 }
 
-/// Ok(Some(why)) when a statement gave up waiting for a lock; other errors
+/// Ok(Err(why)) when a statement gave up waiting for a lock; other errors
 /// are errors.
-fn skipped_on_lock(
-    result: Result<(), tokio_postgres::Error>,
-) -> Result<Option<String>, tokio_postgres::Error> {
+fn skipped_on_lock<T>(
+    result: Result<T, tokio_postgres::Error>,
+) -> Result<Result<T, String>, tokio_postgres::Error> {
     match result {
-        Ok(()) => Ok(None),
-        Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Ok(Some(
+        Ok(value) => Ok(Ok(value)),
+        Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => Ok(Err(
             "another session held a conflicting lock past the lock timeout; skipped (run again)"
                 .into(),
         )),
