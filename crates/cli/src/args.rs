@@ -72,6 +72,21 @@ pub struct PlanArgs {
     /// migration defines (checked with its verify file).
     #[arg(long)]
     pub no_drift_check: bool,
+    /// What to do about triggers, rules and row-level security policies that
+    /// no migration of the set made, on the tables a migration writes:
+    /// refuse before any change (default), or fire (they act on the
+    /// migration's writes as on any other; the run names each).
+    #[arg(long, value_enum, default_value = "refuse", value_name = "HOW")]
+    pub user_triggers: UserTriggers,
+}
+
+/// `--user-triggers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum UserTriggers {
+    /// Refuse before any change, naming each.
+    Refuse,
+    /// Let them act on the migration's writes.
+    Fire,
 }
 
 /// Where a command that needs one server session connects.
@@ -486,6 +501,10 @@ pub enum Command {
         /// The version the database already has.
         #[arg(long, value_name = "V")]
         version: u64,
+        /// Record it although the checks of the migrations it records fail,
+        /// for the reason given (kept in the event log).
+        #[arg(long, value_name = "REASON")]
+        force: Option<String>,
         #[command(flatten)]
         set: SetArgs,
         #[command(flatten)]

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
+use mantis_migrate::user_objects::UserObjects;
 use mantis_migrate::{
     BatchOverrides, ConnectOptions, EventSink, MigrationSet, Migrator, RunOptions, Session,
 };
@@ -94,6 +95,10 @@ impl Context {
         let mut ctx = self.with_set(&plan.set).with_lock_wait(&plan.lock);
         ctx.run.allow_missing = plan.allow_missing;
         ctx.run.check_drift = !plan.no_drift_check;
+        ctx.run.user_objects = match plan.user_triggers {
+            crate::args::UserTriggers::Refuse => UserObjects::Refuse,
+            crate::args::UserTriggers::Fire => UserObjects::Fire,
+        };
         ctx
     }
 

@@ -101,6 +101,14 @@ pub fn describe(event: &Event, quiet: bool) -> Option<String> {
         Event::InvalidIndexDropped { version, index } => Some(format!(
             "  {version:03}: dropped INVALID index {index} left by an interrupted CREATE INDEX CONCURRENTLY; building it again"
         )),
+        Event::UserObjectsFire { version, objects } => Some(format!(
+            "  {version:03}: --user-triggers fire: these act on every row it writes:\n{}",
+            objects
+                .iter()
+                .map(|o| format!("    - {o}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )),
         Event::Notice {
             severity,
             message,

@@ -53,6 +53,10 @@ impl ExitCode {
             | Error::ForeignDatabase { .. }
             | Error::Drift { .. }
             | Error::Conflicts { .. }
+            | Error::UserObjects { .. }
+            | Error::ReadOnly { .. }
+            | Error::BaselineMismatch { .. }
+            | Error::HistoryNotReadable { .. }
             | Error::History(_) => ExitCode::Refused,
             Error::MigrationFailed(_) => ExitCode::MigrationFailed,
             Error::UnknownProbeTable { .. } => ExitCode::Usage,

@@ -41,7 +41,13 @@ fn main() -> std::process::ExitCode {
 /// unless the result document already says what failed).
 fn fail(error: &anyhow::Error, format: OutputFormat) -> std::process::ExitCode {
     let code = ExitCode::of_any(error);
-    let message = mantis_migrate::describe_chain(error.as_ref());
+    let mut message = mantis_migrate::describe_chain(error.as_ref());
+    if let Some(value) = mantis_inventory::decimal::non_finite_in(error.as_ref()) {
+        message = format!(
+            "{}\n  (was: {message})",
+            mantis_inventory::decimal::non_finite_advice(&value)
+        );
+    }
     eprintln!("error: {message}");
     // A failed check, or lint's findings, printed their report already (the
     // result document).

@@ -68,7 +68,7 @@ async fn deploy_runs_the_whole_story_and_ends_with_the_success_line() {
     );
     assert_eq!(
         scalar(&db, "SELECT max(version) FROM mantis.schema_migrations").await,
-        "5"
+        "6"
     );
 }
 
@@ -206,11 +206,15 @@ async fn deploy_dry_run_shows_the_plan_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_in(dir.path(), &db, &["deploy", "--dry-run"]).expect_code(0);
     assert!(
-        out.stdout.contains("plan: up from version 001 to 005"),
+        out.stdout.contains("plan: up from version 001 to 006"),
         "{}",
         out.stdout
     );
     assert!(files(dir.path(), ".dump").is_empty());
+    assert!(
+        files(dir.path(), ".log").is_empty(),
+        "a dry run leaves no log behind"
+    );
     assert!(!exists(&db, "core.brand").await);
 }
 

@@ -75,6 +75,37 @@ const CASES: &[(&str, &str, &str)] = &[
         "CREATE TABLE core.stock_movement (id bigserial PRIMARY KEY, note text)",
         "table core.stock_movement already exists",
     ),
+    // Every constraint 003 drops by name before adding its own: only the
+    // plain key 001 leaves may be replaced; someone else's is refused.
+    (
+        "legacy_brand_foreign_key",
+        "CREATE TABLE public.legacy_brands (id uuid PRIMARY KEY); \
+         ALTER TABLE core.products ADD CONSTRAINT products_brand_id_fkey \
+         FOREIGN KEY (brand_id) REFERENCES public.legacy_brands (id) NOT VALID",
+        "constraint products_brand_id_fkey on core.products already exists \
+         (FOREIGN KEY (brand_id) REFERENCES legacy_brands(id) NOT VALID) and no migration of the set made it",
+    ),
+    (
+        "category_key_with_the_rule_003_sets",
+        "ALTER TABLE core.products DROP CONSTRAINT products_category_id_fkey, \
+         ADD CONSTRAINT products_category_id_fkey FOREIGN KEY (category_id) \
+         REFERENCES core.categories (id) ON DELETE SET NULL",
+        "constraint products_category_id_fkey on core.products already exists",
+    ),
+    (
+        "stock_product_key_cascading",
+        "ALTER TABLE core.stock_on_hand DROP CONSTRAINT stock_on_hand_product_id_fkey, \
+         ADD CONSTRAINT stock_on_hand_product_id_fkey FOREIGN KEY (product_id) \
+         REFERENCES core.products (id) ON DELETE CASCADE DEFERRABLE",
+        "constraint stock_on_hand_product_id_fkey on core.stock_on_hand already exists",
+    ),
+    (
+        "stock_warehouse_key_as_a_check",
+        "ALTER TABLE core.stock_on_hand DROP CONSTRAINT stock_on_hand_warehouse_id_fkey, \
+         ADD CONSTRAINT stock_on_hand_warehouse_id_fkey CHECK (warehouse_id IS NOT NULL)",
+        "constraint stock_on_hand_warehouse_id_fkey on core.stock_on_hand already exists \
+         (CHECK ((warehouse_id IS NOT NULL)))",
+    ),
     (
         "movement_type_enum",
         "CREATE TYPE core.movement_type AS ENUM ('IN', 'OUT')",

@@ -8,7 +8,7 @@ use common::{count, finish, run, scalar, small_spec, spawn, Dir};
 use mantis_testkit::TestDb;
 
 async fn books(label: &str) -> TestDb {
-    TestDb::seeded(label, &small_spec(), 5).await
+    TestDb::seeded(label, &small_spec(), 6).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -657,7 +657,7 @@ async fn inventory_commands_say_which_migration_they_need() {
         ],
     )
     .expect_code(5);
-    assert!(out.stderr.contains("posting stock needs migration 005; the database is at version 003: run `mantis up` first"), "{}", out.stderr);
+    assert!(out.stderr.contains("posting stock needs migration 006; the database is at version 003: run `mantis up` first"), "{}", out.stderr);
     run(&db, &["report", "valuation"]).expect_code(0);
 }
 

@@ -52,7 +52,7 @@ const OLD_MOVEMENTS: &str = "
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn archive_then_history_then_unarchive_returns_every_movement() {
-    let db = TestDb::seeded("ledger_archive_round_trip", &small_spec(), 5).await;
+    let db = TestDb::seeded("ledger_archive_round_trip", &small_spec(), 6).await;
     let client = db.client().await;
     client.batch_execute(OLD_MOVEMENTS).await.unwrap();
     let (movements, stock) = (scalar(&db, ALL_MOVEMENTS).await, scalar(&db, STOCK).await);
@@ -215,7 +215,8 @@ async fn archive_then_history_then_unarchive_returns_every_movement() {
         "{refused:?}"
     );
 
-    // 005's down refuses while movements are archived, and changes nothing.
+    // 005's down refuses while movements are archived and changes nothing
+    // (006, above it, goes down first: it holds no data).
     let down = run(&db, &["down", "--to", "4"]);
     assert_ne!(down.code, 0, "{}", down.stdout);
     assert!(
@@ -246,7 +247,7 @@ async fn archive_then_history_then_unarchive_returns_every_movement() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn archive_refuses_a_cut_in_the_future_and_names_the_fix() {
-    let db = TestDb::seeded("ledger_archive_future", &small_spec(), 5).await;
+    let db = TestDb::seeded("ledger_archive_future", &small_spec(), 6).await;
     let out = run(&db, &["ledger", "archive", "--before", "2999-01-01"]);
     assert_eq!(out.code, 5, "{}", out.stderr);
     assert!(out.stderr.contains("after today"), "{}", out.stderr);

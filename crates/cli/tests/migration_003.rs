@@ -258,8 +258,8 @@ async fn demo_tells_the_seeds_story_with_the_numbers() {
         "cost coverage",
         "core.mv_inventory_valuation",
         "core.mv_low_stock_alerts",
-        "004, 005 inventory ledger",
-        "checks in 18 sections of 003 and 004 and 005 passed",
+        "004-006 inventory ledger",
+        "checks in 21 sections of 003 and 004 and 005 and 006 passed",
         "MIGRATION SUCCESSFUL - ALL VALIDATIONS PASSED",
     ] {
         assert!(
@@ -270,7 +270,7 @@ async fn demo_tells_the_seeds_story_with_the_numbers() {
     }
     assert!(
         out.stderr.contains("[4/5] migration 003")
-            && out.stderr.contains("[5/5] migrations 004 and 005"),
+            && out.stderr.contains("[5/5] migrations 004 to 006"),
         "{}",
         out.stderr
     );

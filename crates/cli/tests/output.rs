@@ -73,7 +73,7 @@ fn one_document(out: &Run, args: &[&str]) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_subcommand_writes_one_json_document() {
     let fresh = TestDb::at_version("out_json_fresh", 1).await;
-    let books = TestDb::seeded("out_json_books", &small_spec(), 5).await;
+    let books = TestDb::seeded("out_json_books", &small_spec(), 6).await;
     let dir = Dir::with(&[]);
     let backup = dir.file("books.dump");
     let backup = backup.to_str().unwrap();

@@ -38,8 +38,8 @@ async fn rehearse_reports_every_statement_and_leaves_the_target_alone() {
     let statements = json["statements"].as_array().unwrap();
     assert_eq!(
         statements.len(),
-        statements_of(3) + statements_of(4) + statements_of(5),
-        "one line per statement of 003, 004 and 005"
+        statements_of(3) + statements_of(4) + statements_of(5) + statements_of(6),
+        "one line per statement of 003 to 006"
     );
     assert!(
         statements.iter().all(|s| s["duration"].is_u64()),

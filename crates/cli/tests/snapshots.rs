@@ -71,7 +71,7 @@ async fn catalogue(label: &str) -> TestDb {
         warehouses: 2,
         ..Spec::default()
     };
-    let db = TestDb::seeded(label, &spec, 5).await;
+    let db = TestDb::seeded(label, &spec, 6).await;
     stamp_history(&db).await;
     let receipt = [
         "stock",

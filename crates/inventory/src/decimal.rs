@@ -53,6 +53,33 @@ pub fn parse(what: &str, text: &str) -> Result<Decimal, String> {
     })
 }
 
+/// The non-finite value (`NaN`, `Infinity`, `-Infinity`) that `error`, or
+/// what caused it, failed to read from a numeric column: PostgreSQL's numeric
+/// holds them, a decimal does not.
+pub fn non_finite_in(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(rust_decimal::Error::ConversionTo(value)) =
+            e.downcast_ref::<rust_decimal::Error>()
+        {
+            if ["NaN", "Infinity", "-Infinity"].contains(&value.as_str()) {
+                return Some(value.clone());
+            }
+        }
+        current = e.source();
+    }
+    None
+}
+
+/// What to tell someone whose books hold a non-finite `value`.
+pub fn non_finite_advice(value: &str) -> String {
+    format!(
+        "the database holds {value} (not a number) in a quantity, cost or value, which the books cannot add up\n  \
+         hint: `mantis verify` names the rows (check \"the books hold numbers (no NaN)\"); correct each one, \
+         then `mantis up` applies migration 006, after which the database refuses NaN in every column of the books"
+    )
+}
+
 /// serde: a decimal written as text ("12.50"), never through a binary float.
 /// (JSON batches turn integer numbers into text first; see `batch`.)
 pub fn exact<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {

@@ -319,7 +319,8 @@ pub enum Error {
     #[error(
         "refusing to migrate: the database does not match migration {version:03}, which its history says is applied\n  \
          checked with {file}; what differs:\n{}\n  \
-         hint: bring the schema back to what {version:03} defines (or record the right version with `mantis baseline`); \
+         hint: bring the database back to what {version:03} defines (each line says what differs; a check of \
+         values names the rows and how to fix them), or record the right version with `mantis baseline`; \
          --no-drift-check skips this check",
         findings.iter().map(|f| format!("  - {f}")).collect::<Vec<_>>().join("\n")
     )]
@@ -336,7 +337,9 @@ pub enum Error {
     #[error(
         "refusing to run {version:03}_{name}: {} object(s) it creates already exist, made by someone else; \
          mantis never adopts, replaces or drops what it did not create\n{}\n  \
-         nothing was changed; resolve each, then run up again (--no-drift-check skips this check)",
+         nothing was changed; resolve each, then run up again (--no-drift-check skips this check)\n  \
+         hint: if this database already has what {version:03} creates (applied by hand or by another tool), \
+         record that instead of running it: mantis baseline --version {version} (it checks the schema first)",
         conflicts.len(),
         conflicts.iter().map(|c| format!("  - {}\n    resolve: {}", c.found, c.resolve)).collect::<Vec<_>>().join("\n")
     )]
@@ -347,6 +350,66 @@ pub enum Error {
         name: String,
         /// What exists, and how to resolve it.
         conflicts: Vec<crate::types::Conflict>,
+    },
+    /// A pending migration writes rows of tables that carry triggers, rules
+    /// or policies no migration of the set made: refused before any change.
+    #[error(
+        "refusing to run {version:03}_{name}: it writes rows of tables that carry {} trigger(s), rule(s) or \
+         policy(ies) no migration of the set made; each would act on every row the migration writes \
+         (a BEFORE trigger can change the values written, a rule can redirect them):\n{}\n  \
+         nothing was changed; say how to treat them: --user-triggers fire lets them act on the migration's \
+         writes as on any other (rehearse it first on a copy: mantis rehearse --user-triggers fire); \
+         or disable them yourself for the run (ALTER TABLE … DISABLE TRIGGER …, which every session's \
+         writes then skip) and enable them after",
+        objects.len(),
+        objects.iter().map(|o| format!("  - {o}")).collect::<Vec<_>>().join("\n")
+    )]
+    UserObjects {
+        /// The migration's version.
+        version: u64,
+        /// Its name.
+        name: String,
+        /// What is there.
+        objects: Vec<crate::user_objects::UserObject>,
+    },
+    /// `baseline` would record migrations whose checks the database fails.
+    #[error(
+        "refusing to baseline at {version:03}: the database does not have what the migrations up to {version:03} \
+         define, so recording them as applied would be untrue; nothing was recorded\n{}\n  \
+         hint: baseline the version the database really has (the first migration named above is not there), \
+         then `mantis up`; or, if you know better, --force REASON records it anyway and logs the reason",
+        findings.iter().map(|f| format!("  - {f}")).collect::<Vec<_>>().join("\n")
+    )]
+    BaselineMismatch {
+        /// The version asked for.
+        version: u64,
+        /// One line per failed check, naming its migration.
+        findings: Vec<String>,
+    },
+    /// The connected role may not read the migration history.
+    #[error(
+        "{during}: {message}: role {role} may not read the migration history (schema mantis)\n  \
+         hint: the owner of schema mantis grants what every command that reads the history needs: \
+         GRANT USAGE ON SCHEMA mantis TO {}; GRANT SELECT ON mantis.schema_migrations, mantis.migration_progress TO {};",
+        crate::ident::quote_ident_readable(role),
+        crate::ident::quote_ident_readable(role)
+    )]
+    HistoryNotReadable {
+        /// The connected role.
+        role: String,
+        /// What was being read.
+        during: &'static str,
+        /// The server's words.
+        message: String,
+    },
+    /// The database cannot be written (a standby, or read-only
+    /// transactions): refused before anything is written.
+    #[error("refusing to migrate {target}: the database cannot be written; nothing was done\n  {detail}")]
+    ReadOnly {
+        /// The masked connection string.
+        target: String,
+        /// Why, and what to do.
+        detail: String,
     },
     /// A migration statement failed.
     #[error("{0}")]

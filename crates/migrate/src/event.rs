@@ -92,6 +92,14 @@ pub enum Event {
         /// `--max-replication-lag`.
         limit: Duration,
     },
+    /// The run was told to let user triggers, rules and policies act on the
+    /// tables a migration writes (`--user-triggers fire`): which ones.
+    UserObjectsFire {
+        /// Version.
+        version: u64,
+        /// Each one, with its table and definition.
+        objects: Vec<String>,
+    },
     /// A NOTICE, WARNING, INFO … sent by the server.
     Notice {
         /// Severity (NOTICE, WARNING, …).

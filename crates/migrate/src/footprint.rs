@@ -47,6 +47,9 @@ pub enum Object {
         name: String,
         /// The columns of a foreign key (empty for other constraints).
         foreign_key: Vec<String>,
+        /// The table and columns a foreign key references (`None` for other
+        /// constraints, or when the reference could not be read).
+        references: Option<(String, Vec<String>)>,
     },
     /// A trigger on a table.
     Trigger {
@@ -67,6 +70,22 @@ pub enum Object {
     },
 }
 
+impl Object {
+    /// Whether `other` names the same object (a constraint by its table and
+    /// name, whatever its definition).
+    pub fn same_object(&self, other: &Object) -> bool {
+        match (self, other) {
+            (
+                Object::Constraint { table, name, .. },
+                Object::Constraint {
+                    table: t, name: n, ..
+                },
+            ) => table == t && split_name(name).1 == split_name(n).1,
+            _ => self == other,
+        }
+    }
+}
+
 /// The objects an up file creates, and the constraints it drops by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Footprint {
@@ -74,6 +93,11 @@ pub struct Footprint {
     pub creates: Vec<Object>,
     /// Constraints dropped by name: `(table, constraint)`.
     pub drops_constraints: Vec<(String, String)>,
+    /// Tables whose rows it writes (UPDATE, INSERT INTO, DELETE FROM, MERGE
+    /// INTO, and every batched statement's table), as written, each once.
+    /// Words that only look like a target are weeded out by the catalog:
+    /// only tables that exist are looked at.
+    pub writes: Vec<String>,
 }
 
 impl Footprint {
@@ -97,7 +121,16 @@ impl Footprint {
                 i += footprint.read_at(&tokens[i..]).max(1);
             }
         }
+        for spec in script.batches.iter().flatten() {
+            footprint.write(spec.table.clone());
+        }
         footprint
+    }
+
+    fn write(&mut self, table: String) {
+        if !self.writes.contains(&table) {
+            self.writes.push(table);
+        }
     }
 
     /// Reads what starts at `t[0]`, if anything; returns the tokens used.
@@ -105,8 +138,19 @@ impl Footprint {
         match words(t, 2).as_slice() {
             ["create", _] => self.read_create(t),
             ["alter", "table"] => self.read_alter_table(t),
+            ["update", _] => self.read_write(t, 1),
+            ["insert" | "merge", "into"] | ["delete", "from"] => self.read_write(t, 2),
             _ => 0,
         }
+    }
+
+    /// The table a DML statement starting at `t[0]` writes, its name at `t[at]`.
+    fn read_write(&mut self, t: &[String], at: usize) -> usize {
+        let (i, name) = name_after_options(t, at);
+        if let Some(name) = name {
+            self.write(name);
+        }
+        i
     }
 
     fn read_create(&mut self, t: &[String]) -> usize {
@@ -194,15 +238,20 @@ impl Footprint {
                 let Some(name) = t.get(2).cloned() else {
                     return;
                 };
-                let foreign_key = if words(&t[3..], 2) == ["foreign", "key"] {
+                let is_foreign_key = words(&t[3..], 2) == ["foreign", "key"];
+                let foreign_key = if is_foreign_key {
                     column_list(&t[5..])
                 } else {
                     Vec::new()
                 };
+                // `( a , b )` is 2n + 1 tokens.
+                let after = t.get(5 + foreign_key.len() * 2 + 1..).unwrap_or_default();
+                let references = is_foreign_key.then(|| referenced(after)).flatten();
                 self.creates.push(Object::Constraint {
                     table,
                     name,
                     foreign_key,
+                    references,
                 });
             }
             ["add", "column"] => {
@@ -266,6 +315,16 @@ fn column_list(t: &[String]) -> Vec<String> {
         .filter(|w| w.as_str() != ",")
         .cloned()
         .collect()
+}
+
+/// `REFERENCES target (a, b)` at `t[0]` → the target and its columns (none
+/// given: the target's primary key, read as `[]`).
+fn referenced(t: &[String]) -> Option<(String, Vec<String>)> {
+    if word(t, 0) != Some("references") {
+        return None;
+    }
+    let (i, target) = name_after_options(t, 1);
+    Some((target?, column_list(t.get(i..).unwrap_or_default())))
 }
 
 /// An index lives in its table's schema: `i` on `core.t` is `core.i`.
@@ -415,7 +474,18 @@ async fn conflict(
             table,
             name,
             foreign_key,
-        } => constraint_conflict(client, table, name, foreign_key, footprint).await?,
+            references,
+        } => {
+            constraint_conflict(
+                client,
+                table,
+                name,
+                foreign_key,
+                references.as_ref(),
+                footprint,
+            )
+            .await?
+        }
         Object::Trigger { table, name } => text(client, sql::FOOTPRINT_TRIGGER, &[table, name])
             .await?
             .and_then(|def| {
@@ -457,31 +527,87 @@ async fn column_conflict(
     let values = column_values(client, table, column).await?;
     Ok(conflict_of(
         format!("column {table}.{column} already exists ({kind}, {values} non-null values); the migration adds it"),
-        format!("rename it (ALTER TABLE {table} RENAME COLUMN {column} TO {column}_legacy) or drop it once its values are saved elsewhere"),
+        format!(
+            "rename it (ALTER TABLE {table} RENAME COLUMN {} TO {}) or drop it once its values are saved elsewhere",
+            crate::ident::quote_ident_readable(&split_name(column).1),
+            crate::ident::quote_ident_readable(&format!("{}_legacy", split_name(column).1))
+        ),
     ))
 }
 
-/// A constraint the migration adds that is already there under its name (one
-/// the file drops by name first is replaced on purpose), or a foreign key on
-/// the same columns under another name.
+/// A constraint the migration adds that is already there under its name, or
+/// a foreign key on the same columns under another name. A constraint the
+/// file drops by name first is replaced on purpose, but only an earlier
+/// migration's may be: one an applied migration created is not checked at
+/// all (the caller leaves it out), and one of no migration's making passes
+/// only when it is exactly the plain key an earlier migration leaves (same
+/// columns, same referenced table and columns, no rules), as 001's inline
+/// `REFERENCES` are. Anything else is someone else's and is refused.
 async fn constraint_conflict(
     client: &Client,
     table: &str,
     name: &str,
     foreign_key: &[String],
+    references: Option<&(String, Vec<String>)>,
     footprint: &Footprint,
 ) -> Result<Option<Conflict>, tokio_postgres::Error> {
-    let replaced = footprint.drops(table, name);
-    Ok(
-        match text(client, sql::FOOTPRINT_CONSTRAINT, &[&table, &name]).await? {
-            Some(def) if !replaced => conflict_of(
-                format!("constraint {name} on {table} already exists ({def})"),
-                format!("rename or drop constraint {name} on {table}"),
-            ),
-            _ if foreign_key.is_empty() => None,
-            _ => same_columns_foreign_key(client, table, name, foreign_key, footprint).await?,
-        },
+    let (_, bare) = split_name(name);
+    let Some(def) = text(client, sql::FOOTPRINT_CONSTRAINT, &[&table, &bare]).await? else {
+        return same_columns_foreign_key(client, table, name, foreign_key, footprint).await;
+    };
+    if !footprint.drops(table, name) {
+        return Ok(conflict_of(
+            format!("constraint {name} on {table} already exists ({def}); the migration adds its own under that name, which would fail"),
+            format!("rename it ({}) or drop it after checking what relies on it", rename_constraint(table, name)),
+        ));
+    }
+    if is_plain_key(client, table, name, foreign_key, references).await? {
+        return same_columns_foreign_key(client, table, name, foreign_key, footprint).await;
+    }
+    Ok(conflict_of(
+        format!(
+            "constraint {name} on {table} already exists ({def}) and no migration of the set made it; \
+             the migration drops it by name to add its own, and would lose it"
+        ),
+        format!(
+            "rename it ({}) so the migration leaves it alone, or drop it after checking what relies on it",
+            rename_constraint(table, name)
+        ),
+    ))
+}
+
+/// `ALTER TABLE t RENAME CONSTRAINT c TO c_legacy`, every name quoted as needed.
+fn rename_constraint(table: &str, name: &str) -> String {
+    let (_, bare) = split_name(name);
+    format!(
+        "ALTER TABLE {table} RENAME CONSTRAINT {} TO {}",
+        crate::ident::quote_ident_readable(&bare),
+        crate::ident::quote_ident_readable(&format!("{bare}_legacy"))
     )
+}
+
+/// Whether constraint `name` of `table` is a plain foreign key (no ON
+/// DELETE / ON UPDATE rule, MATCH SIMPLE, not deferrable) on `columns`,
+/// referencing what the migration's own key references.
+async fn is_plain_key(
+    client: &Client,
+    table: &str,
+    name: &str,
+    columns: &[String],
+    references: Option<&(String, Vec<String>)>,
+) -> Result<bool, tokio_postgres::Error> {
+    let Some((target, target_columns)) = references else {
+        return Ok(false);
+    };
+    let bare = |list: &[String]| list.iter().map(|c| split_name(c).1).collect::<Vec<_>>();
+    let (_, name) = split_name(name);
+    let found = text(
+        client,
+        sql::FOOTPRINT_PLAIN_FOREIGN_KEY,
+        &[&table, &name, target, &bare(columns), &bare(target_columns)],
+    )
+    .await?;
+    Ok(found.is_some())
 }
 
 /// How many rows hold a value in an existing column.
@@ -510,6 +636,9 @@ async fn same_columns_foreign_key(
     columns: &[String],
     footprint: &Footprint,
 ) -> Result<Option<Conflict>, tokio_postgres::Error> {
+    if columns.is_empty() {
+        return Ok(None);
+    }
     let columns: Vec<String> = columns.iter().map(|c| split_name(c).1).collect();
     let existing = texts(client, sql::FOOTPRINT_FOREIGN_KEYS_ON, &[&table, &columns]).await?;
     Ok(existing.into_iter().find(|other| !footprint.drops(table, other)).and_then(|other| {
@@ -519,7 +648,10 @@ async fn same_columns_foreign_key(
                  and would leave both (so the ON DELETE rule it sets could never act)",
                 columns.join(", ")
             ),
-            format!("drop or rename {other} (ALTER TABLE {table} DROP CONSTRAINT {other}) after checking what relies on it"),
+            format!(
+                "drop or rename {other} (ALTER TABLE {table} DROP CONSTRAINT {}) after checking what relies on it",
+                crate::ident::quote_ident_readable(&other)
+            ),
         )
     }))
 }
@@ -607,12 +739,14 @@ mod tests {
                 Object::Constraint {
                     table: "core.soh".into(),
                     name: "soh_cost".into(),
-                    foreign_key: vec![]
+                    foreign_key: vec![],
+                    references: None,
                 },
                 Object::Constraint {
                     table: "core.soh".into(),
                     name: "fk_x".into(),
                     foreign_key: vec!["product_id".into()],
+                    references: Some(("core.p".into(), vec!["id".into()])),
                 },
             ]
         );
@@ -620,5 +754,30 @@ mod tests {
             f.drops_constraints,
             [("core.soh".to_string(), "soh_product_id_fkey".to_string())]
         );
+    }
+
+    #[test]
+    fn a_foreign_key_is_read_with_what_it_references() {
+        let f = footprint(
+            "ALTER TABLE core.t ADD CONSTRAINT \"T_fk\" FOREIGN KEY (a, b) REFERENCES core.u; \
+             ALTER TABLE core.t DROP CONSTRAINT IF EXISTS \"T_fk\";",
+        );
+        assert_eq!(
+            f.creates,
+            [Object::Constraint {
+                table: "core.t".into(),
+                name: "\"T_fk\"".into(),
+                foreign_key: vec!["a".into(), "b".into()],
+                references: Some(("core.u".into(), vec![])),
+            }]
+        );
+        assert!(f.drops("core.t", "T_fk"), "a quoted name is the same name");
+        let other = Object::Constraint {
+            table: "core.t".into(),
+            name: "T_fk".into(),
+            foreign_key: vec![],
+            references: None,
+        };
+        assert!(f.creates[0].same_object(&other));
     }
 }

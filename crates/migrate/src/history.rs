@@ -83,6 +83,8 @@ pub(crate) struct Record<'a> {
     pub duration_ms: i64,
     pub tool_version: &'a str,
     pub mode: &'a str,
+    /// Said in the event log beside the mode (e.g. why a baseline was forced).
+    pub note: Option<&'a str>,
 }
 
 /// Creates the history schema if missing. Call only under the migration lock.
@@ -100,13 +102,17 @@ pub(crate) async fn ensure(session: &Session) -> Result<(), Error> {
 /// Reads the history without creating anything (an unmanaged database reads as empty).
 pub(crate) async fn read(session: &Session) -> Result<DbState, Error> {
     let client = session.client();
-    if !exists(session, sql::HISTORY_EXISTS).await? {
+    let role = &session.options().user;
+    if !exists(session, sql::HISTORY_EXISTS)
+        .await
+        .map_err(|e| permission(role, e))?
+    {
         return Ok(DbState::default());
     }
     let applied = client
         .query_typed(sql::SELECT_APPLIED, &[])
         .await
-        .map_err(Error::db("reading migration history"))?
+        .map_err(|e| permission(role, Error::db("reading migration history")(e)))?
         .iter()
         .map(applied_from_row)
         .collect::<Result<_, _>>()
@@ -114,10 +120,29 @@ pub(crate) async fn read(session: &Session) -> Result<DbState, Error> {
     let progress = client
         .query_typed_opt(sql::SELECT_PROGRESS, &[])
         .await
-        .map_err(Error::db("reading migration progress"))?
+        .map_err(|e| permission(role, Error::db("reading migration progress")(e)))?
         .map(|r| progress_from_row(&r))
         .transpose()?;
     Ok(DbState { applied, progress })
+}
+
+/// A role that may not read the history (no USAGE on schema `mantis`, no
+/// SELECT on its tables) gets the grants to ask for, not the server's words.
+fn permission(role: &str, e: Error) -> Error {
+    match &e {
+        Error::Database { source, during }
+            if source.code() == Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) =>
+        {
+            Error::HistoryNotReadable {
+                role: role.to_string(),
+                during,
+                message: source
+                    .as_db_error()
+                    .map_or_else(|| source.to_string(), |d| d.message().to_string()),
+            }
+        }
+        _ => e,
+    }
 }
 
 async fn exists(session: &Session, query: &str) -> Result<bool, Error> {
@@ -239,6 +264,10 @@ pub(crate) async fn record(client: &Client, action: Action, rec: &Record<'_>) ->
             .await
             .map_err(Error::db("writing the history row"))?;
     }
+    let event_mode = rec.note.map_or_else(
+        || rec.mode.to_string(),
+        |note| format!("{} ({note})", rec.mode),
+    );
     client
         .execute(
             sql::INSERT_EVENT,
@@ -247,7 +276,7 @@ pub(crate) async fn record(client: &Client, action: Action, rec: &Record<'_>) ->
                 &rec.name,
                 &action.as_str(),
                 &rec.checksum,
-                &rec.mode,
+                &event_mode,
                 &rec.duration_ms,
                 &rec.tool_version,
             ],

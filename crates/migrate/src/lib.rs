@@ -52,6 +52,7 @@ pub mod status;
 mod tls;
 pub mod transaction;
 pub mod types;
+pub mod user_objects;
 pub mod verify;
 
 pub use connect::{ConnectOptions, SslMode};

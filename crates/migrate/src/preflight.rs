@@ -104,6 +104,28 @@ pub async fn preflight(
     Ok(findings)
 }
 
+/// Refuses ([`Error::ReadOnly`]) a standby or a read-only session before
+/// anything is written: a run's first write (its history table, its
+/// progress marker) would fail half-way through the story.
+///
+/// # Errors
+/// [`Error::ReadOnly`]; [`Error::Database`] when the facts cannot be read.
+pub async fn require_writable(session: &Session) -> Result<(), Error> {
+    let row = session
+        .client()
+        .query_one(sql::WRITABLE, &[])
+        .await
+        .map_err(Error::db("asking whether the database can be written"))?;
+    let finding = writable(row.get("in_recovery"), row.get("read_only"));
+    if finding.ok {
+        return Ok(());
+    }
+    Err(Error::ReadOnly {
+        target: session.target().to_string(),
+        detail: finding.detail,
+    })
+}
+
 /// A standby or a read-only session fails every write; found here, before
 /// the backup, not by the first migration statement.
 fn writable(in_recovery: bool, read_only: bool) -> Finding {

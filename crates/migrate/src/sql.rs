@@ -197,6 +197,22 @@ pub(crate) const FOOTPRINT_CONSTRAINT: &str = "\
     SELECT pg_get_constraintdef(k.oid) FROM pg_constraint k \
     WHERE k.conrelid = to_regclass($1) AND k.conname = $2";
 
+/// Constraint $2 of table $1 when it is a plain foreign key (no rules, MATCH
+/// SIMPLE, not deferrable) on the columns $4 (in order) referencing table $3
+/// on the columns $5 (in order; empty: any, i.e. its primary key).
+pub(crate) const FOOTPRINT_PLAIN_FOREIGN_KEY: &str = "\
+    SELECT k.conname::text FROM pg_constraint k \
+    WHERE k.conrelid = to_regclass($1) AND k.conname = $2 AND k.contype = 'f' \
+      AND k.confrelid = to_regclass($3) \
+      AND k.confupdtype = 'a' AND k.confdeltype = 'a' AND k.confmatchtype = 's' AND NOT k.condeferrable \
+      AND (SELECT array_agg(a.attname::text ORDER BY u.n) \
+           FROM unnest(k.conkey) WITH ORDINALITY u(attnum, n) \
+           JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum) = $4::text[] \
+      AND (cardinality($5::text[]) = 0 OR \
+           (SELECT array_agg(a.attname::text ORDER BY u.n) \
+            FROM unnest(k.confkey) WITH ORDINALITY u(attnum, n) \
+            JOIN pg_attribute a ON a.attrelid = k.confrelid AND a.attnum = u.attnum) = $5::text[])";
+
 /// Foreign keys of table $1 on exactly the columns $2 (any order).
 pub(crate) const FOOTPRINT_FOREIGN_KEYS_ON: &str = "\
     SELECT k.conname::text FROM pg_constraint k \
@@ -210,6 +226,27 @@ pub(crate) const FOOTPRINT_FOREIGN_KEYS_ON: &str = "\
 pub(crate) const FOOTPRINT_TRIGGER: &str = "\
     SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t \
     WHERE t.tgrelid = to_regclass($1) AND t.tgname = $2 AND NOT t.tgisinternal";
+
+/// Whether the session can write: a standby is in recovery; a read-only
+/// session has transaction_read_only on.
+pub(crate) const WRITABLE: &str = "SELECT pg_is_in_recovery() AS in_recovery, \
+    current_setting('transaction_read_only') = 'on' AS read_only";
+
+/// The triggers (not internal ones: foreign keys), rules (not a view's) and
+/// row-level security policies on table $1, with their definitions.
+pub(crate) const USER_OBJECTS_ON: &str = "\
+    SELECT 'trigger' AS kind, t.tgname::text AS name, t.tgrelid::regclass::text AS table_name, \
+           pg_get_triggerdef(t.oid) AS definition \
+    FROM pg_trigger t WHERE t.tgrelid = to_regclass($1) AND NOT t.tgisinternal \
+    UNION ALL \
+    SELECT 'rule', r.rulename::text, r.ev_class::regclass::text, pg_get_ruledef(r.oid) \
+    FROM pg_rewrite r WHERE r.ev_class = to_regclass($1) AND r.rulename <> '_RETURN' \
+    UNION ALL \
+    SELECT 'policy', p.polname::text, p.polrelid::regclass::text, \
+           'POLICY ' || quote_ident(p.polname) || ' (row-level security ' \
+           || CASE WHEN c.relrowsecurity THEN 'enabled' ELSE 'not enabled' END || ')' \
+    FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid WHERE p.polrelid = to_regclass($1) \
+    ORDER BY 1, 2";
 
 /// A function named $2 in schema $1 (empty: the search path).
 pub(crate) const FOOTPRINT_FUNCTION: &str = "\

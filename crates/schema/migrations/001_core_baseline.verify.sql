@@ -81,6 +81,29 @@ WHERE NOT EXISTS (
     WHERE k.contype = 'u' AND array_length(k.conkey, 1) = 1
       AND k.conrelid::regclass::text || '.' || a.attname = r);
 
+-- section: 5 Data values
+-- check: quantities, costs and stock levels are numbers (no NaN)
+-- PostgreSQL's numeric holds 'NaN', and NaN = NaN there, so one NaN passes
+-- every equality the books are checked with while making every sum NaN:
+-- migration 003 would carry it into the append-only ledger. Refused here,
+-- before 003 runs. (numeric(18,4) cannot hold ±Infinity: NaN is the one
+-- non-finite value these columns can hold.) Each row says how to fix it.
+SELECT 'core.stock_on_hand' AS "table", id, 'quantity' AS "column",
+       format('UPDATE core.stock_on_hand SET quantity = <counted quantity> WHERE id = %L', id) AS fix
+FROM core.stock_on_hand WHERE quantity = 'NaN'
+UNION ALL
+SELECT 'core.supplier_products', id, 'cost_price',
+       format('UPDATE core.supplier_products SET cost_price = NULL WHERE id = %L  -- or the real price', id)
+FROM core.supplier_products WHERE cost_price = 'NaN'
+UNION ALL
+SELECT 'core.products', id, 'min_stock_level',
+       format('UPDATE core.products SET min_stock_level = 0 WHERE id = %L  -- or the real level', id)
+FROM core.products WHERE min_stock_level = 'NaN'
+UNION ALL
+SELECT 'core.products', id, 'max_stock_level',
+       format('UPDATE core.products SET max_stock_level = NULL WHERE id = %L  -- or the real level', id)
+FROM core.products WHERE max_stock_level = 'NaN';
+
 -- section: 6 Orphaned records
 -- drift-check: skip
 -- check: no stock without its product or warehouse

@@ -181,6 +181,18 @@ FROM unnest(ARRAY['core.brand_key(text)', 'core.brand_code_base(text)', 'core.is
                   'core.refresh_all_inventory_views()']) AS f
 WHERE to_regprocedure(f) IS NULL;
 
+-- section: 5 Data values
+-- check: the books hold numbers (no NaN)
+-- NaN = NaN in PostgreSQL, so a NaN passes every balance check below while
+-- making every sum it enters NaN. Also a drift check: nothing builds on it.
+SELECT 'core.stock_on_hand' AS "table", id, quantity, cost_price, total_value AS value
+FROM core.stock_on_hand
+WHERE quantity = 'NaN' OR cost_price = 'NaN' OR total_value = 'NaN'
+UNION ALL
+SELECT 'core.stock_movement', id, quantity, cost_price, total_cost
+FROM core.stock_movement
+WHERE quantity = 'NaN' OR cost_price = 'NaN';
+
 -- section: 5 Data coverage
 -- drift-check: skip
 -- check: every product with brand text is linked to a brand

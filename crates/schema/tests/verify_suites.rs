@@ -60,6 +60,10 @@ const CASES_003: &[(&str, &str)] = &[
          UPDATE core.stock_on_hand SET total_value = 0 \
          WHERE id = (SELECT id FROM core.stock_on_hand WHERE quantity > 0 AND cost_price > 0 LIMIT 1)",
     ),
+    (
+        "the books hold numbers (no NaN)",
+        "UPDATE core.stock_on_hand SET quantity = 'NaN' WHERE id = (SELECT id FROM core.stock_on_hand LIMIT 1)",
+    ),
     ("brand coverage is above the minimum", "UPDATE core.products SET brand_id = NULL"),
     ("cost coverage is above the minimum", "UPDATE core.stock_on_hand SET cost_price = NULL"),
     (

@@ -66,7 +66,7 @@ pub struct Demo {
     pub fixes: Timed,
     /// Migration 004.
     pub ledger: Timed,
-    /// The checks of 003, 004 and 005.
+    /// The checks of 003 to 006.
     pub checked: Vec<VerifyRun>,
     /// What 003 produced.
     pub summary: Summary,
@@ -134,8 +134,8 @@ pub async fn demo(
     let fixes = timed(migrator.run(&session, Direction::Up, Target::Version(FIXES))).await?;
     step(
         5,
-        "migrations 004 and 005",
-        "the inventory ledger's rules, set-based posting, the archive",
+        "migrations 004 to 006",
+        "the inventory ledger's rules, set-based posting, the archive, books that refuse NaN",
     );
     let ledger = timed(migrator.run(&session, Direction::Up, Target::Default)).await?;
     let options = VerifyOptions::default();

@@ -11,6 +11,9 @@ use crate::exit::Fail;
 pub const VIEWS: u64 = 3;
 /// Migration 005: the ledger's rules (004), set-based posting and the archive.
 pub const LEDGER: u64 = 5;
+/// Migration 006: postings need the database to refuse NaN in every column of
+/// the books (a posting onto a NaN stock row would spread it).
+pub const POSTING: u64 = 6;
 
 /// A client to a database at `needed` or later, or a refusal saying what to run.
 pub async fn client(ctx: &Context, needed: u64, what: &str) -> Result<Client> {

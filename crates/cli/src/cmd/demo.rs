@@ -106,7 +106,7 @@ fn invocation() -> String {
     }
 }
 
-/// The verdict of the checks of 003, 004 and 005: the success line, or what failed.
+/// The verdict of the checks of 003 to 006: the success line, or what failed.
 fn render_checks(checked: &[VerifyRun]) -> String {
     let reports = checked.iter().map(|c| &c.report);
     let checks: usize = reports.clone().map(|r| r.checks().count()).sum();
@@ -151,7 +151,7 @@ fn render_steps(done: &Demo) -> String {
         "  001 core baseline           {:>6.1} s\n  \
            seed                        {:>6.1} s  {}\n  \
            003 critical schema fixes   {:>6.1} s\n  \
-           004, 005 inventory ledger   {:>6.1} s\n",
+           004-006 inventory ledger    {:>6.1} s\n",
         done.baseline.took.as_secs_f64(),
         done.seed_time.as_secs_f64(),
         rows.join(", "),

@@ -34,10 +34,11 @@ fn open_new(path: &std::path::Path) -> std::io::Result<std::fs::File> {
         .open(path)
 }
 
-/// Every line goes to stderr and, time-stamped, to the log file.
+/// Every line goes to stderr and, time-stamped, to the log file (none for a
+/// dry run without `--log`: it changes nothing, so it leaves nothing behind).
 struct Log {
-    path: PathBuf,
-    file: Mutex<std::fs::File>,
+    path: Option<PathBuf>,
+    file: Option<Mutex<std::fs::File>>,
     quiet: bool,
 }
 
@@ -82,17 +83,35 @@ impl Log {
 
     fn new(path: PathBuf, file: std::fs::File, quiet: bool) -> Arc<Log> {
         Arc::new(Log {
-            path,
-            file: Mutex::new(file),
+            path: Some(path),
+            file: Some(Mutex::new(file)),
             quiet,
         })
+    }
+
+    /// Lines to stderr only.
+    fn without_file(quiet: bool) -> Arc<Log> {
+        Arc::new(Log {
+            path: None,
+            file: None,
+            quiet,
+        })
+    }
+
+    /// `; log: PATH`, or nothing without a file.
+    fn where_(&self) -> String {
+        self.path
+            .as_ref()
+            .map(|p| format!("; log: {}", p.display()))
+            .unwrap_or_default()
     }
 
     fn line(&self, text: &str) {
         if !self.quiet {
             eprintln!("{text}");
         }
-        if let Ok(mut file) = self.file.lock() {
+        let Some(file) = &self.file else { return };
+        if let Ok(mut file) = file.lock() {
             let stamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
             for line in text.lines() {
                 let _ = writeln!(file, "{stamp} {line}");
@@ -114,19 +133,23 @@ impl Log {
 pub async fn run(ctx: &Context, options: &DeployArgs) -> Result<()> {
     let (log, stamp) = match &options.log {
         Some(path) => (Log::create(path.clone(), ctx.quiet)?, pg_backup::stamp()),
+        None if options.dry_run => (Log::without_file(ctx.quiet), pg_backup::stamp()),
         None => Log::create_stamped(ctx.quiet)?,
     };
     log.line(&format!("deploy to {}", ctx.connect.masked()));
     let result = deploy(ctx, options, &log, &stamp).await;
     match &result {
-        Ok(_) => log.line(&format!("deploy finished; log: {}", log.path.display())),
+        Ok(_) => log.line(&format!("deploy finished{}", log.where_())),
         Err(e) => log.line(&format!(
-            "deploy stopped: {e:#}\nlog: {}",
-            log.path.display()
+            "deploy stopped: {e:#}{}",
+            log.path
+                .as_ref()
+                .map(|p| format!("\nlog: {}", p.display()))
+                .unwrap_or_default()
         )),
     }
     let outcome = result?;
-    let doc = document(&outcome, &log.path);
+    let doc = document(&outcome, log.path.as_deref());
     output::emit(ctx.format, &doc, || text(&outcome))
 }
 
@@ -234,7 +257,7 @@ fn describe(event: &DeployEvent<'_>) -> String {
 }
 
 /// The result document of `--format json`.
-fn document(outcome: &Outcome, log: &std::path::Path) -> serde_json::Value {
+fn document(outcome: &Outcome, log: Option<&std::path::Path>) -> serde_json::Value {
     match outcome {
         Outcome::UpToDate { version } => serde_json::json!({
             "outcome": "up_to_date", "version": version, "log": log,

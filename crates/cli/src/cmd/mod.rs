@@ -86,12 +86,14 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Baseline {
             version,
+            force,
             set,
             lock,
             session,
         } => {
             let ctx = ctx.needing_session("baseline", &session)?;
-            baseline::run(&ctx.with_set(&set).with_lock_wait(&lock), version).await
+            let ctx = ctx.with_set(&set).with_lock_wait(&lock);
+            baseline::run(&ctx, version, force.as_deref()).await
         }
         Command::Seed {
             products,

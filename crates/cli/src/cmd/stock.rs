@@ -57,7 +57,7 @@ pub async fn run(ctx: &Context, command: StockCommand) -> Result<()> {
             return output::rows(ctx.format, &rows, "no stock rows");
         }
     };
-    let client = books::client(ctx, books::LEDGER, "posting stock").await?;
+    let client = books::client(ctx, books::POSTING, "posting stock").await?;
     let posted = post(&client, &postings).await?;
     output::emit(ctx.format, &posted, || render(&posted))
 }
@@ -96,7 +96,7 @@ async fn post_file(ctx: &Context, path: &Path) -> Result<()> {
             path.display()
         ))
     })?;
-    let client = books::client(ctx, books::LEDGER, "posting stock").await?;
+    let client = books::client(ctx, books::POSTING, "posting stock").await?;
     let poster = Poster::unnamed();
     let (chunks, mut received) = tokio::sync::mpsc::channel(2);
     let reader = tokio::task::spawn_blocking(move || {

@@ -59,6 +59,9 @@ pub struct RunOptions {
     /// the OS cache whose flush (at a checkpoint, or an index build's fsync)
     /// stalls every other session's commit behind it.
     pub flush_after_kb: u32,
+    /// What to do about triggers, rules and policies no migration of the set
+    /// made on the tables a pending migration writes.
+    pub user_objects: crate::user_objects::UserObjects,
 }
 
 /// Pacing of batched statements set for a run (`--batch-time`,
@@ -85,6 +88,7 @@ impl Default for RunOptions {
             check_drift: true,
             batch: BatchOverrides::default(),
             flush_after_kb: DEFAULT_FLUSH_AFTER_KB,
+            user_objects: crate::user_objects::UserObjects::default(),
         }
     }
 }
@@ -220,6 +224,7 @@ impl Migrator {
         dry_run: bool,
     ) -> Result<RunReport, Error> {
         if !dry_run {
+            crate::preflight::require_writable(session).await?;
             history::ensure(session).await?;
         }
         let state = history::read(session).await?;
@@ -232,6 +237,7 @@ impl Migrator {
         )?;
         self.check_drift(session, &state, &plan).await?;
         self.check_footprints(session, &state, &plan).await?;
+        self.check_user_objects(session, &plan).await?;
         if dry_run {
             let version_after = plan.current;
             return Ok(RunReport {
@@ -454,7 +460,9 @@ impl Migrator {
             .collect();
         for step in &plan.steps {
             let mut footprint = footprint::Footprint::of(&step.script);
-            footprint.creates.retain(|o| !ours.contains(o));
+            footprint
+                .creates
+                .retain(|o| !ours.iter().any(|mine| mine.same_object(o)));
             let conflicts = footprint::conflicts(session.client(), &footprint).await?;
             if !conflicts.is_empty() {
                 return Err(Error::Conflicts {
@@ -467,24 +475,104 @@ impl Migrator {
         Ok(())
     }
 
+    /// Names the triggers, rules and policies that no migration of the set
+    /// made on the tables each pending migration writes, and refuses before
+    /// any change unless told to let them fire (then the events name them):
+    /// they would act on every row the migration writes, and a trigger that
+    /// rewrites values would change the books with nothing said.
+    async fn check_user_objects(&self, session: &Session, plan: &Plan) -> Result<(), Error> {
+        if plan.direction != Direction::Up {
+            return Ok(());
+        }
+        let ours: Vec<footprint::Object> = self
+            .set
+            .migrations()
+            .iter()
+            .flat_map(|m| footprint::Footprint::of(&m.up).creates)
+            .collect();
+        for step in &plan.steps {
+            let written = footprint::Footprint::of(&step.script);
+            let found =
+                crate::user_objects::on_written_tables(session.client(), &written, &ours).await?;
+            if found.is_empty() {
+                continue;
+            }
+            if self.options.user_objects == crate::user_objects::UserObjects::Refuse {
+                return Err(Error::UserObjects {
+                    version: step.version,
+                    name: step.name.clone(),
+                    objects: found,
+                });
+            }
+            (self.events)(&Event::UserObjectsFire {
+                version: step.version,
+                objects: found.iter().map(ToString::to_string).collect(),
+            });
+        }
+        Ok(())
+    }
+
     /// Records every migration up to `version` as applied without running it,
-    /// for a database that already has that schema but no history.
+    /// for a database that already has that schema but no history. What it
+    /// records is checked first: the drift checks of every migration it
+    /// records (as `up` runs them before building on it) must pass, unless
+    /// `force` gives the reason to record it anyway (kept in the event log).
     ///
     /// # Errors
-    /// [`Error::AlreadyManaged`] when history exists, [`Error::UnknownVersion`].
-    pub async fn baseline(&self, session: &Session, version: u64) -> Result<RunReport, Error> {
+    /// [`Error::AlreadyManaged`] when history exists, [`Error::UnknownVersion`],
+    /// [`Error::BaselineMismatch`] when the database is not what it would record.
+    pub async fn baseline(
+        &self,
+        session: &Session,
+        version: u64,
+        force: Option<&str>,
+    ) -> Result<RunReport, Error> {
         let guard = lock::acquire(session, self.options.lock_wait, &self.events).await?;
-        let result = self.baseline_locked(session, version).await;
+        let result = self.baseline_locked(session, version, force).await;
         lock::release(session, guard).await;
         result
     }
 
-    async fn baseline_locked(&self, session: &Session, version: u64) -> Result<RunReport, Error> {
+    /// The drift checks of every migration of `plan` (a baseline's), each
+    /// suite without the checks a later one of the plan supersedes: one line
+    /// per failure, naming the migration.
+    async fn baseline_findings(
+        &self,
+        session: &Session,
+        plan: &Plan,
+    ) -> Result<Vec<String>, Error> {
+        let suites: Vec<(u64, verify::Suite)> = plan
+            .steps
+            .iter()
+            .filter_map(|step| self.set.get(step.version))
+            .filter_map(|m| m.verify_suite().map(|s| (m.version, s)))
+            .collect();
+        let mut findings = Vec::new();
+        for (i, (version, suite)) in suites.iter().enumerate() {
+            let later: Vec<&verify::Suite> = suites[i + 1..].iter().map(|(_, s)| s).collect();
+            let suite = suite.without_superseded(*version, &later).drift_checks();
+            let report =
+                verify::run(session.client(), &suite, &verify::VerifyOptions::default()).await?;
+            findings.extend(
+                report
+                    .failures()
+                    .map(|r| format!("{version:03}: {}", r.describe())),
+            );
+        }
+        Ok(findings)
+    }
+
+    async fn baseline_locked(
+        &self,
+        session: &Session,
+        version: u64,
+        force: Option<&str>,
+    ) -> Result<RunReport, Error> {
         if self.set.get(version).is_none() {
             let origin = self.set.origin().to_string();
             return Err(Error::UnknownVersion { version, origin });
         }
-        history::ensure(session).await?;
+        crate::preflight::require_writable(session).await?;
         let state = history::read(session).await?;
         if let Some(latest) = state.current() {
             return Err(Error::AlreadyManaged { latest });
@@ -496,15 +584,19 @@ impl Migrator {
             Target::Version(version),
             false,
         )?;
+        let findings = self.baseline_findings(session, &plan).await?;
+        if !findings.is_empty() && force.is_none() {
+            return Err(Error::BaselineMismatch { version, findings });
+        }
+        let note =
+            force.map(|reason| format!("forced past {} failed check(s): {reason}", findings.len()));
+        history::ensure(session).await?;
         let client = session.client();
         transaction(client, async {
             for step in &plan.steps {
-                history::record(
-                    client,
-                    history::Action::Baseline,
-                    &self.record(step, 0, "baseline"),
-                )
-                .await?;
+                let mut record = self.record(step, 0, "baseline");
+                record.note = note.as_deref();
+                history::record(client, history::Action::Baseline, &record).await?;
             }
             Ok(())
         })
@@ -724,6 +816,7 @@ impl Migrator {
             duration_ms,
             tool_version: &self.options.tool_version,
             mode,
+            note: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 use super::plan_check::plan_outcome;
@@ -94,6 +95,8 @@ async fn run_check(
         CheckKind::Rows | CheckKind::Report => match client.simple_query(&check.sql).await {
             Ok(messages) => rows_outcome(&messages, check.kind == CheckKind::Report),
             Err(e) if check.skip_on_conflict && is_conflict(&e) => skipped(&e),
+            Err(e) if e.code() == Some(&SqlState::READ_ONLY_SQL_TRANSACTION) => read_only(),
+            Err(e) if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) => not_permitted(&e),
             Err(e) => errored(&e),
         },
     };
@@ -113,7 +116,6 @@ async fn run_check(
 /// A collision with other sessions: serialization failure, deadlock, or a
 /// lock timeout.
 fn is_conflict(e: &tokio_postgres::Error) -> bool {
-    use tokio_postgres::error::SqlState;
     e.code().is_some_and(|c| {
         [
             SqlState::T_R_SERIALIZATION_FAILURE,
@@ -130,6 +132,28 @@ fn skipped(e: &tokio_postgres::Error) -> Outcome {
         reason: format!(
             "another session was doing the same ({} {message})",
             sqlstate.unwrap_or_default()
+        ),
+    }
+}
+
+/// A check that writes (a rule test, in its savepoint, always rolled back)
+/// cannot run on a read-only database: skipped, not failed, with why.
+fn read_only() -> Outcome {
+    Outcome::Skipped {
+        reason: "it writes (in a transaction always rolled back) and the database is read-only \
+                 (a standby, or default_transaction_read_only); run verify on the primary to include it"
+            .into(),
+    }
+}
+
+/// A check the verifying role may not run (a rule test inserts rows; a
+/// reporting role may only read): skipped, with the server's words; the
+/// owner runs it.
+fn not_permitted(e: &tokio_postgres::Error) -> Outcome {
+    let (_, message) = code_and_message(e);
+    Outcome::Skipped {
+        reason: format!(
+            "this role may not run it ({message}); run verify as the schema's owner to include it"
         ),
     }
 }
