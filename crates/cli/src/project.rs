@@ -91,15 +91,32 @@ impl Project {
     }
 }
 
+/// The first entry named `mantis.toml` from `start` upward, whatever it is
+/// (a directory or a link that leads nowhere is reported by [`read`], never
+/// passed over for a file further up).
 fn find(start: &Path) -> Option<PathBuf> {
     start
         .ancestors()
         .map(|d| d.join(FILE_NAME))
-        .find(|p| p.is_file())
+        .find(|p| std::fs::symlink_metadata(p).is_ok())
 }
 
 fn read(path: &Path) -> Result<Project> {
     let bad = |what: String| Fail::usage(format!("{}: {what}", path.display()));
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            return Err(bad(
+                "is a directory, not the project file; remove or rename it (or name the file with MANTIS_CONFIG)"
+                    .into(),
+            ))
+        }
+        Err(e) if std::fs::symlink_metadata(path).is_ok() => {
+            return Err(bad(format!(
+                "is a symbolic link that cannot be followed ({e}); fix or remove it"
+            )))
+        }
+        _ => {}
+    }
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
     let doc: Document = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
     mantis_lint::allow::parse(&text).map_err(bad)?;

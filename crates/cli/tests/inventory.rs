@@ -300,6 +300,7 @@ async fn a_batch_file_posts_all_lines_or_none() {
                 {"kind": "shipment", "sku": "SKU-0000003", "warehouse": "JHB-01", "quantity": "99999999"}]"#,
         ),
         ("broken.csv", "kind,sku,warehouse,quantity\nreceipt,SKU-0000003,JHB-01,1\nreceipt,SKU-0000003,JHB-01,1.5.5\n"),
+        ("unclosed.csv", "kind,sku,warehouse,quantity,unit_cost\nreceipt,SKU-0000003,JHB-01,1,2\nreceipt,SKU-0000003,JHB-01,5,\"12.50\n"),
         ("float.json", r#"[{"kind": "receipt", "sku": "SKU-0000003", "warehouse": "JHB-01", "quantity": 0.1, "unit_cost": "1"}]"#),
         ("batch.txt", "kind\n"),
         ("twice.json", r#"[{"kind": "receipt", "sku": "SKU-0000003", "warehouse": "JHB-01", "quantity": "1", "unit_cost": "1", "quantity": "1000"}]"#),
@@ -321,6 +322,7 @@ async fn a_batch_file_posts_all_lines_or_none() {
     for (file, code, expected) in [
         ("short.json", 5, "insufficient stock"),
         ("broken.csv", 2, "malformed CSV batch, record 2"),
+        ("unclosed.csv", 2, "a quoted field is never closed"),
         ("float.json", 2, "write it as a string"),
         ("batch.txt", 2, "must end in .csv or .json"),
         ("twice.json", 2, "field `quantity` is given twice"),

@@ -109,3 +109,75 @@ async fn the_run_timeouts_come_from_the_flag_then_the_environment_then_mantis_to
         "3s"
     );
 }
+
+/// A `mantis.toml` that is a directory, or a link that leads nowhere, is
+/// refused naming it (it was passed over, and a file further up, or none,
+/// was used instead).
+#[test]
+fn a_project_file_that_is_not_a_file_is_refused() {
+    let dir = Dir::with(&[("outer/mantis.toml", "[lint]\nfail_on = \"warning\"\n")]);
+    std::fs::create_dir_all(dir.file("outer/inner/mantis.toml")).unwrap();
+    let lint_in = |at: &str| {
+        Run::from(
+            mantis()
+                .current_dir(dir.file(at))
+                .args(["lint", "--rules"])
+                .output()
+                .unwrap(),
+        )
+    };
+    let out = lint_in("outer/inner").expect_code(2);
+    assert!(
+        out.stderr.contains("inner/mantis.toml: is a directory"),
+        "{}",
+        out.stderr
+    );
+    std::fs::create_dir_all(dir.file("linked")).unwrap();
+    std::os::unix::fs::symlink(dir.file("nowhere.toml"), dir.file("linked/mantis.toml")).unwrap();
+    let out = lint_in("linked").expect_code(2);
+    assert!(
+        out.stderr
+            .contains("linked/mantis.toml: is a symbolic link that cannot be followed"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// `--source` at a directory whose migrations lie in subdirectories (one
+/// directory per migration, as some tools lay them out) is refused (exit 4)
+/// before connecting, naming what lies below; it did nothing and succeeded.
+/// A file numbered 0 is told why it is refused.
+#[test]
+fn a_source_without_migrations_and_a_version_zero_are_named() {
+    let dir = Dir::with(&[
+        (
+            "prisma/20210101_init/migration.sql",
+            "CREATE TABLE t (id int);",
+        ),
+        ("zero/00_init.up.sql", "CREATE TABLE t (id int);"),
+    ]);
+    let up = |source: &str| {
+        Run::from(
+            mantis()
+                .args(["--database-url", "postgresql://nobody@127.0.0.1:9/none"])
+                .args(["up", "--source", &dir.file(source).display().to_string()])
+                .output()
+                .unwrap(),
+        )
+    };
+    let out = up("prisma").expect_code(4);
+    assert!(
+        out.stderr.contains("no migrations in")
+            && out.stderr.contains(
+                "1 .sql file(s) lie in its subdirectories (e.g. 20210101_init/migration.sql)"
+            ),
+        "{}",
+        out.stderr
+    );
+    let out = up("zero").expect_code(4);
+    assert!(
+        out.stderr.contains("version 0 is reserved"),
+        "{}",
+        out.stderr
+    );
+}

@@ -104,7 +104,10 @@ fn read_csv(
 ) -> Result<usize, PostingError> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_reader(input);
+        .from_reader(Quotes {
+            inner: input,
+            count: 0,
+        });
     let mut count = 0;
     for record in reader.deserialize::<Posting>() {
         count += 1;
@@ -112,10 +115,35 @@ fn read_csv(
             PostingError::Batch(format!("malformed CSV batch, record {count}: {e}"))
         })?;
         if each(count, posting) == Flow::Stop {
-            break;
+            return Ok(count);
         }
     }
+    if reader.into_inner().count % 2 == 1 {
+        return Err(PostingError::Batch(
+            "malformed CSV batch: a quoted field is never closed (the file has an odd number of \" \
+             characters, so its end was read as part of a field); close the quote, and write a \" inside \
+             a field as \"\" within a quoted field"
+                .into(),
+        ));
+    }
     Ok(count)
+}
+
+/// The input, counting its `"` characters on the way: a well-formed CSV has
+/// an even number (quotes around fields, and `""` inside them). The csv
+/// reader takes the end of the input as the end of an unclosed quoted field,
+/// so an odd count is how a file cut inside a quote is caught.
+struct Quotes<R> {
+    inner: R,
+    count: u64,
+}
+
+impl<R: Read> Read for Quotes<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count += buf[..n].iter().filter(|&&b| b == b'"').count() as u64;
+        Ok(n)
+    }
 }
 
 /// A JSON array, read element by element (never the whole array in memory).
@@ -241,6 +269,20 @@ mod tests {
     use super::*;
     use crate::posting::Kind;
     use rust_decimal::Decimal;
+
+    #[test]
+    fn a_csv_file_ending_inside_a_quote_is_refused() {
+        let csv = "kind,sku,warehouse,quantity,unit_cost\nreceipt,S,W,5,\"12.50\n";
+        let err = read(csv.as_bytes(), Format::Csv).unwrap_err().to_string();
+        assert!(err.contains("a quoted field is never closed"), "{err}");
+        let fine = "kind,sku,warehouse,quantity,unit_cost,notes\nreceipt,S,W,5,12.50,\"a \"\"5\"\" bolt\"\n";
+        assert_eq!(
+            read(fine.as_bytes(), Format::Csv)
+                .unwrap_or_else(|e| panic!("{e}"))
+                .len(),
+            1
+        );
+    }
 
     #[test]
     fn csv_and_json_give_the_same_postings() {

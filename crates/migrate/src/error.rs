@@ -29,6 +29,21 @@ pub enum SourceError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// A directory holds no migration at all: most likely the wrong one (a
+    /// run would do nothing and report success).
+    #[error(
+        "no migrations in {origin}: it holds no NNN_name.up.sql file{}\n  \
+         hint: point --source at the directory that holds the NNN_name.up.sql files",
+        if *nested > 0 { format!("; {nested} .sql file(s) lie in its subdirectories (e.g. {example}), which are not read") } else { String::new() }
+    )]
+    Empty {
+        /// The directory.
+        origin: String,
+        /// `.sql` files found below it.
+        nested: usize,
+        /// One of them, relative to the directory.
+        example: String,
+    },
     /// One or more files are malformed; all of them are listed.
     #[error("{} invalid migration file(s) in {origin}:\n{}", problems.len(), list_problems(problems))]
     Invalid {

@@ -85,6 +85,14 @@ impl MigrationSet {
             }
         }
         let origin = dir.display().to_string();
+        if files.is_empty() && unreadable.is_empty() {
+            let nested = nested_sql(dir);
+            return Err(SourceError::Empty {
+                origin,
+                nested: nested.len(),
+                example: nested.first().cloned().unwrap_or_default(),
+            });
+        }
         match (Self::from_files(&origin, files), unreadable.is_empty()) {
             (result, true) => result,
             (Ok(_), false) => Err(SourceError::Invalid {
@@ -186,7 +194,15 @@ fn parse_file(name: &str, display: &str, bytes: &[u8]) -> Result<ParsedFile, Fil
         problem: message,
     };
     let file_name = parse_file_name(name).ok_or_else(|| {
-        problem("name does not match NNN_snake_name.{up,down,verify}.sql".to_string())
+        if version_zero(name) {
+            problem(
+                "version 0 is reserved (it means no migration applied: `mantis down --to 0`); \
+                 number migrations from 1 (e.g. 001_…)"
+                    .to_string(),
+            )
+        } else {
+            problem("name does not match NNN_snake_name.{up,down,verify}.sql".to_string())
+        }
     })?;
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         return Err(problem(
@@ -203,6 +219,12 @@ fn parse_file(name: &str, display: &str, bytes: &[u8]) -> Result<ParsedFile, Fil
         std::str::from_utf8(bytes).map_err(|e| problem(format!("is not valid UTF-8 ({e})")))?;
     let script = Script::parse(display, text, file_name.kind).map_err(problem)?;
     Ok((file_name, script))
+}
+
+/// Whether `name` is numbered 0 (`0_…`, `000_…`).
+fn version_zero(name: &str) -> bool {
+    name.split_once('_')
+        .is_some_and(|(digits, _)| !digits.is_empty() && digits.bytes().all(|b| b == b'0'))
 }
 
 fn parse_file_name(name: &str) -> Option<FileName> {
@@ -308,6 +330,29 @@ fn orphans(
     }
 }
 
+/// The `.sql` files in the subdirectories of `dir` (two levels down at
+/// most, sorted), relative to it: where a set laid out one directory per
+/// migration keeps them.
+fn nested_sql(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![(dir.to_path_buf(), 0)];
+    while let Some((at, depth)) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&at) else {
+            continue;
+        };
+        for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+            if path.is_dir() && depth < 2 {
+                pending.push((path, depth + 1));
+            } else if depth > 0 && path.extension().is_some_and(|e| e == "sql") {
+                let relative = path.strip_prefix(dir).unwrap_or(&path);
+                found.push(relative.display().to_string());
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,8 +399,13 @@ mod tests {
             ("004_ok.up.sql", "select 1;"),
         ]);
         assert_eq!(got.len(), 4, "{got:?}");
-        assert!(got.iter().all(|p| p.contains("NNN_snake_name")));
-        assert!(got[0].starts_with("dir/000_zero.up.sql"));
+        assert!(
+            got[0].starts_with("dir/000_zero.up.sql") && got[0].contains("version 0 is reserved")
+        );
+        assert!(
+            got[1..].iter().all(|p| p.contains("NNN_snake_name")),
+            "{got:?}"
+        );
     }
 
     #[test]

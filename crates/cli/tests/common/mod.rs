@@ -129,7 +129,11 @@ impl Dir {
     }
 
     pub fn write(&self, name: &str, text: &str) {
-        std::fs::write(self.dir.path().join(name), text).expect("write migration");
+        let path = self.dir.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create the file's directory");
+        }
+        std::fs::write(path, text).expect("write migration");
     }
 
     pub fn path(&self) -> &Path {
