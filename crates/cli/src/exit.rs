@@ -80,7 +80,8 @@ impl ExitCode {
             BackupError::ToolMissing { .. }
             | BackupError::ToolTooOld { .. }
             | BackupError::InvalidDatabaseName { .. }
-            | BackupError::Io { .. } => ExitCode::Usage,
+            | BackupError::Io { .. }
+            | BackupError::NotAnArchive { .. } => ExitCode::Usage,
             BackupError::FileExists { .. }
             | BackupError::UnsafeDirectory { .. }
             | BackupError::DatabaseExists { .. }

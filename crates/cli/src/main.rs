@@ -7,6 +7,7 @@ mod cmd;
 mod context;
 mod events;
 mod exit;
+mod interrupt;
 mod junit;
 mod output;
 mod project;
@@ -29,7 +30,31 @@ fn main() -> std::process::ExitCode {
         Ok(runtime) => runtime,
         Err(e) => return fail(&anyhow::Error::new(e), format),
     };
-    match runtime.block_on(cmd::run(cli)) {
+    // Commands that change the schema or load data say where they stopped
+    // when a signal ends them; the others (`refresh --every`, `maintain
+    // --every`) handle Ctrl-C themselves, and readers need no word.
+    let changes = matches!(
+        cli.command,
+        args::Command::Up { .. }
+            | args::Command::Down { .. }
+            | args::Command::Deploy(_)
+            | args::Command::Baseline { .. }
+            | args::Command::Seed { .. }
+            | args::Command::Demo { .. }
+            | args::Command::Rehearse(_)
+    );
+    let result = if changes {
+        match runtime.block_on(interrupt::until_signalled(cmd::run(cli))) {
+            interrupt::Ended::Finished(result) => result,
+            interrupt::Ended::Signalled { name, code } => {
+                eprintln!("\n{}", interrupt::message(name));
+                return std::process::ExitCode::from(code);
+            }
+        }
+    } else {
+        runtime.block_on(cmd::run(cli))
+    };
+    match result {
         Ok(()) => std::process::ExitCode::from(ExitCode::Ok as u8),
         // The reader of stdout has all it wanted (`| head -1`).
         Err(e) if output::is_closed_stdout(&e) => std::process::ExitCode::from(ExitCode::Ok as u8),

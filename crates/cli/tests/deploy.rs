@@ -280,9 +280,41 @@ async fn backup_and_restore_round_trip_into_a_new_database() {
     );
     let no_file = run(&db, &["restore", "/nonexistent.dump", "--into", "x_never"]).expect_code(2);
     assert!(
-        no_file.stderr.contains("/nonexistent.dump"),
+        no_file.stderr.contains("cannot read /nonexistent.dump"),
         "{}",
         no_file.stderr
+    );
+    // A file that is not a pg_dump archive is bad input too, and creates nothing.
+    let text = dir.path().join("notes.dump");
+    std::fs::write(&text, "not a backup\n").unwrap();
+    let not_archive = run(
+        &db,
+        &["restore", text.to_str().unwrap(), "--into", "x_never"],
+    )
+    .expect_code(2);
+    assert!(
+        not_archive
+            .stderr
+            .contains("is not a backup pg_restore can read"),
+        "{}",
+        not_archive.stderr
+    );
+    // A backup into a directory that does not exist says what it could not do.
+    let nowhere = run(&db, &["backup", "--file", "/nonexistent/x.dump"]).expect_code(2);
+    assert!(
+        nowhere
+            .stderr
+            .contains("cannot create the backup file in the directory /nonexistent"),
+        "{}",
+        nowhere.stderr
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM pg_database WHERE datname = 'x_never'"
+        )
+        .await,
+        "0"
     );
     drop(restored);
     mantis_migrate::scratch::drop_database(&original, &target)

@@ -322,3 +322,54 @@ async fn a_same_named_constraint_of_someone_else_is_refused_before_006() {
     );
     assert_eq!(fingerprint(&db).await, schema, "nothing changed");
 }
+
+/// Ctrl-C or SIGTERM during `up`: exit 130 or 143 with a line pointing to
+/// `mantis status`; the migration in progress was rolled back, the one
+/// before stays applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_during_up_says_where_to_look() {
+    for (signal, code) in [("INT", 130), ("TERM", 143)] {
+        let db = TestDb::empty(&format!("legacy_signal_{signal}")).await;
+        let dir = common::Dir::with(&[
+            ("001_t.up.sql", "CREATE TABLE t (id int PRIMARY KEY);"),
+            (
+                "002_slow.up.sql",
+                "INSERT INTO t VALUES (2);\nSELECT pg_sleep(60);",
+            ),
+        ]);
+        let child = common::spawn(&db, &["up", "--source", &dir.arg()]);
+        let started = std::time::Instant::now();
+        while common::count(
+            &db,
+            "pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()",
+        )
+        .await
+            == 0
+        {
+            assert!(
+                started.elapsed().as_secs() < 30,
+                "the slow migration never started"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let killed = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = common::finish(child);
+        assert_eq!(out.code, code, "{signal}: {out:#?}");
+        assert!(
+            out.stderr.contains(&format!("interrupted by SIG{signal}"))
+                && out
+                    .stderr
+                    .contains("`mantis status` shows where the run stopped"),
+            "{}",
+            out.stderr
+        );
+        let status = run(&db, &["--format", "json", "status", "--source", &dir.arg()])
+            .expect_code(0)
+            .json();
+        assert_eq!(status["current"], 1, "{status}");
+    }
+}

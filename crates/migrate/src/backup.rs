@@ -75,6 +75,14 @@ pub enum BackupError {
         /// What it printed on stderr.
         stderr: String,
     },
+    /// The file to restore is not a pg_dump archive pg_restore can read.
+    #[error("{} is not a backup pg_restore can read ({detail}); nothing was created\n  hint: give a file made by `mantis backup` or pg_dump --format=custom", path.display())]
+    NotAnArchive {
+        /// The file.
+        path: PathBuf,
+        /// What pg_restore said.
+        detail: String,
+    },
     /// The target file exists; backups never overwrite.
     #[error("{} already exists; a backup never overwrites a file\n  hint: choose another --file", path.display())]
     FileExists {
@@ -107,9 +115,11 @@ pub enum BackupError {
         /// The database.
         name: String,
     },
-    /// Reading the backup file failed.
-    #[error("cannot read {}: {source}", path.display())]
+    /// Reading or creating the backup file failed.
+    #[error("cannot {action} {}: {source}", path.display())]
     Io {
+        /// What was being done: `read`, `create the backup file`, …
+        action: &'static str,
         /// The file.
         path: PathBuf,
         /// The I/O error.
@@ -208,10 +218,18 @@ pub fn private_file(path: &Path) -> Result<(), BackupError> {
         _ => PathBuf::from("."),
     };
     let io = |source| BackupError::Io {
+        action: "create the backup file",
         path: path.to_path_buf(),
         source,
     };
-    let mode = std::fs::metadata(&dir).map_err(io)?.permissions().mode();
+    let mode = std::fs::metadata(&dir)
+        .map_err(|source| BackupError::Io {
+            action: "create the backup file in the directory",
+            path: dir.clone(),
+            source,
+        })?
+        .permissions()
+        .mode();
     if mode & 0o002 != 0 && mode & 0o1000 == 0 {
         return Err(BackupError::UnsafeDirectory { path: dir });
     }
@@ -316,12 +334,19 @@ pub async fn restore(
 ) -> Result<usize, BackupError> {
     if !path.is_file() {
         return Err(BackupError::Io {
+            action: "read",
             path: path.to_path_buf(),
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
         });
     }
     check_database_name(&target.dbname)?;
-    let entries = list(tools, path, server_major).await?;
+    let entries = list(tools, path, server_major).await.map_err(|e| match e {
+        BackupError::ToolFailed { stderr, .. } => BackupError::NotAnArchive {
+            path: path.to_path_buf(),
+            detail: stderr,
+        },
+        other => other,
+    })?;
     let exists: bool = admin
         .query_one(sql::DATABASE_EXISTS, &[&target.dbname])
         .await
@@ -362,6 +387,7 @@ pub async fn restore(
 /// Size and SHA-256 of a file, streamed.
 fn digest(path: &Path) -> Result<(u64, String), BackupError> {
     let io = |source| BackupError::Io {
+        action: "read",
         path: path.to_path_buf(),
         source,
     };

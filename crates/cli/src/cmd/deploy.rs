@@ -251,7 +251,7 @@ fn describe(event: &DeployEvent<'_>) -> String {
             output::version(*to),
             describe_chain(*error)
         ),
-        DeployEvent::NoViews => "  no inventory views to refresh".into(),
+        DeployEvent::NoViews => "  skipped: the database has no MantisNXT inventory views (core.mv_*) to refresh".into(),
         DeployEvent::Refreshed(r) => format!("  {}", r.describe()),
     }
 }

@@ -28,10 +28,7 @@ pub fn render(report: &StatusReport) -> String {
         output::version(report.latest),
         output::version(report.current),
     );
-    out.push_str(&format!(
-        "{:<8} {:<32} {:<8} {:<24} {:<12} {:>9}  {}\n",
-        "VERSION", "NAME", "STATE", "APPLIED AT", "BY", "DURATION", "MODE"
-    ));
+    let mut rows = vec![HEADER.map(String::from)];
     for e in &report.entries {
         let (at, by, ms, mode) = match &e.applied {
             Some(a) => (
@@ -42,18 +39,62 @@ pub fn render(report: &StatusReport) -> String {
             ),
             None => ("-".into(), "-".into(), "-".into(), "-".into()),
         };
-        out.push_str(&format!(
-            "{:<8} {:<32} {:<8} {:<24} {:<12} {:>9}  {}\n",
+        rows.push([
             format!("{:03}", e.version),
-            e.name,
-            state_word(e.state),
+            e.name.clone(),
+            state_word(e.state).to_string(),
             at,
             by,
             ms,
-            mode
+            mode,
+        ]);
+    }
+    out.push_str(&table(&rows));
+    out.push_str(&explanations(report));
+    out
+}
+
+const HEADER: [&str; 7] = [
+    "VERSION",
+    "NAME",
+    "STATE",
+    "APPLIED AT",
+    "BY",
+    "DURATION",
+    "MODE",
+];
+
+/// The narrowest each column is; a longer value (a 14-digit version, a long
+/// name) widens its column, so the columns stay aligned.
+const MIN_WIDTHS: [usize; 7] = [8, 32, 8, 24, 12, 9, 0];
+
+/// The rows as aligned columns (DURATION to the right), two spaces before MODE.
+fn table(rows: &[[String; 7]]) -> String {
+    let mut widths = MIN_WIDTHS;
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for r in rows {
+        out.push_str(&format!(
+            "{:<w0$} {:<w1$} {:<w2$} {:<w3$} {:<w4$} {:>w5$}  {}\n",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+            w4 = widths[4],
+            w5 = widths[5],
         ));
     }
-    out.push_str(&explanations(report));
     out
 }
 
@@ -106,4 +147,45 @@ fn explanations(report: &StatusReport) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_widen_their_column_and_the_rest_stay_aligned() {
+        let row = |v: &str, name: &str| {
+            [
+                v,
+                name,
+                "applied",
+                "2026-01-01 00:00:00 UTC",
+                "me",
+                "5 ms",
+                "transaction",
+            ]
+            .map(String::from)
+        };
+        let text = table(&[
+            HEADER.map(String::from),
+            row(
+                "20240101120000",
+                "a_name_far_longer_than_thirty_two_characters_in_all",
+            ),
+            row("001", "short"),
+        ]);
+        let starts: Vec<usize> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.find("transaction").unwrap_or(0))
+            .collect();
+        assert_eq!(starts[0], starts[1], "{text}");
+        let states: Vec<usize> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.find("applied").unwrap())
+            .collect();
+        assert_eq!(states[0], states[1], "{text}");
+    }
 }

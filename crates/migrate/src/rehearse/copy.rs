@@ -115,6 +115,7 @@ async fn dump(
 ) -> Result<Method, BackupError> {
     let dir = std::env::temp_dir().join(format!("mantis-rehearse-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|source| BackupError::Io {
+        action: "create the directory",
         path: dir.clone(),
         source,
     })?;
