@@ -115,7 +115,12 @@ pub struct RunArgs {
     pub lock_timeout: Option<Duration>,
     /// Retries of a statement cancelled by lock_timeout (SQLSTATE 55P03).
     /// Default: mantis.toml's [run], else 3.
-    #[arg(long, value_name = "N", env = "MANTIS_LOCK_RETRIES")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        value_name = "N",
+        env = "MANTIS_LOCK_RETRIES"
+    )]
     pub lock_retries: Option<u32>,
     /// statement_timeout for migration statements (0 = none). Default:
     /// mantis.toml's [run], else 0.
@@ -133,7 +138,7 @@ pub struct RunArgs {
     /// backend_flush_after of the migration session: the OS writes the pages
     /// it evicts once this much is pending (0 = never), so its backfills leave
     /// no pile of dirty pages whose flush stalls other sessions' commits.
-    #[arg(long, value_parser = parse_flush_after, default_value = "2MB", value_name = "SIZE")]
+    #[arg(allow_negative_numbers = true, long, value_parser = parse_flush_after, default_value = "2MB", value_name = "SIZE")]
     pub flush_after: u32,
 }
 
@@ -177,7 +182,7 @@ pub struct SourceArgs {
     #[arg(long, value_name = "DOC")]
     pub reference: Option<String>,
     /// Line of the source document; with --reference, posting it twice applies it once.
-    #[arg(long, value_name = "N")]
+    #[arg(allow_negative_numbers = true, long, value_name = "N")]
     pub line: Option<u32>,
     /// Explicit idempotency key (instead of reference and line).
     #[arg(long, value_name = "KEY")]
@@ -195,7 +200,7 @@ pub enum StockCommand {
         #[command(flatten)]
         line: LineArgs,
         /// Unit cost (up to 6 decimal places).
-        #[arg(long, value_parser = parse_decimal, value_name = "COST")]
+        #[arg(allow_negative_numbers = true, long, value_parser = parse_decimal, value_name = "COST")]
         unit_cost: rust_decimal::Decimal,
     },
     /// Goods out to a customer, at the current average cost.
@@ -208,7 +213,7 @@ pub enum StockCommand {
         #[command(flatten)]
         line: LineArgs,
         /// Unit cost of what comes in (default: the current average).
-        #[arg(long, value_parser = parse_decimal, value_name = "COST")]
+        #[arg(allow_negative_numbers = true, long, value_parser = parse_decimal, value_name = "COST")]
         unit_cost: Option<rust_decimal::Decimal>,
     },
     /// From one warehouse to another, at the sender's average cost.
@@ -223,7 +228,7 @@ pub enum StockCommand {
         #[arg(long, value_name = "CODE")]
         to: String,
         /// Quantity.
-        #[arg(long, value_parser = parse_decimal, value_name = "QTY")]
+        #[arg(allow_negative_numbers = true, long, value_parser = parse_decimal, value_name = "QTY")]
         quantity: rust_decimal::Decimal,
         #[command(flatten)]
         source: SourceArgs,
@@ -242,7 +247,13 @@ pub enum StockCommand {
         #[arg(long, value_name = "CODE")]
         warehouse: Option<String>,
         /// At most this many movements.
-        #[arg(long, default_value_t = 100, value_name = "N")]
+        #[arg(
+            allow_negative_numbers = true,
+            long,
+            default_value_t = 100,
+            value_name = "N",
+            value_parser = clap::value_parser!(i64).range(1..)
+        )]
         limit: i64,
     },
     /// Live stock levels (not from a view).
@@ -254,7 +265,13 @@ pub enum StockCommand {
         #[arg(long, value_name = "CODE")]
         warehouse: Option<String>,
         /// At most this many rows.
-        #[arg(long, default_value_t = 100, value_name = "N")]
+        #[arg(
+            allow_negative_numbers = true,
+            long,
+            default_value_t = 100,
+            value_name = "N",
+            value_parser = clap::value_parser!(i64).range(1..)
+        )]
         limit: i64,
     },
 }
@@ -270,7 +287,13 @@ pub enum ReportKind {
         #[arg(long, value_name = "TEXT")]
         filter: Option<String>,
         /// At most this many rows.
-        #[arg(long, default_value_t = 50, value_name = "N")]
+        #[arg(
+            allow_negative_numbers = true,
+            long,
+            default_value_t = 50,
+            value_name = "N",
+            value_parser = clap::value_parser!(i64).range(1..)
+        )]
         limit: i64,
     },
     /// Stock rows below their reorder level, worst first.
@@ -279,7 +302,13 @@ pub enum ReportKind {
         #[arg(long, value_enum, default_value_t = SeverityArg::Low)]
         severity: SeverityArg,
         /// At most this many rows.
-        #[arg(long, default_value_t = 100, value_name = "N")]
+        #[arg(
+            allow_negative_numbers = true,
+            long,
+            default_value_t = 100,
+            value_name = "N",
+            value_parser = clap::value_parser!(i64).range(1..)
+        )]
         limit: i64,
     },
 }
@@ -384,7 +413,7 @@ pub enum LedgerCommand {
 pub struct BatchingArgs {
     /// Products in the first transaction; the next ones are sized so that
     /// each takes about --batch-time.
-    #[arg(long, default_value_t = 50, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
+    #[arg(allow_negative_numbers = true, long, default_value_t = 50, value_name = "N", value_parser = clap::value_parser!(i64).range(1..))]
     pub batch: i64,
     /// How long one transaction should take (a stock row whose old movements
     /// carry idempotency keys stays locked that long).
@@ -499,7 +528,7 @@ pub enum Command {
     /// Record an existing, untracked database as being at a version, running nothing.
     Baseline {
         /// The version the database already has.
-        #[arg(long, value_name = "V")]
+        #[arg(allow_negative_numbers = true, long, value_name = "V")]
         version: u64,
         /// Record it although the checks of the migrations it records fail,
         /// for the reason given (kept in the event log).
@@ -515,13 +544,13 @@ pub enum Command {
     /// Load deterministic, realistic MantisNXT data into a database at version 1.
     Seed {
         /// Number of products (1 to 1,000,000).
-        #[arg(long, default_value_t = mantis_datagen::Spec::default().products, value_name = "N")]
+        #[arg(allow_negative_numbers = true, long, default_value_t = mantis_datagen::Spec::default().products, value_name = "N")]
         products: u64,
         /// Number of warehouses (1 to 5).
-        #[arg(long, default_value_t = mantis_datagen::Spec::default().warehouses, value_name = "N")]
+        #[arg(allow_negative_numbers = true, long, default_value_t = mantis_datagen::Spec::default().warehouses, value_name = "N")]
         warehouses: usize,
         /// Random seed: the same seed gives the same data.
-        #[arg(long, default_value_t = mantis_datagen::Spec::default().seed, value_name = "S")]
+        #[arg(allow_negative_numbers = true, long, default_value_t = mantis_datagen::Spec::default().seed, value_name = "S")]
         seed: u64,
         #[command(flatten)]
         session: SessionArg,
@@ -628,7 +657,7 @@ pub enum Command {
         #[arg(long, default_value = "mantis_demo", value_name = "NAME")]
         database: String,
         /// Number of products to seed.
-        #[arg(long, default_value_t = mantis_datagen::Spec::default().products, value_name = "N")]
+        #[arg(allow_negative_numbers = true, long, default_value_t = mantis_datagen::Spec::default().products, value_name = "N")]
         products: u64,
         #[command(flatten)]
         session: SessionArg,
@@ -702,13 +731,23 @@ pub struct RehearseArgs {
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
     /// The migration whose checks run (default: the newest applied one with a verify file).
-    #[arg(long, value_name = "V")]
+    #[arg(allow_negative_numbers = true, long, value_name = "V")]
     pub version: Option<u64>,
     /// Brand coverage (% of products with a brand) must exceed this.
-    #[arg(long, default_value = "50", value_name = "PCT")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value = "50",
+        value_name = "PCT"
+    )]
     pub min_brand_coverage: rust_decimal::Decimal,
     /// Cost coverage (% of stock rows in stock with a unit cost) must exceed this.
-    #[arg(long, default_value = "70", value_name = "PCT")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value = "70",
+        value_name = "PCT"
+    )]
     pub min_cost_coverage: rust_decimal::Decimal,
     /// Whether a coverage below its minimum fails the run or only warns.
     #[arg(long, value_enum, default_value_t = CoverageSeverity::Failure)]
@@ -749,7 +788,7 @@ pub enum CoverageSeverity {
 #[derive(Debug, Args)]
 pub struct TargetArg {
     /// Target version.
-    #[arg(long, value_name = "V")]
+    #[arg(allow_negative_numbers = true, long, value_name = "V")]
     pub to: Option<u64>,
 }
 
@@ -769,10 +808,20 @@ pub struct WorkloadArgs {
     #[arg(long)]
     pub workload: bool,
     /// Workload operations per second, all connections together.
-    #[arg(long, default_value_t = 100.0, value_name = "N")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 100.0,
+        value_name = "N"
+    )]
     pub workload_rate: f64,
     /// Workload connections.
-    #[arg(long, default_value_t = 4, value_name = "N")]
+    #[arg(
+        allow_negative_numbers = true,
+        long,
+        default_value_t = 4,
+        value_name = "N"
+    )]
     pub workload_clients: usize,
 }
 

@@ -730,3 +730,24 @@ async fn a_long_batch_file_is_posted_in_chunks_all_lines_or_none() {
     );
     assert_eq!(again.stdout.lines().count(), 1, "{}", again.stdout);
 }
+
+/// Negative values are read as values, without `=`: the tool's own check
+/// answers (a negative cost is refused, a negative adjustment posts, a
+/// negative limit is out of range), not the argument parser's "unexpected
+/// argument '-5'".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negative_values_need_no_equals_sign() {
+    let db = books("cli_negative_values").await;
+    let line = ["--sku", "SKU-0000002", "--warehouse", "JHB-01", "--quantity"];
+    let mut receive = vec!["stock", "receive"];
+    receive.extend(line);
+    receive.extend(["1", "--unit-cost", "-5"]);
+    let out = run(&db, &receive).expect_code(2);
+    assert!(out.stderr.contains("unit cost -5 is negative"), "{}", out.stderr);
+    let mut adjust = vec!["stock", "adjust"];
+    adjust.extend(line);
+    adjust.push("-1");
+    run(&db, &adjust).expect_code(0);
+    let out = run(&db, &["report", "summary", "--limit", "-1"]).expect_code(2);
+    assert!(out.stderr.contains("-1 is not in 1.."), "{}", out.stderr);
+}
