@@ -738,12 +738,22 @@ async fn a_long_batch_file_is_posted_in_chunks_all_lines_or_none() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn negative_values_need_no_equals_sign() {
     let db = books("cli_negative_values").await;
-    let line = ["--sku", "SKU-0000002", "--warehouse", "JHB-01", "--quantity"];
+    let line = [
+        "--sku",
+        "SKU-0000002",
+        "--warehouse",
+        "JHB-01",
+        "--quantity",
+    ];
     let mut receive = vec!["stock", "receive"];
     receive.extend(line);
     receive.extend(["1", "--unit-cost", "-5"]);
     let out = run(&db, &receive).expect_code(2);
-    assert!(out.stderr.contains("unit cost -5 is negative"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("unit cost -5 is negative"),
+        "{}",
+        out.stderr
+    );
     let mut adjust = vec!["stock", "adjust"];
     adjust.extend(line);
     adjust.push("-1");

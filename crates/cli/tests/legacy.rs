@@ -373,3 +373,43 @@ async fn a_signal_during_up_says_where_to_look() {
         assert_eq!(status["current"], 1, "{status}");
     }
 }
+
+/// A legacy overload `core.is_valid_email(varchar)` is no conflict: 003's
+/// `(text)` is another function beside it. It migrates, and the overload
+/// stays through up and down. The same signature is still refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legacy_overload_is_left_beside_the_migrations_function() {
+    let db = TestDb::seeded("legacy_overload", &small_spec(), 1).await;
+    let client = db.client().await;
+    client
+        .batch_execute(
+            "CREATE FUNCTION core.is_valid_email(value varchar) RETURNS boolean LANGUAGE sql \
+             AS $$ SELECT value LIKE '%@%' $$",
+        )
+        .await
+        .unwrap();
+    let legacy = "SELECT count(*) FROM pg_proc WHERE oid = to_regprocedure('core.is_valid_email(character varying)')";
+    run(&db, &["up", "--to", "3"]).expect_code(0);
+    assert_eq!(
+        common::scalar(&db, legacy).await,
+        "1",
+        "the overload is still there"
+    );
+    run(&db, &["verify"]).expect_code(0);
+    run(&db, &["down", "--to", "1"]).expect_code(0);
+    assert_eq!(common::scalar(&db, legacy).await, "1", "down left it alone");
+
+    client
+        .batch_execute(
+            "CREATE FUNCTION core.is_valid_email(v text) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$",
+        )
+        .await
+        .unwrap();
+    let out = run(&db, &["up"]).expect_code(5);
+    assert!(
+        out.stderr
+            .contains("function core.is_valid_email(text) already exists"),
+        "{}",
+        out.stderr
+    );
+}

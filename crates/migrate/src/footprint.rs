@@ -58,10 +58,15 @@ pub enum Object {
         /// The trigger.
         name: String,
     },
-    /// A function or procedure (any argument list).
+    /// A function or procedure.
     Function {
         /// The name.
         name: String,
+        /// Its argument types as written, one per input argument (argument
+        /// names and defaults left out; each may still begin with the
+        /// argument's name, which the catalog tells from a type); `None`
+        /// when the list could not be read.
+        args: Option<Vec<Vec<String>>>,
     },
     /// A type (enum, composite, domain-like).
     Type {
@@ -194,7 +199,10 @@ impl Footprint {
                     });
                 }
             }
-            "function" | "procedure" => self.creates.push(Object::Function { name }),
+            "function" | "procedure" => {
+                let args = argument_types(t.get(i..).unwrap_or_default());
+                self.creates.push(Object::Function { name, args });
+            }
             "type" => self.creates.push(Object::Type { name }),
             "trigger" => {
                 if let Some(table) = after_keyword(t, i, "on") {
@@ -317,6 +325,51 @@ fn column_list(t: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// The input arguments of `(…)` at `t[0]`, each as its tokens, without its
+/// mode (IN, INOUT, VARIADIC; OUT arguments are no part of the signature)
+/// and without its default.
+fn argument_types(t: &[String]) -> Option<Vec<Vec<String>>> {
+    if word(t, 0) != Some("(") {
+        return None;
+    }
+    let mut args = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut depth = 0usize;
+    for token in &t[1..] {
+        match token.as_str() {
+            ")" if depth == 0 => {
+                args.push(std::mem::take(&mut current));
+                return Some(args.into_iter().filter_map(input_type).collect());
+            }
+            "," if depth == 0 => args.push(std::mem::take(&mut current)),
+            ";" => return None,
+            "(" => {
+                depth += 1;
+                current.push(token.clone());
+            }
+            ")" => {
+                depth -= 1;
+                current.push(token.clone());
+            }
+            _ => current.push(token.clone()),
+        }
+    }
+    None
+}
+
+/// One argument's type tokens: mode and default dropped; None for an OUT
+/// argument or an empty list's only "argument".
+fn input_type(mut arg: Vec<String>) -> Option<Vec<String>> {
+    if let Some(at) = arg.iter().position(|w| w == "default" || w == "=") {
+        arg.truncate(at);
+    }
+    match arg.first().map(String::as_str) {
+        None | Some("out") => None,
+        Some("in" | "inout" | "variadic") => Some(arg[1..].to_vec()),
+        Some(_) => Some(arg),
+    }
+}
+
 /// `REFERENCES target (a, b)` at `t[0]` → the target and its columns (none
 /// given: the target's primary key, read as `[]`).
 fn referenced(t: &[String]) -> Option<(String, Vec<String>)> {
@@ -379,7 +432,7 @@ fn tokens(sql: &str) -> Vec<String> {
             let end = skip_until(&chars, i + 1, "\"");
             out.push(chars[i..end].iter().collect());
             i = end;
-        } else if "(),.;".contains(c) {
+        } else if "(),.;[]=".contains(c) {
             out.push(c.to_string());
             i += 1;
         } else if c.is_alphanumeric() || c == '_' {
@@ -494,15 +547,7 @@ async fn conflict(
                     format!("rename or drop trigger {name} on {table}"),
                 )
             }),
-        Object::Function { name } => {
-            let (schema, bare) = split_name(name);
-            text(client, sql::FOOTPRINT_FUNCTION, &[&schema, &bare]).await?.and_then(|f| {
-                conflict_of(
-                    format!("function {f} already exists; the migration would replace it (CREATE OR REPLACE)"),
-                    format!("rename it (ALTER FUNCTION {f} RENAME TO …) and update what calls it"),
-                )
-            })
-        }
+        Object::Function { name, args } => function_conflict(client, name, args.as_deref()).await?,
         Object::Type { name } => text(client, sql::FOOTPRINT_TYPE, &[name])
             .await?
             .and_then(|t| {
@@ -610,6 +655,68 @@ async fn is_plain_key(
     Ok(found.is_some())
 }
 
+/// A function the migration would replace: the one with its name and
+/// argument types, when the types can be told; else any of its name (an
+/// overload with other arguments is no conflict: CREATE OR REPLACE makes a
+/// new function beside it).
+async fn function_conflict(
+    client: &Client,
+    name: &str,
+    args: Option<&[Vec<String>]>,
+) -> Result<Option<Conflict>, tokio_postgres::Error> {
+    let found = match signature(client, name, args).await {
+        Some(signature) => text(client, sql::FOOTPRINT_PROCEDURE, &[&signature])
+            .await
+            .unwrap_or(None),
+        None => {
+            let (schema, bare) = split_name(name);
+            text(client, sql::FOOTPRINT_FUNCTION, &[&schema, &bare]).await?
+        }
+    };
+    Ok(found.and_then(|f| {
+        conflict_of(
+            format!(
+                "function {f} already exists; the migration would replace it (CREATE OR REPLACE)"
+            ),
+            format!("rename it (ALTER FUNCTION {f} RENAME TO …) and update what calls it"),
+        )
+    }))
+}
+
+/// `name(type, …)` with each argument's type as the catalog names it, or
+/// None when an argument's type cannot be told (a type the migration
+/// creates, an unusual spelling).
+async fn signature(client: &Client, name: &str, args: Option<&[Vec<String>]>) -> Option<String> {
+    let mut types = Vec::new();
+    for arg in args? {
+        // `value text` (a name, then the type) or `double precision` (a type).
+        let candidates = [arg.get(1..).map(joined), Some(joined(arg))];
+        let mut resolved = None;
+        for candidate in candidates.into_iter().flatten().filter(|c| !c.is_empty()) {
+            // to_regtype raises on a syntax error before PostgreSQL 16.
+            if let Ok(Some(t)) = text(client, sql::FOOTPRINT_REGTYPE, &[&candidate]).await {
+                resolved = Some(t);
+                break;
+            }
+        }
+        types.push(resolved?);
+    }
+    Some(format!("{name}({})", types.join(", ")))
+}
+
+/// Tokens as SQL: words spaced, punctuation not.
+fn joined(tokens: &[String]) -> String {
+    let mut out = String::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let tight = |w: &str| "(),.[]".contains(w);
+        if i > 0 && !tight(t) && !tight(&tokens[i - 1]) {
+            out.push(' ');
+        }
+        out.push_str(t);
+    }
+    out
+}
+
 /// How many rows hold a value in an existing column.
 async fn column_values(
     client: &Client,
@@ -701,7 +808,8 @@ mod tests {
                 relation("table", "core.brand"),
                 relation("index", "core.brand_key"),
                 Object::Function {
-                    name: "core.f".into()
+                    name: "core.f".into(),
+                    args: Some(vec![vec!["a".into(), "int".into()]]),
                 },
                 Object::Type {
                     name: "core.kind".into()
@@ -779,5 +887,22 @@ mod tests {
             references: None,
         };
         assert!(f.creates[0].same_object(&other));
+    }
+
+    #[test]
+    fn a_function_is_read_with_its_input_argument_types() {
+        let f = footprint(
+            "CREATE OR REPLACE FUNCTION core.g(IN value text, OUT ok boolean, n numeric(20,6) DEFAULT 0, \
+             VARIADIC tags text[] = '{}') RETURNS record LANGUAGE sql AS $$ SELECT true, 1 $$;\n\
+             CREATE FUNCTION core.h() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+        );
+        let args = |f: &Object| match f {
+            Object::Function { args, .. } => args.clone(),
+            _ => None,
+        };
+        let g = args(&f.creates[0]).unwrap();
+        let joined: Vec<String> = g.iter().map(|a| joined(a)).collect();
+        assert_eq!(joined, ["value text", "n numeric(20,6)", "tags text[]"]);
+        assert_eq!(args(&f.creates[1]), Some(vec![]));
     }
 }

@@ -254,6 +254,14 @@ pub(crate) const FOOTPRINT_FUNCTION: &str = "\
     WHERE p.proname = $2 AND (n.nspname = $1 OR ($1 = '' AND n.nspname = ANY (current_schemas(false)))) \
     ORDER BY 1 LIMIT 1";
 
+/// A type's name as the catalog writes it, or NULL (raises on a syntax
+/// error before PostgreSQL 16).
+pub(crate) const FOOTPRINT_REGTYPE: &str = "SELECT to_regtype($1)::text";
+
+/// The function of exactly this signature, `name(type, …)`.
+pub(crate) const FOOTPRINT_PROCEDURE: &str =
+    "SELECT p::text FROM (SELECT to_regprocedure($1) AS p) s WHERE p IS NOT NULL";
+
 /// A type by name.
 pub(crate) const FOOTPRINT_TYPE: &str =
     "SELECT t::text FROM (SELECT to_regtype($1) AS t) s WHERE t IS NOT NULL";
