@@ -489,3 +489,56 @@ async fn a_backup_is_readable_by_its_owner_only() {
     );
     assert!(!target.exists(), "nothing written");
 }
+
+/// A connection lost during deploy (the server ends the session): the error
+/// is said once as the run's narrative and once as its verdict, never
+/// nested in itself, and the log keeps it; exit 6.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_connection_during_deploy_is_said_once_not_nested() {
+    let db = TestDb::empty("deploy_lost_connection").await;
+    let dir = common::Dir::with(&[
+        ("001_t.up.sql", "CREATE TABLE t (id int);"),
+        (
+            "002_slow.up.sql",
+            "-- mantis: no-transaction\nINSERT INTO t VALUES (1);\nSELECT pg_sleep(60);\n",
+        ),
+    ]);
+    let logs = tempfile::tempdir().unwrap();
+    let log = logs.path().join("deploy.log");
+    let child = common::spawn(
+        &db,
+        &[
+            "deploy",
+            "--no-backup",
+            "--source",
+            &dir.arg(),
+            "--log",
+            log.to_str().unwrap(),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let sleeping = "pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%'";
+    while count(&db, sleeping).await == 0 {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the slow statement never started"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    scalar(
+        &db,
+        &format!("SELECT count(pg_terminate_backend(pid)) FROM {sleeping}"),
+    )
+    .await;
+    let out = common::finish(child);
+    assert_eq!(out.code, 6, "{out:#?}");
+    let failure = "migration 002_slow (up) failed at";
+    assert_eq!(out.stderr.matches(failure).count(), 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("deploy stopped; log: "),
+        "{}",
+        out.stderr
+    );
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(written.matches(failure).count(), 2, "{written}");
+}

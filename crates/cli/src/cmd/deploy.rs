@@ -110,6 +110,11 @@ impl Log {
         if !self.quiet {
             eprintln!("{text}");
         }
+        self.file_line(text);
+    }
+
+    /// Into the file only.
+    fn file_line(&self, text: &str) {
         let Some(file) = &self.file else { return };
         if let Ok(mut file) = file.lock() {
             let stamp = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ");
@@ -140,13 +145,15 @@ pub async fn run(ctx: &Context, options: &DeployArgs) -> Result<()> {
     let result = deploy(ctx, options, &log, &stamp).await;
     match &result {
         Ok(_) => log.line(&format!("deploy finished{}", log.where_())),
-        Err(e) => log.line(&format!(
-            "deploy stopped: {e:#}{}",
-            log.path
-                .as_ref()
-                .map(|p| format!("\nlog: {}", p.display()))
-                .unwrap_or_default()
-        )),
+        Err(e) => {
+            // The error itself is said once on stderr (the last line, by
+            // main) and once in the file; never nested in itself.
+            log.file_line(&format!(
+                "error: {}",
+                mantis_migrate::describe_chain(e.as_ref())
+            ));
+            log.line(&format!("deploy stopped{}", log.where_()));
+        }
     }
     let outcome = result?;
     let doc = document(&outcome, log.path.as_deref());
