@@ -1,5 +1,7 @@
 -- Preflight facts about the connected database, one row.
--- $1: schemas the migrations alter (text[]); $2: longest tolerated transaction age, seconds.
+-- $1: schemas the migrations alter (text[]); $2: longest tolerated transaction age, seconds;
+-- $3, $4: the keys of the migration lock (another runner's locks are the
+-- migration lock's business: this run waits for it there).
 SELECT
     current_setting('server_version_num')::int AS server_version_num,
     has_database_privilege(current_database(), 'CREATE') AS can_create_schema,
@@ -21,7 +23,10 @@ SELECT
      JOIN pg_stat_activity a ON a.pid = l.pid
      WHERE l.pid <> pg_backend_pid() AND l.granted AND a.backend_type = 'client backend'
        AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-       AND n.nspname = ANY ($1::text[])) AS locks_held,
+       AND n.nspname = ANY ($1::text[])
+       AND NOT EXISTS (SELECT FROM pg_locks m
+                       WHERE m.pid = l.pid AND m.locktype = 'advisory' AND m.granted
+                         AND m.classid = $3::int::oid AND m.objid = $4::int::oid AND m.objsubid = 2)) AS locks_held,
     (SELECT coalesce(array_agg(format('pid %s, %s, %s, open %s s', a.pid,
                 coalesce(nullif(a.application_name, ''), 'no application name'), a.state,
                 extract(epoch FROM now() - a.xact_start)::int) ORDER BY a.xact_start), '{}')

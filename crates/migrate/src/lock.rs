@@ -16,7 +16,7 @@ use crate::sql;
 use crate::types::LockHolder;
 
 /// The two int4 keys of the lock: "mant" and "is" + 1.
-const KEYS: (i32, i32) = (0x6d61_6e74, 0x6973_0001);
+pub(crate) const KEYS: (i32, i32) = (0x6d61_6e74, 0x6973_0001);
 /// How often a waiting runner retries.
 const POLL: Duration = Duration::from_millis(100);
 /// How often a waiting runner says it is still waiting.

@@ -52,7 +52,15 @@ pub async fn preflight(
     let age = i32::try_from(options.max_transaction_age.as_secs()).unwrap_or(i32::MAX);
     let row = session
         .client()
-        .query_one(sql::PREFLIGHT, &[&options.schemas, &age])
+        .query_one(
+            sql::PREFLIGHT,
+            &[
+                &options.schemas,
+                &age,
+                &crate::lock::KEYS.0,
+                &crate::lock::KEYS.1,
+            ],
+        )
         .await
         .map_err(Error::db("reading preflight facts"))?;
     let version: i32 = row.get("server_version_num");
