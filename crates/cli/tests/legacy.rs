@@ -14,19 +14,26 @@ use tokio_postgres::error::SqlState;
 /// One stock row of the seed, by a stable order.
 const ONE_STOCK_ROW: &str = "(SELECT id FROM core.stock_on_hand ORDER BY id LIMIT 1)";
 
-/// A NaN quantity in 001's stock is refused before 003 (exit 5, nothing
-/// changed), naming the row and the UPDATE that fixes it; fixed, the database
-/// migrates, and from migration 006 on the database refuses NaN itself.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_nan_quantity_is_refused_before_003_and_refused_for_good_after_006() {
-    let db = TestDb::seeded("legacy_nan_before_003", &small_spec(), 1).await;
-    let client = db.client().await;
-    client
+/// A seeded database at 001 whose first stock row holds a NaN quantity.
+async fn seeded_with_a_nan(label: &str) -> TestDb {
+    let db = TestDb::seeded(label, &small_spec(), 1).await;
+    db.client()
+        .await
         .batch_execute(&format!(
             "UPDATE core.stock_on_hand SET quantity = 'NaN' WHERE id = {ONE_STOCK_ROW}"
         ))
         .await
         .unwrap();
+    db
+}
+
+/// A NaN quantity in 001's stock is refused before 003 (exit 5, nothing
+/// changed), naming the row and the UPDATE that fixes it; fixed, the database
+/// migrates, and from migration 006 on the database refuses NaN itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nan_quantity_is_refused_before_003_and_refused_for_good_after_006() {
+    let db = seeded_with_a_nan("legacy_nan_before_003").await;
+    let client = db.client().await;
     let schema = fingerprint(&db).await;
     let out = run(&db, &["up"]).expect_code(5);
     assert!(
@@ -67,14 +74,7 @@ async fn a_nan_quantity_is_refused_before_003_and_refused_for_good_after_006() {
 /// convert a number.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nan_in_the_ledger_is_found_named_and_refused() {
-    let db = TestDb::seeded("legacy_nan_in_ledger", &small_spec(), 1).await;
-    let client = db.client().await;
-    client
-        .batch_execute(&format!(
-            "UPDATE core.stock_on_hand SET quantity = 'NaN' WHERE id = {ONE_STOCK_ROW}"
-        ))
-        .await
-        .unwrap();
+    let db = seeded_with_a_nan("legacy_nan_in_ledger").await;
     run(&db, &["up", "--to", "5", "--no-drift-check"]).expect_code(0);
     assert_eq!(
         common::count(&db, "core.stock_movement WHERE quantity = 'NaN'").await,
