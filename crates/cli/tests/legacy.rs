@@ -11,8 +11,13 @@ use common::{fingerprint, run, small_spec};
 use mantis_testkit::TestDb;
 use tokio_postgres::error::SqlState;
 
-/// One stock row of the seed, by a stable order.
-const ONE_STOCK_ROW: &str = "(SELECT id FROM core.stock_on_hand ORDER BY id LIMIT 1)";
+/// One stock row of the seed that 003 gives a unit cost (a supplier price in
+/// the base currency), so its NaN reaches the stock value too: a row without
+/// a cost has no value, and a NaN there would leave the value sums alone.
+const ONE_STOCK_ROW: &str = "(SELECT s.id FROM core.stock_on_hand s \
+     WHERE EXISTS (SELECT FROM core.supplier_products sp WHERE sp.product_id = s.product_id \
+                   AND sp.cost_price > 0 AND sp.currency = 'ZAR') \
+     ORDER BY s.id LIMIT 1)";
 
 /// A seeded database at 001 whose first stock row holds a NaN quantity.
 async fn seeded_with_a_nan(label: &str) -> TestDb {
@@ -80,6 +85,11 @@ async fn a_nan_in_the_ledger_is_found_named_and_refused() {
         common::count(&db, "core.stock_movement WHERE quantity = 'NaN'").await,
         1,
         "the opening balance carried the NaN (what the checks must catch)"
+    );
+    assert_eq!(
+        common::scalar(&db, "SELECT sum(total_value) FROM core.stock_on_hand").await,
+        "NaN",
+        "and the database's stock value is NaN"
     );
 
     let out = run(&db, &["verify"]).expect_code(8);
