@@ -1,6 +1,7 @@
 //! Command-line arguments. Parsed here, turned into plain library options in
 //! `context.rs`; the libraries never see clap.
 
+use mantis_migrate::batch::LagLimit;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -129,12 +130,18 @@ pub struct RunArgs {
     /// Target time of one batch of a batched statement (overrides the file's `time=`; shorter: writers wait less, the backfill takes longer).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub batch_time: Option<Duration>,
+    /// The longest one batch may hold its row locks: a batch still running then is
+    /// cancelled, rolled back and tried again at a quarter of its size (overrides the
+    /// file's `hold=`; default 2 × the batch time).
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub batch_hold: Option<Duration>,
     /// Pause between two batches of a batched statement (overrides the file's `pause=`).
     #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
     pub batch_pause: Option<Duration>,
-    /// Hold batches while a standby replays more than this far behind (pg_stat_replication.replay_lag).
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
-    pub max_replication_lag: Option<Duration>,
+    /// Hold batches while a standby is further behind than this: a size of WAL
+    /// not yet replayed (64MB, 1GB), a replay_lag duration (2s), or off.
+    #[arg(long, value_parser = parse_lag_limit, default_value = "64MB", value_name = "SIZE|DURATION|off")]
+    pub max_replication_lag: LagLimit,
     /// backend_flush_after of the migration session: the OS writes the pages
     /// it evicts once this much is pending (0 = never), so its backfills leave
     /// no pile of dirty pages whose flush stalls other sessions' commits.
@@ -844,6 +851,33 @@ fn parse_flush_after(text: &str) -> Result<u32, String> {
     }
 }
 
+/// `--max-replication-lag`: `off`, a size in PostgreSQL's units (kB, MB, GB;
+/// 1024-based), or a duration.
+fn parse_lag_limit(text: &str) -> Result<LagLimit, String> {
+    if text == "off" {
+        return Ok(LagLimit::Off);
+    }
+    let units = [("kB", 1u64 << 10), ("MB", 1 << 20), ("GB", 1 << 30)];
+    for (unit, scale) in units {
+        if let Some(n) = text.strip_suffix(unit) {
+            return n
+                .parse::<u64>()
+                .ok()
+                .and_then(|n| n.checked_mul(scale))
+                .filter(|n| *n > 0)
+                .map(LagLimit::Bytes)
+                .ok_or_else(|| format!("`{text}`: {LAG_FORM}"));
+        }
+    }
+    match parse_duration(text) {
+        Ok(d) if !d.is_zero() => Ok(LagLimit::Time(d)),
+        _ => Err(format!("`{text}`: {LAG_FORM}")),
+    }
+}
+
+const LAG_FORM: &str =
+    "expected a size of WAL (e.g. 64MB, 512kB, 1GB), a duration (e.g. 2s, 500ms) or off";
+
 pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     if text == "0" {
         return Ok(Duration::ZERO);
@@ -854,6 +888,27 @@ pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replication_lag_takes_a_size_a_duration_or_off() {
+        assert_eq!(parse_lag_limit("64MB"), Ok(LagLimit::Bytes(64 << 20)));
+        assert_eq!(parse_lag_limit("512kB"), Ok(LagLimit::Bytes(512 << 10)));
+        assert_eq!(parse_lag_limit("2GB"), Ok(LagLimit::Bytes(2 << 30)));
+        assert_eq!(
+            parse_lag_limit("1500ms"),
+            Ok(LagLimit::Time(Duration::from_millis(1500)))
+        );
+        assert_eq!(parse_lag_limit("off"), Ok(LagLimit::Off));
+        for bad in ["0MB", "64mb", "lots", "0", "-1MB"] {
+            let e = parse_lag_limit(bad).unwrap_err();
+            assert!(e.contains("a size of WAL"), "{bad}: {e}");
+        }
+        assert_eq!(
+            parse_lag_limit("64MB"),
+            Ok(mantis_migrate::batch::DEFAULT_LAG_LIMIT),
+            "the CLI's default is the library's"
+        );
+    }
 
     #[test]
     fn flush_after_takes_the_servers_units_up_to_its_limit() {

@@ -117,6 +117,7 @@ impl Context {
             .unwrap_or(Duration::ZERO);
         ctx.run.batch = BatchOverrides {
             time: run.batch_time,
+            hold: run.batch_hold,
             pause: run.batch_pause,
             max_replication_lag: run.max_replication_lag,
         };

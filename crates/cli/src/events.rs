@@ -91,12 +91,55 @@ pub fn describe(event: &Event, quiet: bool) -> Option<String> {
         }
         Event::ReplicationLag {
             version,
-            lag,
+            standby,
             limit,
+            waited,
         } => Some(format!(
-            "  {version:03}: batches held: a standby replays {} behind (over --max-replication-lag {})",
-            secs(*lag),
-            secs(*limit)
+            "  {version:03}: batches held {}: standby {} is {} behind (--max-replication-lag {limit})",
+            secs(*waited),
+            standby.name,
+            standby_behind(standby)
+        )),
+        Event::ReplicationCaughtUp { version, waited } => Some(format!(
+            "  {version:03}: standbys caught up after {}; batches go on",
+            secs(*waited)
+        )),
+        Event::StandbysUnseen { version, standbys } => Some(format!(
+            "  {version:03}: this role cannot see how far behind {} {} (GRANT pg_monitor TO it): batches do not wait for {}",
+            standbys.join(", "),
+            if standbys.len() == 1 { "is" } else { "are" },
+            if standbys.len() == 1 { "it" } else { "them" },
+        )),
+        Event::BatchCut {
+            version,
+            line,
+            table,
+            rows,
+            next_rows,
+            hold,
+        } => Some(format!(
+            "  {version:03} line {line}: {table}: a batch of {rows} rows ran past its lock budget ({} ms); rolled back, trying {next_rows}",
+            hold.as_millis()
+        )),
+        Event::CommitBaseline { baseline } => Some(format!(
+            "  control commit: p99 {:.1} ms, longest {:.1} ms before the first batch; batches slow down when a commit takes over {:.1} ms",
+            ms(baseline.p99),
+            ms(baseline.longest),
+            ms(baseline.slow())
+        )),
+        Event::CommitPacingOff { reason } => Some(format!(
+            "  batches are paced by their own commits only: {reason}"
+        )),
+        Event::CommitsSlow {
+            version,
+            worst,
+            baseline,
+            waited,
+        } => Some(format!(
+            "  {version:03}: commits are slow (a control commit took {:.0} ms, baseline p99 {:.1} ms): batches halved, waiting {}",
+            ms(*worst),
+            ms(baseline.p99),
+            secs(*waited)
         )),
         Event::InvalidIndexDropped { version, index } => Some(format!(
             "  {version:03}: dropped INVALID index {index} left by an interrupted CREATE INDEX CONCURRENTLY; building it again"
@@ -133,6 +176,22 @@ pub fn describe(event: &Event, quiet: bool) -> Option<String> {
             duration.as_millis()
         )),
         _ => None,
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// How far behind a standby is: bytes and, when known, time.
+fn standby_behind(standby: &mantis_migrate::batch::Standby) -> String {
+    let bytes = standby.behind.map_or(
+        "an unknown amount".to_string(),
+        mantis_migrate::batch::bytes,
+    );
+    match standby.lag {
+        Some(lag) => format!("{bytes} / {}", secs(lag)),
+        None => bytes,
     }
 }
 

@@ -379,3 +379,49 @@ async fn a_rehearsal_stopped_on_the_copy_exits_with_the_code_of_what_stopped_it(
         "the target is untouched"
     );
 }
+
+/// A server that is not quiet: every core of the machine spinning while
+/// 003 to 006 run under the workload. No reader or writer waits past the
+/// gate (100 ms) on a lock a batch holds: each batch is cut at its lock
+/// budget (80 ms), and holds its locks for one message to the server, its
+/// commit asynchronous. (The gate as a whole also judges WAL flush stalls,
+/// which a busy machine's disk and CPU make server-wide; those are not
+/// asserted here.) The workload's invariants hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_every_core_busy_no_one_waits_past_the_gate_for_a_batchs_locks() {
+    let spec = mantis_testkit::Spec {
+        products: 3000,
+        ..mantis_testkit::Spec::default()
+    };
+    let db = TestDb::seeded("rehearse_busy", &spec, 1).await;
+    let busy = mantis_testkit::BusyCores::start();
+    assert!(busy.cores() >= 1);
+    let out = run(
+        &db,
+        &[
+            "--format",
+            "json",
+            "rehearse",
+            "--workload",
+            "--max-wait",
+            "100ms",
+        ],
+    );
+    drop(busy);
+    assert!(matches!(out.code, 0 | 8), "{}", out.stderr);
+    let json = out.json();
+    let over = json["gate"]["over"].as_array().unwrap();
+    let on_locks: Vec<&serde_json::Value> = over
+        .iter()
+        .filter(|o| o.as_str().unwrap().contains("waiting on Lock:"))
+        .collect();
+    assert!(on_locks.is_empty(), "{on_locks:?}\n{}", out.stderr);
+    let workload = &json["workload"];
+    assert!(workload["operations"].as_u64().unwrap() > 50, "{workload}");
+    assert_eq!(workload["failed"], 0, "{workload}");
+    let invariants = workload["invariants"].as_array().unwrap();
+    assert!(
+        invariants.iter().all(|i| i["violations"] == 0),
+        "{workload}"
+    );
+}

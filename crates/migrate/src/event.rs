@@ -83,14 +83,70 @@ pub enum Event {
         /// Where: `page N of M` or `after key K`, with the rows done.
         at: String,
     },
-    /// Batches are held: a standby replays further behind than allowed.
+    /// Batches are held: a standby replays further behind than allowed
+    /// (told when the wait starts and every 5 s while it lasts).
     ReplicationLag {
         /// Version.
         version: u64,
-        /// The longest replay lag seen.
-        lag: Duration,
+        /// The standby furthest behind, as last seen.
+        standby: crate::batch::Standby,
         /// `--max-replication-lag`.
-        limit: Duration,
+        limit: crate::batch::LagLimit,
+        /// How long batches have waited so far.
+        waited: Duration,
+    },
+    /// Every standby is back within the limit: batches go on.
+    ReplicationCaughtUp {
+        /// Version.
+        version: u64,
+        /// How long batches waited.
+        waited: Duration,
+    },
+    /// This role cannot see how far these standbys are behind (it needs
+    /// pg_monitor): batches do not wait for them. Told once per statement.
+    StandbysUnseen {
+        /// Version.
+        version: u64,
+        /// The standbys.
+        standbys: Vec<String>,
+    },
+    /// A batch ran past its lock budget: it was cancelled, rolled back, and
+    /// is tried again smaller.
+    BatchCut {
+        /// Version.
+        version: u64,
+        /// 1-based line where the statement starts.
+        line: usize,
+        /// The table walked.
+        table: String,
+        /// Rows in the cut batch.
+        rows: u64,
+        /// Rows in the next try.
+        next_rows: u64,
+        /// The budget it ran past.
+        hold: Duration,
+    },
+    /// The control commit's baseline, taken before the run's first batch.
+    CommitBaseline {
+        /// Its p99 and longest.
+        baseline: crate::batch::Baseline,
+    },
+    /// No control commit: batches are paced by their own commits only.
+    CommitPacingOff {
+        /// Why.
+        reason: String,
+    },
+    /// Commits are slow (the control commit took `worst`, over twice its
+    /// baseline): batches are halved and wait for them to recover.
+    CommitsSlow {
+        /// Version.
+        version: u64,
+        /// The slowest control commit during the last batch.
+        worst: Duration,
+        /// The baseline.
+        baseline: crate::batch::Baseline,
+        /// How long batches have waited so far.
+        waited: Duration,
     },
     /// The run was told to let user triggers, rules and policies act on the
     /// tables a migration writes (`--user-triggers fire`): which ones.

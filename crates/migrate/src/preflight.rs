@@ -37,6 +37,8 @@ pub struct Finding {
     pub check: &'static str,
     /// Whether it is fine.
     pub ok: bool,
+    /// Fine, but worth a look before going on (the deploy goes on).
+    pub warning: bool,
     /// What was found.
     pub detail: String,
 }
@@ -69,6 +71,7 @@ pub async fn preflight(
     let mut findings = vec![Finding {
         check: "server version",
         ok: version >= options.min_server_version_num,
+        warning: false,
         detail: format!(
             "PostgreSQL {} (at least {} needed)",
             session.server_version(),
@@ -79,6 +82,7 @@ pub async fn preflight(
     findings.push(Finding {
         check: "privilege to create schemas",
         ok: can_create,
+        warning: false,
         detail: if can_create {
             "yes".into()
         } else {
@@ -109,7 +113,106 @@ pub async fn preflight(
         ),
     ));
     findings.push(roles(list("roles_with_privileges")));
+    findings.push(standbys(&crate::batch::read_standbys(session).await?));
+    findings.push(slots(&read_slots(session).await?));
     Ok(findings)
+}
+
+/// A replication slot: WAL is kept for it until its consumer confirms it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    /// Its name and type (physical, logical).
+    pub name: String,
+    /// Whether a consumer is connected now.
+    pub active: bool,
+    /// WAL kept for it, in bytes (None: it has reserved none).
+    pub retained: Option<u64>,
+}
+
+/// The server's replication slots.
+///
+/// # Errors
+/// The server's, as [`Error::Database`].
+pub async fn read_slots(session: &Session) -> Result<Vec<Slot>, Error> {
+    let rows = session
+        .client()
+        .query(sql::SLOTS, &[])
+        .await
+        .map_err(Error::db("reading the replication slots"))?;
+    rows.iter()
+        .map(|row| {
+            let retained: Option<i64> = row.try_get("retained")?;
+            Ok(Slot {
+                name: row.try_get("slot")?,
+                active: row.try_get("active")?,
+                retained: retained.map(|r| u64::try_from(r).unwrap_or(0)),
+            })
+        })
+        .collect::<Result<_, tokio_postgres::Error>>()
+        .map_err(Error::db("reading the replication slots"))
+}
+
+/// The standbys streaming from the server: batches wait for them
+/// (`--max-replication-lag`); one whose position this role cannot see is not
+/// waited for, which is worth knowing before a backfill.
+fn standbys(found: &[crate::batch::Standby]) -> Finding {
+    let unseen = found.iter().any(|s| !s.visible());
+    let listed: Vec<String> = found
+        .iter()
+        .map(|s| match s.behind {
+            Some(b) => format!("{} ({} behind)", s.name, crate::batch::bytes(b)),
+            None => format!(
+                "{} (how far behind is hidden from this role: GRANT pg_monitor TO it, or batches cannot wait for it)",
+                s.name
+            ),
+        })
+        .collect();
+    Finding {
+        check: "standbys",
+        ok: true,
+        warning: unseen,
+        detail: if listed.is_empty() {
+            "none streaming from this server".into()
+        } else {
+            format!(
+                "{}; batches wait while one is further behind than --max-replication-lag",
+                listed.join("; ")
+            )
+        },
+    }
+}
+
+/// Replication slots. One with no consumer connected keeps every byte of
+/// WAL from its position on: what it holds now, and all the migration
+/// writes (gigabytes for a backfill of a large table), until its consumer
+/// comes back or it is dropped; a full disk stops the server.
+fn slots(found: &[Slot]) -> Finding {
+    let inactive: Vec<&Slot> = found.iter().filter(|s| !s.active).collect();
+    let describe = |s: &Slot| {
+        let kept = s.retained.map_or("no WAL".to_string(), crate::batch::bytes);
+        format!(
+            "{} ({}, keeps {kept})",
+            s.name,
+            if s.active { "active" } else { "NO CONSUMER" }
+        )
+    };
+    let detail = if found.is_empty() {
+        "none".into()
+    } else if inactive.is_empty() {
+        found.iter().map(describe).collect::<Vec<_>>().join("; ")
+    } else {
+        format!(
+            "{}: a slot with no consumer keeps all WAL written from its position on, this migration's too, \
+             until its consumer returns or the slot is dropped (SELECT pg_drop_replication_slot('NAME'))",
+            found.iter().map(describe).collect::<Vec<_>>().join("; ")
+        )
+    };
+    Finding {
+        check: "replication slots",
+        ok: true,
+        warning: !inactive.is_empty(),
+        detail,
+    }
 }
 
 /// Refuses ([`Error::ReadOnly`]) a standby or a read-only session before
@@ -150,6 +253,7 @@ fn writable(in_recovery: bool, read_only: bool) -> Finding {
     Finding {
         check: "writable database",
         ok: !in_recovery && !read_only,
+        warning: false,
         detail,
     }
 }
@@ -160,6 +264,7 @@ fn roles(found: Vec<String>) -> Finding {
     Finding {
         check: "roles using the tables",
         ok: true,
+        warning: false,
         detail: if found.is_empty() {
             "none but their owners".into()
         } else {
@@ -175,6 +280,7 @@ fn empty_is_ok(check: &'static str, found: Vec<String>, label: &str) -> Finding 
     Finding {
         check,
         ok: found.is_empty(),
+        warning: false,
         detail: if found.is_empty() {
             "none".into()
         } else {

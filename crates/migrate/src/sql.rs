@@ -1,5 +1,11 @@
-//! Every SQL statement the engine sends, in one place. Values are always bound
-//! as parameters; nothing here is built with `format!`.
+//! Every SQL statement the engine sends, in one place. Values are bound as
+//! parameters, but for a batch's settings and progress mark, which travel in
+//! one simple-query message with the batch's statement (so that no round
+//! trip happens while the batch holds its row locks): there they are
+//! literals, quoted by `quote_literal` (keys the engine read from the table,
+//! and numbers).
+
+use crate::ident::quote_literal;
 
 /// Creates the `mantis` schema and its tables if missing.
 pub(crate) const CREATE_HISTORY: &str = include_str!("../sql/history.sql");
@@ -279,32 +285,60 @@ pub(crate) const SELECT_BATCH_PROGRESS: &str =
     "SELECT batch_after, batch_rows, batch_page, batch_page_end \
      FROM mantis.migration_progress WHERE version = $1";
 
-/// Records a committed batch (in the batch's own transaction).
-pub(crate) const ADVANCE_BATCH: &str = "UPDATE mantis.migration_progress \
-     SET batch_after = $2, batch_rows = batch_rows + $3, updated_at = clock_timestamp() \
-     WHERE version = $1";
+/// Records a committed batch of a key walk (in the batch's own transaction):
+/// the last key done, and the rows.
+pub(crate) fn advance_batch(version: i64, last: &str, rows: i64) -> String {
+    format!(
+        "UPDATE mantis.migration_progress \
+         SET batch_after = {}, batch_rows = batch_rows + {rows}, updated_at = clock_timestamp() \
+         WHERE version = {version}",
+        quote_literal(last)
+    )
+}
 
 /// Records a committed batch of a page walk (in the batch's own transaction):
 /// the next page and the page the walk ends before.
-pub(crate) const ADVANCE_PAGES: &str = "UPDATE mantis.migration_progress \
-     SET batch_page = $2, batch_page_end = $3, batch_rows = batch_rows + $4, \
-         updated_at = clock_timestamp() \
-     WHERE version = $1";
+pub(crate) fn advance_pages(version: i64, next: i64, end: i64, rows: i64) -> String {
+    format!(
+        "UPDATE mantis.migration_progress \
+         SET batch_page = {next}, batch_page_end = {end}, batch_rows = batch_rows + {rows}, \
+             updated_at = clock_timestamp() \
+         WHERE version = {version}"
+    )
+}
 
 /// The page walk is over (at page `$2`): the key walk counts its rows from zero.
 pub(crate) const PAGES_DONE: &str = "UPDATE mantis.migration_progress \
      SET batch_page = $2, batch_page_end = $2, batch_rows = 0, updated_at = clock_timestamp() \
      WHERE version = $1";
 
-/// One batch's settings, local to its transaction: its lock_timeout and key range.
-pub(crate) const BATCH_SETTINGS: &str = "SELECT set_config('lock_timeout', $1, true), \
-            set_config('mantis.batch_first', $2, true), \
-            set_config('mantis.batch_last', $3, true)";
-
-/// The page range of a batch (`order=physical`), as ctids, both inclusive.
-pub(crate) const BATCH_PAGE_SETTINGS: &str =
-    "SELECT set_config('mantis.batch_first_ctid', $1, true), \
-            set_config('mantis.batch_last_ctid', $2, true)";
+/// One batch's settings, local to its transaction: its lock_timeout, key
+/// range (and page range, as ctids), statement_timeout (its lock budget);
+/// and an asynchronous commit, so that its row locks are not held while its
+/// WAL is flushed (the batch and its progress mark commit together: a crash
+/// that loses the commit loses both, and the run resumes at that batch).
+/// Literals, not parameters: it goes with BEGIN in one message.
+pub(crate) fn batch_settings(
+    lock_timeout: std::time::Duration,
+    hold: std::time::Duration,
+    (first, last): (&str, &str),
+    pages: Option<&(String, String)>,
+) -> String {
+    let set =
+        |name: &str, value: &str| format!("set_config('{name}', {}, true)", quote_literal(value));
+    let mut settings = vec![
+        set("lock_timeout", &format!("{}ms", lock_timeout.as_millis())),
+        set("statement_timeout", &format!("{}ms", hold.as_millis())),
+        set("synchronous_commit", "off"),
+        set("mantis.batch_first", first),
+        set("mantis.batch_last", last),
+    ];
+    if let Some((first, last)) = pages {
+        settings.push(set("mantis.batch_first_ctid", first));
+        settings.push(set("mantis.batch_last_ctid", last));
+    }
+    format!("SELECT {}", settings.join(", "))
+}
 
 /// The pages a table has now.
 pub(crate) const TABLE_PAGES: &str = "SELECT pg_relation_size(to_regclass($1)) \
@@ -315,11 +349,26 @@ pub(crate) const BATCH_KEY_TYPE: &str = "SELECT format_type(a.atttypid, a.atttyp
      FROM pg_attribute a \
      WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped";
 
-/// The longest replay lag of the standbys this server streams to, in ms (0
-/// without standbys, or without the privilege to see them).
-pub(crate) const REPLICATION_LAG: &str =
-    "SELECT coalesce(max((extract(epoch FROM replay_lag) * 1000)::bigint), 0) AS lag_ms \
-     FROM pg_stat_replication";
+/// The standbys streaming from this server: how many bytes of WAL each has
+/// still to replay (NULL for a role without pg_monitor) and its replay_lag.
+pub(crate) const STANDBYS: &str = "\
+    SELECT coalesce(nullif(application_name, ''), 'pid ' || pid) \
+             || coalesce(' (' || host(client_addr) || ')', '') AS standby, \
+           CASE WHEN NOT pg_is_in_recovery() \
+                THEN pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint END AS behind_bytes, \
+           (extract(epoch FROM replay_lag) * 1000)::bigint AS lag_ms \
+    FROM pg_stat_replication WHERE state IN ('streaming', 'catchup') ORDER BY 1";
+
+/// The replication slots, and the WAL each keeps (from its restart_lsn).
+pub(crate) const SLOTS: &str = "\
+    SELECT slot_name || ' ' || slot_type AS slot, active, \
+           CASE WHEN restart_lsn IS NOT NULL AND NOT pg_is_in_recovery() \
+                THEN pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint END AS retained \
+    FROM pg_replication_slots ORDER BY slot_name";
+
+/// A commit that writes a transaction id and nothing else: it waits for no
+/// lock, only for its WAL to be flushed (and the CPU).
+pub(crate) const CONTROL_COMMIT: &str = "BEGIN; SELECT txid_current(); COMMIT";
 
 /// What every other active client session is waiting for now (pid,
 /// application, `type:event`): tells a probe's lock wait from a commit

@@ -18,9 +18,11 @@
 
 #![deny(clippy::print_stdout)]
 
+mod busy;
 pub mod kept;
 mod pooler;
 mod private_server;
+mod standby;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -32,8 +34,10 @@ use mantis_migrate::{
 use sha2::{Digest, Sha256};
 use tokio_postgres::Client;
 
+pub use busy::BusyCores;
 pub use pooler::{PoolMode, Pooler};
 pub use private_server::{PrivateServer, CERTIFICATE_NAME};
+pub use standby::PrivateStandby;
 
 /// Default server for tests.
 const DEFAULT_URL: &str = "postgresql://postgres@127.0.0.1:5432/postgres?sslmode=disable";

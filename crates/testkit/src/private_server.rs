@@ -12,8 +12,8 @@ use std::process::Command;
 
 /// A running private cluster.
 pub struct PrivateServer {
-    dir: PathBuf,
-    bin: PathBuf,
+    pub(crate) dir: PathBuf,
+    pub(crate) bin: PathBuf,
     /// TCP port on 127.0.0.1.
     pub port: u16,
     tls: bool,
@@ -105,7 +105,7 @@ impl PrivateServer {
         server
     }
 
-    fn give_to_postgres(&self) {
+    pub(crate) fn give_to_postgres(&self) {
         if is_root() {
             let status = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
@@ -118,7 +118,7 @@ impl PrivateServer {
         }
     }
 
-    fn pg(&self, args: &[&str]) {
+    pub(crate) fn pg(&self, args: &[&str]) {
         let program = self.bin.join(args[0]);
         let mut command = if is_root() {
             let mut c = Command::new("runuser");
@@ -144,25 +144,26 @@ impl PrivateServer {
 
 impl Drop for PrivateServer {
     fn drop(&mut self) {
-        let program = self.bin.join("pg_ctl");
-        let data = self.dir.join("data");
-        let _ = if is_root() {
-            Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(program)
-                .arg("-D")
-                .arg(&data)
-                .args(["-m", "immediate", "stop"])
-                .output()
-        } else {
-            Command::new(program)
-                .arg("-D")
-                .arg(&data)
-                .args(["-m", "immediate", "stop"])
-                .output()
-        };
+        stop(&self.bin, &self.dir.join("data"));
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// Stops the cluster in `data` at once (best effort).
+pub(crate) fn stop(bin: &Path, data: &Path) {
+    let program = bin.join("pg_ctl");
+    let mut command = if is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    };
+    let _ = command
+        .arg("-D")
+        .arg(data)
+        .args(["-m", "immediate", "stop"])
+        .output();
 }
 
 /// A self-signed certificate and its key, the key readable by its owner only

@@ -202,7 +202,11 @@ fn describe(event: &DeployEvent<'_>) -> String {
         ),
         DeployEvent::Finding(f) => format!(
             "  {:<4} {}: {}",
-            if f.ok { "ok" } else { "FAIL" },
+            match (f.ok, f.warning) {
+                (false, _) => "FAIL",
+                (true, true) => "warn",
+                (true, false) => "ok",
+            },
             f.check,
             f.detail
         ),

@@ -3,7 +3,7 @@
 
 use tokio_postgres::Client;
 
-use super::run::{after_batch, before_batch, run_batch, BatchError, Bounds, Mark, Walk};
+use super::run::{after_batch, before_batch, run_batch, BatchError, Bounds, Mark, Ran, Walk};
 use super::{BatchPass, BatchSpec};
 use crate::error::Error;
 use crate::history;
@@ -34,8 +34,8 @@ pub(super) async fn walk(
     if let Some((first, last)) = key_bounds(client, walk.spec).await? {
         let density = (walk.total as f64 / end.max(1) as f64).max(1.0);
         while page < end {
-            before_batch(walk.cx).await?;
-            let count = ((walk.size as f64 / density).floor() as i64).max(1);
+            before_batch(walk).await?;
+            let count = ((walk.pace.size as f64 / density).floor() as i64).max(1);
             let last_page = (page + count - 1).min(end - 1);
             let rows = ((last_page - page + 1) as f64 * density).round() as i64;
             let bounds = Bounds {
@@ -48,7 +48,9 @@ pub(super) async fn walk(
                 end,
                 rows,
             };
-            let took = run_batch(walk.cx, walk.statement, &bounds, &mark).await?;
+            let Ran::Done(took) = run_batch(walk, &bounds, &mark).await? else {
+                continue;
+            };
             done += rows;
             page = last_page + 1;
             after_batch(walk, BatchPass::Pages, done, rows, took).await;

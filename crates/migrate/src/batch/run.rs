@@ -6,16 +6,18 @@ use std::time::{Duration, Instant};
 use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
+use super::commits::{CommitWatch, Control};
+use super::pace::Pace;
+use super::standbys::{self, LagLimit};
 use super::{pages, BatchOrder, BatchPass, BatchSpec};
 use crate::blockers::{self, LockWatch};
 use crate::error::Error;
 use crate::event::{BatchProgress, Event, EventSink};
 use crate::history;
 use crate::lock::{self, LockGuard};
-use crate::retry::LockRetry;
+use crate::retry::{self, LockRetry};
 use crate::session::Session;
 use crate::sql;
-use crate::transaction::transaction;
 
 /// What a batched statement runs with.
 pub(crate) struct BatchContext<'a> {
@@ -29,10 +31,16 @@ pub(crate) struct BatchContext<'a> {
     pub line: usize,
     /// `lock_timeout` of each batch's transaction.
     pub lock_timeout: Duration,
-    /// How many times one batch cancelled by `lock_timeout` is tried again.
+    /// How many times one batch cancelled by `lock_timeout` is tried again
+    /// (and one batch of a single row cut at its lock budget).
     pub lock_retries: u32,
+    /// The run's `statement_timeout` (zero: none); a batch's lock budget is
+    /// never longer.
+    pub statement_timeout: Duration,
     /// Hold batches while a standby replays further behind than this.
-    pub max_replication_lag: Option<Duration>,
+    pub max_replication_lag: LagLimit,
+    /// The run's control commits (opened by its first batched statement).
+    pub commits: &'a CommitWatch,
 }
 
 /// Why a batched statement stopped.
@@ -68,8 +76,16 @@ pub(super) struct Walk<'a> {
     pub(super) key_type: String,
     /// The planner's row count of the table.
     pub(super) total: u64,
-    /// The next batch's size, in rows.
-    pub(super) size: u64,
+    /// The next batch's size, and whether it is still in slow start.
+    pub(super) pace: Pace,
+    /// The longest a batch may hold its row locks.
+    pub(super) hold: Duration,
+    /// Batches of one row cut in a row.
+    pub(super) cuts_at_one: u32,
+    /// The control commits (None: paced by the batches' own commits).
+    pub(super) control: Option<&'a Control>,
+    /// Whether standbys this role cannot see were told about.
+    pub(super) unseen_told: bool,
 }
 
 impl Resume {
@@ -122,13 +138,21 @@ pub(crate) async fn run(
     statement: &str,
 ) -> Result<(), BatchError> {
     let client = cx.session.client();
+    let hold = match cx.statement_timeout {
+        t if t.is_zero() => spec.hold_budget(),
+        t => spec.hold_budget().min(t),
+    };
     let mut walk = Walk {
         cx,
         spec,
         statement,
         key_type: key_type(client, spec).await?,
         total: row_estimate(client, spec).await?,
-        size: spec.rows,
+        pace: Pace::start(spec),
+        hold,
+        cuts_at_one: 0,
+        control: cx.commits.control(cx.session, cx.events).await,
+        unseen_told: false,
     };
     let resume = resume_point(client, cx.version).await?;
     if let Some(at) = resume.describe() {
@@ -158,13 +182,13 @@ async fn keys(
     let client = walk.cx.session.client();
     let (from_start, from_after) = next_range_sql(walk.spec, &walk.key_type);
     loop {
-        before_batch(walk.cx).await?;
+        before_batch(walk).await?;
         let query = if after.is_some() {
             &from_after
         } else {
             &from_start
         };
-        let Some(range) = next(client, query, after.as_deref(), walk.size).await? else {
+        let Some(range) = next(client, query, after.as_deref(), walk.pace.size).await? else {
             return Ok(());
         };
         let bounds = Bounds {
@@ -176,7 +200,9 @@ async fn keys(
             last: range.last.clone(),
             rows: range.rows,
         };
-        let took = run_batch(walk.cx, walk.statement, &bounds, &mark).await?;
+        let Ran::Done(took) = run_batch(walk, &bounds, &mark).await? else {
+            continue;
+        };
         done += range.rows;
         after = Some(range.last);
         after_batch(walk, BatchPass::Keys, done, range.rows, took).await;
@@ -185,32 +211,24 @@ async fn keys(
 
 /// Before each batch: the migration lock is still held, and no standby lags
 /// too far behind.
-pub(super) async fn before_batch(cx: &BatchContext<'_>) -> Result<(), Error> {
-    lock::ensure_held(cx.session, cx.guard).await?;
-    wait_for_standbys(cx).await
+pub(super) async fn before_batch(walk: &mut Walk<'_>) -> Result<(), Error> {
+    lock::ensure_held(walk.cx.session, walk.cx.guard).await?;
+    standbys::wait(walk.cx, &mut walk.unseen_told).await
 }
 
-/// A batch's COMMIT slower than this means the disk is behind: the commit
-/// is the WAL flush that every other session's commit queues for.
-const SLOW_COMMIT: Duration = Duration::from_millis(20);
-
-/// How long a batch took: its statements, and its COMMIT.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Took {
-    pub(super) work: Duration,
-    pub(super) commit: Duration,
-}
-
-/// After each batch: the next batch's size, the progress event, the pause.
+/// After each batch: the next batch's size, the
+/// progress event, the pause. When the control commits are slow
+/// ([`Control::slow_now`]), the next batch is halved and waits for them to
+/// recover (without a control commit, batches follow their own time only).
 pub(super) async fn after_batch(
     walk: &mut Walk<'_>,
     pass: BatchPass,
     done: i64,
     rows: i64,
-    took: Took,
+    took: Duration,
 ) {
-    let (size, pause) = pace(walk.size, walk.spec, took);
-    walk.size = size;
+    walk.pace = walk.pace.after(walk.spec, took);
+    walk.cuts_at_one = 0;
     let done = u64::try_from(done).unwrap_or(0);
     (walk.cx.events)(&Event::BatchProgress(BatchProgress {
         version: walk.cx.version,
@@ -221,143 +239,168 @@ pub(super) async fn after_batch(
         rows_done: done,
         rows_total: walk.total.max(done),
         batch_rows: u64::try_from(rows).unwrap_or(0),
-        batch_time: took.work + took.commit,
+        batch_time: took,
     }));
-    if !pause.is_zero() {
-        tokio::time::sleep(pause).await;
+    if let Some(control) = walk.control {
+        if let Some(worst) = control.slow_now() {
+            walk.pace = walk.pace.halved(walk.spec);
+            control
+                .recover(walk.cx.version, worst, walk.cx.events)
+                .await;
+        }
+    }
+    if !walk.spec.pause.is_zero() {
+        tokio::time::sleep(walk.spec.pause).await;
     }
 }
 
-/// The next batch's size and the pause before it. The size follows the
-/// target time ([`next_size`], the commit included: the batch's row locks
-/// are held until it ends); the pause is the statement's own. When the
-/// batch's COMMIT was slow ([`SLOW_COMMIT`]), the disk is behind, and every
-/// other session's commit with it: the next batch waits four times that
-/// commit first (at most 2 s), so the flush queue drains before more is
-/// written.
-fn pace(size: u64, spec: &BatchSpec, took: Took) -> (u64, Duration) {
-    let size = next_size(size, spec, took.work + took.commit);
-    if took.commit <= SLOW_COMMIT {
-        return (size, spec.pause);
-    }
-    let backoff = (took.commit * 4).min(Duration::from_secs(2));
-    (size, spec.pause.max(backoff))
+/// How a batch ended: committed, or cut at its lock budget (rolled back;
+/// the walk tries the same place again smaller).
+pub(super) enum Ran {
+    /// Committed, its locks held this long.
+    Done(Duration),
+    Cut,
 }
 
-/// Holds the next batch while a standby replays further behind than
-/// `max_replication_lag`, saying so every 5 s (a backfill must not leave
-/// readers of replicas with stale data for long).
-async fn wait_for_standbys(cx: &BatchContext<'_>) -> Result<(), Error> {
-    let Some(max) = cx.max_replication_lag else {
-        return Ok(());
-    };
-    let started = Instant::now();
-    let mut told = Duration::ZERO;
-    loop {
-        let lag_ms: i64 = cx
-            .session
-            .client()
-            .query_one(sql::REPLICATION_LAG, &[])
-            .await
-            .and_then(|row| row.try_get("lag_ms"))
-            .map_err(Error::db("reading the standbys' replay lag"))?;
-        let lag = Duration::from_millis(u64::try_from(lag_ms).unwrap_or(0));
-        if lag <= max {
-            return Ok(());
-        }
-        if started.elapsed() >= told {
-            (cx.events)(&Event::ReplicationLag {
-                version: cx.version,
-                lag,
-                limit: max,
-            });
-            told += Duration::from_secs(5);
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+/// A failed attempt at a batch, and how long it ran.
+struct Failed {
+    error: tokio_postgres::Error,
+    ran: Duration,
 }
 
 /// One batch in its own transaction, tried again from its start when it hits
-/// `lock_timeout`. Returns how long the successful attempt took.
+/// `lock_timeout`; cut when it runs past the walk's lock budget.
 pub(super) async fn run_batch(
-    cx: &BatchContext<'_>,
-    statement: &str,
+    walk: &mut Walk<'_>,
     bounds: &Bounds,
     mark: &Mark,
-) -> Result<Took, BatchError> {
-    let client = cx.session.client();
+) -> Result<Ran, BatchError> {
+    let cx = walk.cx;
+    let hold = walk.hold;
     let retry = LockRetry {
         watch: cx.watch,
-        lock_timeout: cx.lock_timeout,
+        lock_timeout: cx.lock_timeout.min(hold),
         attempts: cx.lock_retries + 1,
         version: cx.version,
         events: cx.events,
     };
+    let statement = walk.statement;
     let attempt = || async {
         let started = Instant::now();
-        let worked = std::cell::Cell::new(None);
-        let body = async {
-            try_batch(cx, statement, bounds, mark).await?;
-            worked.set(Some(started.elapsed()));
-            Ok(())
-        };
-        transaction(client, body, |e| e).await?;
-        let total = started.elapsed();
-        let work = worked.get().unwrap_or(total);
-        Ok(Took {
-            work,
-            commit: total.saturating_sub(work),
-        })
+        try_batch(cx, statement, bounds, mark, hold)
+            .await
+            .map_err(|error| Failed {
+                error,
+                ran: started.elapsed(),
+            })
     };
-    let timed_out = |e: &tokio_postgres::Error| {
-        (e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE))
-            .then(|| format!("batch {}: {e}", bounds.describe()))
+    let timed_out = |f: &Failed| {
+        (f.error.code() == Some(&SqlState::LOCK_NOT_AVAILABLE))
+            .then(|| format!("batch {}: {}", bounds.describe(), f.error))
     };
-    retry
-        .run(attempt, timed_out)
-        .await
-        .map_err(|(e, seen)| BatchError::Statement(e, blockers::describe(&seen)))
+    match retry.run(attempt, timed_out).await {
+        Ok(took) => Ok(Ran::Done(took)),
+        Err((failed, seen)) if cut_at_budget(&failed, hold) => {
+            cut(walk, failed.error, seen).await?;
+            Ok(Ran::Cut)
+        }
+        Err((failed, seen)) => Err(BatchError::Statement(
+            failed.error,
+            blockers::describe(&seen),
+        )),
+    }
 }
 
-/// One batch, inside the caller's transaction: its settings (lock_timeout,
-/// key range), the statement, and the progress mark that commits with it.
+/// Whether the batch was cancelled by its `statement_timeout` (the lock
+/// budget): SQLSTATE 57014 after running that long (a cancel by hand is the
+/// same code, sooner; the message is translated, so it is not read).
+fn cut_at_budget(failed: &Failed, hold: Duration) -> bool {
+    failed.error.code() == Some(&SqlState::QUERY_CANCELED) && failed.ran >= hold.mul_f64(0.9)
+}
+
+/// After a cut: the next try is a quarter of the size, after a pause that
+/// lets the waiting sessions through. A batch of one row cut more than
+/// `lock_retries` times in a row fails the statement (one row cannot be
+/// written within the budget: a lock held elsewhere, or a budget too short).
+async fn cut(
+    walk: &mut Walk<'_>,
+    error: tokio_postgres::Error,
+    seen: Vec<crate::types::Blocker>,
+) -> Result<(), BatchError> {
+    let cx = walk.cx;
+    let rows = walk.pace.size;
+    if rows == 1 {
+        walk.cuts_at_one += 1;
+        if walk.cuts_at_one > cx.lock_retries {
+            return Err(BatchError::Statement(error, blockers::describe(&seen)));
+        }
+    }
+    walk.pace = walk.pace.cut();
+    (cx.events)(&Event::BatchCut {
+        version: cx.version,
+        line: cx.line,
+        table: walk.spec.table.clone(),
+        rows,
+        next_rows: walk.pace.size,
+        hold: walk.hold,
+    });
+    let pause = if rows == 1 {
+        retry::backoff(walk.cuts_at_one)
+    } else {
+        walk.spec.time
+    };
+    tokio::time::sleep(pause).await;
+    Ok(())
+}
+
+/// One batch, in two round trips: BEGIN with its settings (lock_timeout,
+/// key and page range, statement_timeout = the lock budget, asynchronous
+/// commit), then the statement, its progress mark and COMMIT in one message,
+/// so that no round trip to this process (which a busy CPU may not schedule
+/// for a while) happens while the batch holds its row locks. Returns how long
+/// the second took: how long the locks were held.
 async fn try_batch(
     cx: &BatchContext<'_>,
     statement: &str,
     bounds: &Bounds,
     mark: &Mark,
-) -> Result<(), tokio_postgres::Error> {
+    hold: Duration,
+) -> Result<Duration, tokio_postgres::Error> {
     let client = cx.session.client();
     let version = history::db_version(cx.version);
-    client
-        .execute(
-            sql::BATCH_SETTINGS,
-            &[
-                &format!("{}ms", cx.lock_timeout.as_millis()),
-                &bounds.first,
-                &bounds.last,
-            ],
+    let opening = format!(
+        "BEGIN; {}",
+        sql::batch_settings(
+            cx.lock_timeout,
+            hold,
+            (&bounds.first, &bounds.last),
+            bounds.pages.as_ref()
         )
-        .await?;
-    if let Some((first, last)) = &bounds.pages {
-        client
-            .execute(sql::BATCH_PAGE_SETTINGS, &[first, last])
-            .await?;
-    }
-    client.batch_execute(statement).await?;
-    match mark {
-        Mark::Key { last, rows } => {
-            client
-                .execute(sql::ADVANCE_BATCH, &[&version, last, rows])
-                .await?
-        }
-        Mark::Pages { next, end, rows } => {
-            client
-                .execute(sql::ADVANCE_PAGES, &[&version, next, end, rows])
-                .await?
-        }
+    );
+    let body = format!("{statement}\n;\n{};\nCOMMIT", mark.sql(version));
+    let started = Instant::now();
+    let result = match client.batch_execute(&opening).await {
+        Ok(()) => client.batch_execute(&body).await,
+        Err(e) => Err(e),
     };
-    Ok(())
+    let held = started.elapsed();
+    if let Err(e) = result {
+        if let Err(rollback) = client.batch_execute("ROLLBACK").await {
+            tracing::debug!(error = %rollback, "rollback failed (the server rolls back a lost session anyway)");
+        }
+        return Err(e);
+    }
+    Ok(held)
+}
+
+impl Mark {
+    /// The UPDATE of the progress marker recording this batch.
+    fn sql(&self, version: i64) -> String {
+        match self {
+            Mark::Key { last, rows } => sql::advance_batch(version, last, *rows),
+            Mark::Pages { next, end, rows } => sql::advance_pages(version, *next, *end, *rows),
+        }
+    }
 }
 
 impl Bounds {
@@ -370,14 +413,6 @@ impl Bounds {
             _ => format!("{}..{}", self.first, self.last),
         }
     }
-}
-
-/// The next batch's size, toward the target time: in proportion to how long
-/// this one took, at most halved or doubled at once, never above `rows`.
-fn next_size(size: u64, spec: &BatchSpec, took: Duration) -> u64 {
-    let ratio = spec.time.as_secs_f64() / took.as_secs_f64().max(0.000_1);
-    let next = (size as f64 * ratio.clamp(0.5, 2.0)).round() as u64;
-    next.clamp(1, spec.rows)
 }
 
 async fn key_type(client: &Client, spec: &BatchSpec) -> Result<String, Error> {
@@ -477,43 +512,4 @@ async fn next(
         }))
     };
     read().map_err(Error::db("finding the next batch"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn batch_size_follows_the_target_time() {
-        let spec = BatchSpec::parse("table=t key=k rows=1000 time=40ms").unwrap();
-        let ms = Duration::from_millis;
-        assert_eq!(next_size(1000, &spec, ms(90)), 500, "at most halved");
-        assert_eq!(next_size(1000, &spec, ms(50)), 800, "in proportion");
-        assert_eq!(next_size(1, &spec, ms(90)), 1, "never zero");
-        assert_eq!(next_size(400, &spec, ms(32)), 500);
-        assert_eq!(next_size(300, &spec, ms(10)), 600, "at most doubled");
-        assert_eq!(next_size(800, &spec, ms(1)), 1000, "never above rows");
-    }
-
-    #[test]
-    fn a_slow_commit_makes_the_next_batch_wait_for_the_disk() {
-        let spec = BatchSpec::parse("table=t key=k rows=1000 time=40ms pause=5ms").unwrap();
-        let ms = Duration::from_millis;
-        let took = |work, commit| Took {
-            work: ms(work),
-            commit: ms(commit),
-        };
-        assert_eq!(
-            pace(1000, &spec, took(38, 2)),
-            (1000, ms(5)),
-            "a quick commit"
-        );
-        assert_eq!(pace(1000, &spec, took(20, 60)), (500, ms(240)));
-        assert_eq!(
-            pace(1000, &spec, took(20, 900)),
-            (500, ms(2000)),
-            "at most 2 s"
-        );
-        assert_eq!(pace(1000, &spec, took(20, 19)), (1000, ms(5)), "not slow");
-    }
 }

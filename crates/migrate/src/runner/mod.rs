@@ -10,6 +10,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::error::ErrorPosition;
 use tokio_postgres::Client;
 
+use crate::batch::CommitWatch;
 use crate::blockers::{self, LockWatch};
 use crate::error::{Error, StatementFailure};
 use crate::event::{Event, EventSink};
@@ -65,15 +66,18 @@ pub struct RunOptions {
 }
 
 /// Pacing of batched statements set for a run (`--batch-time`,
-/// `--batch-pause`, `--max-replication-lag`), over each file's own.
+/// `--batch-hold`, `--batch-pause`, `--max-replication-lag`), over each file's own.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BatchOverrides {
     /// Target time of a batch.
     pub time: Option<Duration>,
+    /// The longest a batch may hold its row locks.
+    pub hold: Option<Duration>,
     /// Pause between batches.
     pub pause: Option<Duration>,
-    /// Hold batches while a standby's replay lag is longer than this.
-    pub max_replication_lag: Option<Duration>,
+    /// Hold batches while a standby is further behind than this (default:
+    /// 64 MB of WAL not yet replayed).
+    pub max_replication_lag: crate::batch::LagLimit,
 }
 
 impl Default for RunOptions {
@@ -248,11 +252,15 @@ impl Migrator {
             });
         }
         let watch = LockWatch::open(session).await;
+        let commits = CommitWatch::default();
         let mut completed = Vec::new();
         for step in &plan.steps {
             lock::ensure_held(session, guard).await?;
             let done = self
-                .with_step_settings(session, self.run_step(session, guard, &watch, step))
+                .with_step_settings(
+                    session,
+                    self.run_step(session, guard, &watch, &commits, step),
+                )
                 .await?;
             completed.push(done);
         }
@@ -664,6 +672,7 @@ impl Migrator {
         session: &Session,
         guard: &LockGuard,
         watch: &LockWatch,
+        commits: &CommitWatch,
         step: &Step,
     ) -> Result<Completed, Error> {
         (self.events)(&Event::MigrationStarted {
@@ -682,7 +691,8 @@ impl Migrator {
         let duration = if step.transactional {
             self.run_transactional(session, watch, step).await
         } else {
-            self.run_statementwise(session, guard, watch, step).await
+            self.run_statementwise(session, guard, watch, commits, step)
+                .await
         };
         if own_timeout {
             let restored = self

@@ -13,7 +13,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::Client;
 
 use super::{duration_ms, failure, transaction, Migrator};
-use crate::batch::{self, BatchContext};
+use crate::batch::{self, BatchContext, CommitWatch};
 use crate::blockers::LockWatch;
 use crate::error::Error;
 use crate::event::Event;
@@ -81,6 +81,7 @@ impl Migrator {
         session: &Session,
         guard: &LockGuard,
         watch: &LockWatch,
+        commits: &CommitWatch,
         step: &Step,
     ) -> Result<Duration, Error> {
         let client = session.client();
@@ -100,7 +101,10 @@ impl Migrator {
             let result = match &unit {
                 Unit::One(i) => self.run_one(client, watch, step, *i).await,
                 Unit::Block(range) => self.run_block(client, watch, step, range.clone()).await,
-                Unit::Batched(i) => self.run_batched(session, guard, watch, step, *i).await,
+                Unit::Batched(i) => {
+                    self.run_batched(session, guard, watch, commits, step, *i)
+                        .await
+                }
             };
             if let Err(mut e) = result {
                 // What is done is what the marker records: a failed block
@@ -185,6 +189,7 @@ impl Migrator {
         session: &Session,
         guard: &LockGuard,
         watch: &LockWatch,
+        commits: &CommitWatch,
         step: &Step,
         index: usize,
     ) -> Result<(), Error> {
@@ -196,6 +201,7 @@ impl Migrator {
             .clone();
         let pace = &self.options.batch;
         spec.time = pace.time.unwrap_or(spec.time);
+        spec.hold = pace.hold.or(spec.hold);
         spec.pause = pace.pause.unwrap_or(spec.pause);
         let started = self.statement_started(step, statement, index);
         let cx = BatchContext {
@@ -208,7 +214,9 @@ impl Migrator {
             line: statement.line,
             lock_timeout: self.lock_timeout(step),
             lock_retries: self.lock_retries(step),
+            statement_timeout: self.options.statement_timeout,
             max_replication_lag: pace.max_replication_lag,
+            commits,
         };
         batch::run(&cx, &spec, &statement.sql)
             .await

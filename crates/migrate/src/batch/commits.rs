@@ -1,0 +1,296 @@
+//! Batches paced by the server's health: a control commit, on a connection
+//! of its own, measures what every session's commit waits for (the WAL
+//! flush, the CPU). Its baseline is taken before a run's first batch. After
+//! each batch, the control commits of the last second are judged: when the
+//! slowest but one of them (one spike is noise, two are a queue) took longer
+//! than twice the baseline's p99 (and at least 5 ms more), or the one in
+//! flight has already taken twice that, the next batch is halved (never
+//! under the statement's first size) and waits until a control commit is
+//! back within the bound.
+//!
+//! The control commit writes a transaction id and nothing else
+//! (`txid_current()`): it takes no lock anyone holds, so its time is the
+//! flush queue's (and the scheduler's), not a lock wait.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::OnceCell;
+use tokio::task::JoinHandle;
+
+use crate::event::{Event, EventSink};
+use crate::session::Session;
+use crate::sql;
+
+/// One control commit every this long.
+const EVERY: Duration = Duration::from_millis(50);
+/// Control commits in the baseline (1.5 s of them).
+const BASELINE_SAMPLES: usize = 30;
+/// Samples kept (the last minute).
+const KEPT: usize = 1200;
+/// Over this many times the baseline's p99, commits are slow…
+const SLOW_FACTOR: u32 = 2;
+/// … and never under the baseline plus this (a 1 ms baseline doubled is
+/// one small flush queued behind another).
+const SLOW_FLOOR: Duration = Duration::from_millis(5);
+/// The control commits judged after a batch: those of the last second.
+const WINDOW: Duration = Duration::from_secs(1);
+/// The longest a batch waits for commits to recover before it goes on (at
+/// its smallest size); and how often that wait is told.
+const MOST_WAIT: Duration = Duration::from_secs(10);
+const FIRST_TELL: Duration = Duration::from_secs(1);
+const TELL_EVERY: Duration = Duration::from_secs(5);
+
+/// What the control commits took before the first batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Baseline {
+    /// Their 99th percentile.
+    pub p99: Duration,
+    /// The longest.
+    pub longest: Duration,
+}
+
+impl Baseline {
+    /// A control commit slower than this says the server is struggling.
+    pub fn slow(&self) -> Duration {
+        (self.p99 * SLOW_FACTOR).max(self.p99 + SLOW_FLOOR)
+    }
+}
+
+#[derive(Default)]
+struct Samples {
+    /// (start, duration) of finished control commits, oldest first.
+    done: VecDeque<(Instant, Duration)>,
+    /// When the commit in progress started.
+    in_flight: Option<Instant>,
+}
+
+/// The control commits of a run, opened before its first batch.
+pub(crate) struct Control {
+    samples: Arc<Mutex<Samples>>,
+    task: JoinHandle<()>,
+    baseline: Baseline,
+}
+
+impl Drop for Control {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The run's control commits, opened when a batch first needs them (a run
+/// without batched statements opens no connection for them).
+#[derive(Default)]
+pub(crate) struct CommitWatch {
+    control: OnceCell<Option<Control>>,
+}
+
+impl CommitWatch {
+    /// The control commits, with their baseline; None when their connection
+    /// could not be opened (the run goes on, paced by its own commits).
+    pub(crate) async fn control(&self, session: &Session, events: &EventSink) -> Option<&Control> {
+        self.control
+            .get_or_init(|| async {
+                match Control::open(session).await {
+                    Ok(control) => {
+                        events(&Event::CommitBaseline {
+                            baseline: control.baseline,
+                        });
+                        Some(control)
+                    }
+                    Err(reason) => {
+                        events(&Event::CommitPacingOff { reason });
+                        None
+                    }
+                }
+            })
+            .await
+            .as_ref()
+    }
+}
+
+impl Control {
+    async fn open(session: &Session) -> Result<Control, String> {
+        let side = session
+            .sibling("control commit")
+            .await
+            .map_err(|e| format!("no connection for the control commit: {e}"))?;
+        side.client()
+            .batch_execute(sql::CONTROL_COMMIT)
+            .await
+            .map_err(|e| format!("the control commit failed: {e}"))?;
+        let samples = Arc::new(Mutex::new(Samples::default()));
+        let task = tokio::spawn(sample(side, Arc::clone(&samples)));
+        let mut control = Control {
+            samples,
+            task,
+            baseline: Baseline {
+                p99: Duration::ZERO,
+                longest: Duration::ZERO,
+            },
+        };
+        control.baseline = control.take_baseline().await?;
+        Ok(control)
+    }
+
+    async fn take_baseline(&self) -> Result<Baseline, String> {
+        let started = Instant::now();
+        loop {
+            let durations = self.durations_since(started);
+            if durations.len() >= BASELINE_SAMPLES {
+                return Ok(baseline(durations));
+            }
+            if self.task.is_finished() {
+                return Err("the control commit's connection closed".into());
+            }
+            tokio::time::sleep(EVERY).await;
+        }
+    }
+
+    /// Durations of the control commits that started at or after `since`,
+    /// and of the one in progress so far.
+    fn durations_since(&self, since: Instant) -> Vec<Duration> {
+        let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<Duration> = samples
+            .done
+            .iter()
+            .filter(|(at, _)| *at >= since)
+            .map(|(_, d)| *d)
+            .collect();
+        if let Some(at) = samples.in_flight {
+            out.push(at.elapsed());
+        }
+        out
+    }
+
+    /// The slowest control commit of the last second, when commits are
+    /// slow (see the module's doc).
+    pub(crate) fn slow_now(&self) -> Option<Duration> {
+        let since = Instant::now().checked_sub(WINDOW)?;
+        let (finished, in_flight) = {
+            let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+            let finished: Vec<Duration> = samples
+                .done
+                .iter()
+                .filter(|(at, _)| *at >= since)
+                .map(|(_, d)| *d)
+                .collect();
+            (finished, samples.in_flight.map(|at| at.elapsed()))
+        };
+        judge(&finished, in_flight, self.baseline)
+    }
+
+    /// Waits (at most [`MOST_WAIT`]) until a control commit that started now
+    /// or later finishes within the baseline's bound, telling a wait that
+    /// lasts (a short one after a batch is the pacing's everyday work).
+    pub(crate) async fn recover(&self, version: u64, worst: Duration, events: &EventSink) {
+        let started = Instant::now();
+        let mut told = FIRST_TELL;
+        loop {
+            let waited = started.elapsed();
+            if waited >= told {
+                events(&Event::CommitsSlow {
+                    version,
+                    worst,
+                    baseline: self.baseline,
+                    waited,
+                });
+                told += TELL_EVERY;
+            }
+            let fresh = self.finished_since(started);
+            if fresh.iter().any(|d| *d <= self.baseline.slow())
+                || waited >= MOST_WAIT
+                || self.task.is_finished()
+            {
+                return;
+            }
+            tokio::time::sleep(EVERY).await;
+        }
+    }
+
+    fn finished_since(&self, since: Instant) -> Vec<Duration> {
+        let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        samples
+            .done
+            .iter()
+            .filter(|(at, _)| *at >= since)
+            .map(|(_, d)| *d)
+            .collect()
+    }
+}
+
+/// Whether control commits are slow: the slowest but one of `finished` over
+/// the baseline's bound, or `in_flight` over twice it. Returns the slowest.
+fn judge(
+    finished: &[Duration],
+    in_flight: Option<Duration>,
+    baseline: Baseline,
+) -> Option<Duration> {
+    let bound = baseline.slow();
+    let mut sorted = finished.to_vec();
+    sorted.sort_unstable_by(|a, b| b.cmp(a));
+    let queued = sorted.get(1).is_some_and(|d| *d > bound);
+    let stuck = in_flight.is_some_and(|d| d > bound * 2);
+    let worst = sorted.first().copied().into_iter().chain(in_flight).max()?;
+    (queued || stuck).then_some(worst)
+}
+
+/// The p99 and the longest of `durations` (not empty).
+fn baseline(mut durations: Vec<Duration>) -> Baseline {
+    durations.sort();
+    let at = ((durations.len() as f64) * 0.99).ceil() as usize;
+    Baseline {
+        p99: durations[at.clamp(1, durations.len()) - 1],
+        longest: durations[durations.len() - 1],
+    }
+}
+
+/// One control commit every [`EVERY`] until the connection fails or the
+/// task is aborted.
+async fn sample(side: Session, samples: Arc<Mutex<Samples>>) {
+    loop {
+        let started = Instant::now();
+        samples.lock().unwrap_or_else(|e| e.into_inner()).in_flight = Some(started);
+        let result = side.client().batch_execute(sql::CONTROL_COMMIT).await;
+        let took = started.elapsed();
+        {
+            let mut s = samples.lock().unwrap_or_else(|e| e.into_inner());
+            s.in_flight = None;
+            if result.is_err() {
+                return;
+            }
+            s.done.push_back((started, took));
+            if s.done.len() > KEPT {
+                s.done.pop_front();
+            }
+        }
+        tokio::time::sleep(EVERY.saturating_sub(took)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_baseline_is_the_p99_and_the_longest() {
+        let ms = Duration::from_millis;
+        let mut durations: Vec<Duration> = (1..=200).map(|n| ms(n % 10 + 1)).collect();
+        durations.push(ms(40));
+        durations.push(ms(35));
+        let b = baseline(durations);
+        assert_eq!(b.longest, ms(40));
+        assert_eq!(b.p99, ms(10), "two outliers in 202 are above the p99");
+        assert_eq!(b.slow(), ms(20));
+        let quick = Baseline {
+            p99: Duration::from_micros(600),
+            longest: ms(1),
+        };
+        assert_eq!(
+            quick.slow(),
+            Duration::from_micros(5600),
+            "at least 5 ms over"
+        );
+    }
+}
