@@ -6,6 +6,7 @@
 //! it must run, not be fast).
 //! Run it through `scripts/bench`, which builds the release binaries first.
 
+mod busy;
 mod commands;
 mod db;
 mod housekeeping;
@@ -241,8 +242,13 @@ async fn measure_migrations(
     }
     let mut online = Vec::new();
     for &products in &settings.online_scales {
-        eprintln!("mantis-bench: {products} products: rehearse 003 and 004 with the workload");
-        online.push(online::measure(server, settings, products).await?);
+        for busy in [false, true] {
+            let server_is = if busy { "busy" } else { "quiet" };
+            eprintln!(
+                "mantis-bench: {products} products: rehearse 003 and 004 with the workload, {server_is} server"
+            );
+            online.push(online::measure(server, settings, products, busy).await?);
+        }
     }
     Ok((scales, online))
 }

@@ -18,6 +18,8 @@ pub const MAX_WAIT_MS: u64 = 100;
 pub struct Online {
     /// Products.
     pub products: u64,
+    /// Whether every core was spinning and a write load ran beside it.
+    pub busy: bool,
     /// Each probe's longest wait.
     pub probes: Vec<ProbeWait>,
     /// Operations, refused, failed.
@@ -59,8 +61,14 @@ pub struct ProbeWait {
 }
 
 /// Rehearses 003 and 004 with the workload at `products` (seeding a
-/// version-1 database first when the migration measurements made none).
-pub async fn measure(server: &Server, settings: &Settings, products: u64) -> Result<Online> {
+/// version-1 database first when the migration measurements made none), on
+/// a quiet server or a busy one ([`crate::busy`]).
+pub async fn measure(
+    server: &Server,
+    settings: &Settings,
+    products: u64,
+    busy: bool,
+) -> Result<Online> {
     let name = base(products);
     let seeded_here = !settings.scales.contains(&products);
     let mantis = settings.mantis.as_path();
@@ -68,6 +76,11 @@ pub async fn measure(server: &Server, settings: &Settings, products: u64) -> Res
         seed_v1(server, mantis, &name, products).await?;
     }
     let max = format!("{MAX_WAIT_MS}ms");
+    let load = if busy {
+        Some(crate::busy::Busy::start(server).await?)
+    } else {
+        None
+    };
     let ran = run_accepting(
         mantis,
         &[
@@ -81,12 +94,17 @@ pub async fn measure(server: &Server, settings: &Settings, products: u64) -> Res
         ],
         &[("DATABASE_URL", server.url(&name))],
         &[0, 8],
-    )?;
+    );
+    if let Some(load) = load {
+        load.stop(server).await?;
+    }
+    let ran = ran?;
     if seeded_here {
         server.drop(&name).await?;
     }
     let mut online = parse(&ran.stdout)?;
     online.products = products;
+    online.busy = busy;
     online.peak_kib = ran.peak_kib;
     Ok(online)
 }
@@ -99,6 +117,7 @@ fn parse(stdout: &str) -> Result<Online> {
     let ms = |key: &str| w[key].as_f64().unwrap_or(0.0);
     Ok(Online {
         products: 0,
+        busy: false,
         probes: list(&json["probes"])
             .iter()
             .map(|p| ProbeWait {

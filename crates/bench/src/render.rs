@@ -117,9 +117,10 @@ fn online_targets(md: &mut String, r: &Report) {
             .fold(o.latency[4], f64::max);
         let _ = writeln!(
             md,
-            "| no reader or writer waits > {} ms beyond the server-wide stalls during 003 and 004, workload invariants hold ({} products) | longest {judged:.0} ms beyond the stalls ({in_full:.0} ms in full) | {} |",
+            "| no reader or writer waits > {} ms beyond the server-wide stalls during 003 and 004, workload invariants hold ({} products, {} server) | longest {judged:.0} ms beyond the stalls ({in_full:.0} ms in full) | {} |",
             online::MAX_WAIT_MS,
             o.products,
+            server_is(o),
             verdict(o.over.is_empty())
         );
     }
@@ -219,6 +220,15 @@ fn migrations(md: &mut String, r: &Report) {
     let _ = writeln!(md);
 }
 
+/// `quiet` or `busy`: how the server was during a rehearsal.
+fn server_is(o: &Online) -> &'static str {
+    if o.busy {
+        "busy"
+    } else {
+        "quiet"
+    }
+}
+
 fn online(md: &mut String, r: &Report) {
     let _ = writeln!(
         md,
@@ -239,7 +249,10 @@ fn online(md: &mut String, r: &Report) {
          *control*: a commit touching no table (a transactional WAL message) every 20 ms: it waits for no lock, \
          only for its WAL flush, so its waits are the server's own stalls, which every commit shares. \
          *beyond the stalls*: a wait less the time control commits were in flight during it (in full when the \
-         session was seen waiting on a lock): what the gate judges (ADR-028, \"What the gate judges\").\n"
+         session was seen waiting on a lock): what the gate judges (ADR-028, \"What the gate judges\"). \
+         *server*: each scale runs twice, on a quiet server and on a busy one: every core of the machine spinning \
+         (one busy thread per core) and another tenant's write load beside the workload (50-row inserts, each \
+         committed, as fast as one connection goes, in a database of its own on the same server).\n"
     );
     probe_table(md, r);
     workload_table(md, r);
@@ -249,14 +262,15 @@ fn online(md: &mut String, r: &Report) {
 fn probe_table(md: &mut String, r: &Report) {
     let _ = writeln!(
         md,
-        "| products | table | probe | longest wait | beyond the stalls | during | waiting on |\n|---|---|---|---|---|---|---|"
+        "| products | server | table | probe | longest wait | beyond the stalls | during | waiting on |\n|---|---|---|---|---|---|---|---|"
     );
     for o in r.online {
         for p in &o.probes {
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {} ms | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} ms | {} | {} | {} |",
                 o.products,
+                server_is(o),
                 p.table,
                 p.kind,
                 p.longest_ms,
@@ -274,7 +288,7 @@ fn probe_table(md: &mut String, r: &Report) {
 fn workload_table(md: &mut String, r: &Report) {
     let _ = writeln!(
         md,
-        "\n| products | operations (refused, failed) | before: p50, p99 | during: p50, p99, longest | longest beyond the stalls | invariants | 003 | 004 | WAL 003, 004 | gate |\n|---|---|---|---|---|---|---|---|---|---|"
+        "\n| products | server | operations (refused, failed) | before: p50, p99 | during: p50, p99, longest | longest beyond the stalls | invariants | 003 | 004 | WAL 003, 004 | gate |\n|---|---|---|---|---|---|---|---|---|---|---|"
     );
     for o in r.online {
         let [b50, b99, d50, d99, dmax] = o.latency;
@@ -287,8 +301,9 @@ fn workload_table(md: &mut String, r: &Report) {
         let wal = |v| of_version(&o.wal, v, |bytes| format!("{:.2} GB", bytes as f64 / 1e9));
         let _ = writeln!(
             md,
-            "| {} | {} ({}, {}) | {b50:.1} ms, {b99:.1} ms | {d50:.1} ms, {d99:.1} ms, {dmax:.1} ms (waiting on {}) | {:.1} ms | {invariants} | {} | {} | {}, {} | {} |",
+            "| {} | {} | {} ({}, {}) | {b50:.1} ms, {b99:.1} ms | {d50:.1} ms, {d99:.1} ms, {dmax:.1} ms (waiting on {}) | {:.1} ms | {invariants} | {} | {} | {}, {} | {} |",
             o.products,
+            server_is(o),
             o.operations.0,
             o.operations.1,
             o.operations.2,
@@ -443,7 +458,8 @@ fn memory(md: &mut String, r: &Report) {
     for o in r.online {
         let _ = writeln!(
             md,
-            "| rehearse --workload | {} | {:.1} MB | |",
+            "| rehearse --workload ({} server) | {} | {:.1} MB | |",
+            server_is(o),
             o.products,
             o.peak_kib as f64 / 1024.0
         );
