@@ -95,6 +95,22 @@ async fn batches_wait_for_a_standby_that_falls_behind_in_bytes() {
         .await
         .unwrap();
 
+    // Rehearse samples how far the standby falls behind, per statement.
+    let rehearsed = run_url(&url, &["--format", "json", "rehearse"]).expect_code(0);
+    let statements = rehearsed.json()["statements"].as_array().unwrap().clone();
+    assert!(
+        statements
+            .iter()
+            .any(|s| s["standby_behind_bytes"].is_u64()),
+        "no statement saw the standby: {statements:?}"
+    );
+    let text = run_url(&url, &["rehearse"]).expect_code(0);
+    assert!(
+        text.stdout.contains("standbys: furthest behind "),
+        "{}",
+        text.stdout
+    );
+
     let replica = connect(&standby.url(PASSWORD)).await;
     replica
         .batch_execute("SELECT pg_wal_replay_pause()")

@@ -149,7 +149,10 @@ pub(crate) const REHEARSE_LOCKS: &str =
 /// Where the server's write-ahead log stands, in bytes from its start (NULL
 /// on a standby, where no WAL is written).
 pub(crate) const REHEARSE_WAL: &str = "SELECT CASE WHEN pg_is_in_recovery() THEN NULL \
-            ELSE (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint END AS lsn";
+            ELSE (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint END AS lsn, \
+       (SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn))::bigint \
+        FROM pg_stat_replication WHERE NOT pg_is_in_recovery() \
+          AND state IN ('streaming', 'catchup')) AS standby_behind";
 
 /// The rehearsal's control probe: a commit that writes WAL (so it waits
 /// for its flush, as every writer's commit does) and touches no table.

@@ -228,9 +228,26 @@ fn wal_totals(statements: &[StatementReport]) -> String {
         .map(|(v, b)| format!("{v:03} {:.1} MB", *b as f64 / 1e6))
         .collect();
     format!(
-        "WAL written while each migration ran (all sessions): {}\n",
-        each.join(", ")
+        "WAL written while each migration ran (all sessions): {}\n{}",
+        each.join(", "),
+        standby_lag(statements)
     )
+}
+
+/// How far the standbys fell behind: the furthest, and during what.
+fn standby_lag(statements: &[StatementReport]) -> String {
+    let furthest = statements
+        .iter()
+        .filter_map(|s| s.standby_behind_bytes.map(|b| (b, s)))
+        .max_by_key(|(b, _)| *b);
+    match furthest {
+        Some((bytes, s)) => format!(
+            "standbys: furthest behind {} (WAL not yet replayed) during {}\n",
+            mantis_migrate::batch::bytes(bytes),
+            s.label()
+        ),
+        None => String::new(),
+    }
 }
 
 fn line(s: &StatementReport) -> String {

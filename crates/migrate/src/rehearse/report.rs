@@ -34,6 +34,9 @@ pub struct StatementReport {
     /// probes' and the workload's too), interpolated between samples; None
     /// when the WAL could not be read.
     pub wal_bytes: Option<u64>,
+    /// The furthest a standby was behind while it ran, in bytes of WAL not
+    /// yet replayed (None: no standby seen).
+    pub standby_behind_bytes: Option<u64>,
     #[serde(skip)]
     window: (Instant, Instant),
 }
@@ -154,6 +157,7 @@ pub fn statements(
     for report in &mut out {
         report.locks = strongest(&sampled.locks, report.window);
         report.wal_bytes = wal_between(&sampled.wal, report.window);
+        report.standby_behind_bytes = furthest(&sampled.standby, report.window);
     }
     for probe in probes {
         attribute_waits(&mut out, probe);
@@ -182,6 +186,7 @@ fn windows(set: &MigrationSet, timeline: &[(Instant, Event)]) -> Vec<StatementRe
                 reader_wait: None,
                 writer_wait: None,
                 wal_bytes: None,
+                standby_behind_bytes: None,
                 window: (*at, end),
             }),
             Event::StatementFinished {
@@ -303,6 +308,16 @@ fn strongest(samples: &[LockSample], (from, to): (Instant, Instant)) -> Vec<(Str
         }
     }
     by_table.into_iter().collect()
+}
+
+/// The largest sample within `window` (samples are in time order).
+fn furthest(samples: &[(Instant, i64)], (from, to): (Instant, Instant)) -> Option<u64> {
+    let start = samples.partition_point(|(t, _)| *t < from);
+    let end = samples.partition_point(|(t, _)| *t <= to);
+    samples[start..end.max(start)]
+        .iter()
+        .map(|(_, b)| u64::try_from(*b).unwrap_or(0))
+        .max()
 }
 
 /// WAL written between two instants: the difference of the WAL position at

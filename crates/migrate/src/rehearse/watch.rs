@@ -61,6 +61,9 @@ pub struct Samples {
     pub waits: Vec<WaitSample>,
     /// Where the server's WAL stood: (when, bytes from its start).
     pub wal: Vec<(Instant, i64)>,
+    /// How far the standby furthest behind was: (when, bytes of WAL not
+    /// yet replayed); none without standbys (or the privilege to see them).
+    pub standby: Vec<(Instant, i64)>,
 }
 
 impl Samples {
@@ -197,12 +200,14 @@ pub async fn locks(
             Err(e) => tracing::debug!(error = %e, "wait sample failed"),
         }
         match client.query_one(crate::sql::REHEARSE_WAL, &[]).await {
-            Ok(row) => samples.wal.extend(
-                row.try_get::<_, Option<i64>>("lsn")
-                    .ok()
-                    .flatten()
-                    .map(|lsn| (Instant::now(), lsn)),
-            ),
+            Ok(row) => {
+                let now = Instant::now();
+                let read = |column| row.try_get::<_, Option<i64>>(column).ok().flatten();
+                samples.wal.extend(read("lsn").map(|lsn| (now, lsn)));
+                samples
+                    .standby
+                    .extend(read("standby_behind").map(|b| (now, b)));
+            }
             Err(e) => tracing::debug!(error = %e, "WAL sample failed"),
         }
         tokio::time::sleep(every).await;
