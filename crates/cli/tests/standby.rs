@@ -90,6 +90,13 @@ async fn batches_wait_for_a_standby_that_falls_behind_in_bytes() {
         "{told}"
     );
     assert!(told.contains("pg_drop_replication_slot"), "{told}");
+    // So does the plan.
+    let plan = run_url(&url, &["plan"]).expect_code(0).stdout;
+    assert!(
+        plan.contains("  ok   standbys: replica_a (127.0.0.1) (")
+            && plan.contains("  warn replication slots: gone_consumer physical (NO CONSUMER"),
+        "{plan}"
+    );
     admin
         .batch_execute("SELECT pg_drop_replication_slot('gone_consumer')")
         .await

@@ -113,9 +113,21 @@ pub async fn preflight(
         ),
     ));
     findings.push(roles(list("roles_with_privileges")));
-    findings.push(standbys(&crate::batch::read_standbys(session).await?));
-    findings.push(slots(&read_slots(session).await?));
+    findings.extend(replication(session).await?);
     Ok(findings)
+}
+
+/// The standbys streaming from the server (which batches wait for) and the
+/// replication slots (warning about one with no consumer): what `deploy`'s
+/// preflight and `plan` show.
+///
+/// # Errors
+/// [`Error::Database`] when the facts cannot be read.
+pub async fn replication(session: &Session) -> Result<Vec<Finding>, Error> {
+    Ok(vec![
+        standbys(&crate::batch::read_standbys(session).await?),
+        slots(&read_slots(session).await?),
+    ])
 }
 
 /// A replication slot: WAL is kept for it until its consumer confirms it.

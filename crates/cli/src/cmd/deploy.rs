@@ -192,6 +192,16 @@ async fn deploy(
 }
 
 /// One event as log lines (the steps numbered, details indented).
+/// `ok   check: detail` (or `warn`, `FAIL`).
+pub fn finding_line(f: &mantis_migrate::preflight::Finding) -> String {
+    let mark = match (f.ok, f.warning) {
+        (false, _) => "FAIL",
+        (true, true) => "warn",
+        (true, false) => "ok",
+    };
+    format!("{mark:<4} {}: {}", f.check, f.detail)
+}
+
 fn describe(event: &DeployEvent<'_>) -> String {
     match event {
         DeployEvent::Step(step) => format!(
@@ -200,16 +210,7 @@ fn describe(event: &DeployEvent<'_>) -> String {
             mantis_workflows::DeployStep::COUNT,
             step.name()
         ),
-        DeployEvent::Finding(f) => format!(
-            "  {:<4} {}: {}",
-            match (f.ok, f.warning) {
-                (false, _) => "FAIL",
-                (true, true) => "warn",
-                (true, false) => "ok",
-            },
-            f.check,
-            f.detail
-        ),
+        DeployEvent::Finding(f) => format!("  {}", finding_line(f)),
         DeployEvent::SchemaChecked(Ok(())) => "  ok   schema matches what its history says".into(),
         DeployEvent::SchemaChecked(Err(e)) => format!("  FAIL schema: {e}"),
         DeployEvent::Linted(report) => {

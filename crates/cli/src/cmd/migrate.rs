@@ -25,6 +25,8 @@ struct PlanDocument<'a> {
     #[serde(flatten)]
     report: &'a RunReport,
     lint: mantis_lint::Report,
+    /// The standbys batches will wait for, and the replication slots.
+    replication: Vec<mantis_migrate::preflight::Finding>,
 }
 
 /// The plan, then what lint finds in the files it would run, its lock
@@ -36,6 +38,7 @@ async fn show_plan(ctx: &Context, session: &Session, report: &RunReport) -> Resu
     let doc = PlanDocument {
         report,
         lint: found,
+        replication: mantis_migrate::preflight::replication(session).await?,
     };
     output::emit(ctx.format, &doc, || {
         let mut text = render_plan(report);
@@ -51,6 +54,12 @@ async fn show_plan(ctx: &Context, session: &Session, report: &RunReport) -> Resu
                 "\nlocks on tables that exist now (what other sessions may wait for):\n{}",
                 lint::render_locks(&doc.lint.locks)
             ));
+        }
+        if !report.plan.steps.is_empty() {
+            text.push_str("\nreplication (batches wait for standbys; a slot keeps WAL):\n");
+            for f in &doc.replication {
+                text.push_str(&format!("  {}\n", crate::cmd::deploy::finding_line(f)));
+            }
         }
         text
     })
