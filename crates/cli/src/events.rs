@@ -121,6 +121,15 @@ pub fn describe(event: &Event, quiet: bool) -> Option<String> {
             "  {version:03} line {line}: {table}: a batch of {rows} rows ran past its lock budget ({} ms); rolled back, trying {next_rows}",
             hold.as_millis()
         )),
+        Event::BatchBudgetRaised {
+            version,
+            line,
+            table,
+            hold,
+        } => Some(format!(
+            "  {version:03} line {line}: {table}: one key takes longer than its lock budget on this server now; budget raised to {} ms",
+            hold.as_millis()
+        )),
         Event::CommitBaseline { baseline } => Some(format!(
             "  control commit: p99 {:.1} ms, longest {:.1} ms before the first batch; batches slow down when a commit takes over {:.1} ms",
             ms(baseline.p99),

@@ -648,3 +648,47 @@ async fn a_concurrent_index_build_retried_after_a_lock_timeout_ends_valid() {
         out.stderr
     );
 }
+
+/// A batch running past its lock budget is cut: rolled back and tried at a
+/// quarter of its size; when one key alone takes longer than the budget, the
+/// statement's budget is raised, not the migration failed. Every row is
+/// written exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_past_its_lock_budget_is_cut_and_one_slow_key_raises_the_budget() {
+    let db = TestDb::empty("batch_budget").await;
+    let dir = Dir::with(&[
+        (
+            "001_t.up.sql",
+            "CREATE TABLE t (id int PRIMARY KEY, touched int NOT NULL DEFAULT 0);\n\
+             INSERT INTO t (id) SELECT i FROM generate_series(1, 100) i;",
+        ),
+        (
+            "002_backfill.up.sql",
+            "-- mantis: no-transaction\n\
+             -- rows 51 to 100 take 30 ms each: over the 20 ms budget alone\n\
+             -- mantis: batch table=public.t key=id rows=64 time=10ms hold=20ms\n\
+             UPDATE t SET touched = touched + 1\n\
+             WHERE id BETWEEN current_setting('mantis.batch_first')::int\n\
+                          AND current_setting('mantis.batch_last')::int\n\
+               AND (id <= 50 OR pg_sleep(0.03) IS NOT NULL);",
+        ),
+    ]);
+    let out = run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
+    assert!(
+        out.stderr.contains("ran past its lock budget (20 ms); rolled back, trying"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(
+            "public.t: one key takes longer than its lock budget on this server now; budget raised to 40 ms"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        scalar(&db, "SELECT count(*) FILTER (WHERE touched = 1) || '/' || count(*) FROM t").await,
+        "100/100",
+        "cut batches were rolled back: every row written once"
+    );
+}

@@ -126,6 +126,19 @@ pub enum Event {
         /// The budget it ran past.
         hold: Duration,
     },
+    /// A batch of one key ran past its lock budget: the work of one key
+    /// takes longer than that on this server now, so the statement's budget
+    /// is raised (doubled, at most 5 s).
+    BatchBudgetRaised {
+        /// Version.
+        version: u64,
+        /// 1-based line where the statement starts.
+        line: usize,
+        /// The table walked.
+        table: String,
+        /// The new budget.
+        hold: Duration,
+    },
     /// The control commit's baseline, taken before the run's first batch.
     CommitBaseline {
         /// Its p99 and longest.

@@ -318,10 +318,16 @@ fn cut_at_budget(failed: &Failed, hold: Duration) -> bool {
     failed.error.code() == Some(&SqlState::QUERY_CANCELED) && failed.ran >= hold.mul_f64(0.9)
 }
 
+/// The most a statement's lock budget is raised to when a batch of one key
+/// cannot finish within it (never past the run's `statement_timeout`).
+const MOST_HOLD: Duration = Duration::from_secs(5);
+
 /// After a cut: the next try is a quarter of the size, after a pause that
-/// lets the waiting sessions through. A batch of one row cut more than
-/// `lock_retries` times in a row fails the statement (one row cannot be
-/// written within the budget: a lock held elsewhere, or a budget too short).
+/// lets the waiting sessions through. A batch of one key cut at its budget
+/// cannot be made smaller: the work of one key takes longer than the budget
+/// on this server now (a busy CPU; a statement's planning is part of it), so
+/// the statement's budget is doubled, up to [`MOST_HOLD`], and said. One key
+/// cut at the most budget more than `lock_retries` times fails the statement.
 async fn cut(
     walk: &mut Walk<'_>,
     error: tokio_postgres::Error,
@@ -329,28 +335,47 @@ async fn cut(
 ) -> Result<(), BatchError> {
     let cx = walk.cx;
     let rows = walk.pace.size;
-    if rows == 1 {
+    walk.pace = walk.pace.cut();
+    if rows > 1 {
+        (cx.events)(&Event::BatchCut {
+            version: cx.version,
+            line: cx.line,
+            table: walk.spec.table.clone(),
+            rows,
+            next_rows: walk.pace.size,
+            hold: walk.hold,
+        });
+        tokio::time::sleep(walk.spec.time).await;
+        return Ok(());
+    }
+    let raised = raise(walk.hold, cx.statement_timeout);
+    if raised > walk.hold {
+        walk.hold = raised;
+        (cx.events)(&Event::BatchBudgetRaised {
+            version: cx.version,
+            line: cx.line,
+            table: walk.spec.table.clone(),
+            hold: raised,
+        });
+    } else {
         walk.cuts_at_one += 1;
         if walk.cuts_at_one > cx.lock_retries {
             return Err(BatchError::Statement(error, blockers::describe(&seen)));
         }
     }
-    walk.pace = walk.pace.cut();
-    (cx.events)(&Event::BatchCut {
-        version: cx.version,
-        line: cx.line,
-        table: walk.spec.table.clone(),
-        rows,
-        next_rows: walk.pace.size,
-        hold: walk.hold,
-    });
-    let pause = if rows == 1 {
-        retry::backoff(walk.cuts_at_one)
-    } else {
-        walk.spec.time
-    };
-    tokio::time::sleep(pause).await;
+    tokio::time::sleep(retry::backoff(walk.cuts_at_one.max(1))).await;
     Ok(())
+}
+
+/// The lock budget after one key ran past `hold`: doubled, at most
+/// [`MOST_HOLD`] and the run's `statement_timeout` (zero: none).
+fn raise(hold: Duration, statement_timeout: Duration) -> Duration {
+    let most = if statement_timeout.is_zero() {
+        MOST_HOLD
+    } else {
+        statement_timeout.min(MOST_HOLD)
+    };
+    (hold * 2).min(most).max(hold)
 }
 
 /// One batch, in two round trips: BEGIN with its settings (lock_timeout,
@@ -512,4 +537,23 @@ async fn next(
         }))
     };
     read().map_err(Error::db("finding the next batch"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_one_key_cannot_meet_is_doubled_up_to_its_most() {
+        let ms = Duration::from_millis;
+        assert_eq!(raise(ms(80), Duration::ZERO), ms(160));
+        assert_eq!(raise(ms(4000), Duration::ZERO), MOST_HOLD);
+        assert_eq!(raise(MOST_HOLD, Duration::ZERO), MOST_HOLD, "no further");
+        assert_eq!(
+            raise(ms(80), ms(100)),
+            ms(100),
+            "never past statement_timeout"
+        );
+        assert_eq!(raise(ms(100), ms(100)), ms(100));
+    }
 }
