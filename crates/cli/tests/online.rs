@@ -675,7 +675,8 @@ async fn a_batch_past_its_lock_budget_is_cut_and_one_slow_key_raises_the_budget(
     ]);
     let out = run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
     assert!(
-        out.stderr.contains("ran past its lock budget (20 ms); rolled back, trying"),
+        out.stderr
+            .contains("ran past its lock budget (20 ms); rolled back, trying"),
         "{}",
         out.stderr
     );
@@ -687,7 +688,11 @@ async fn a_batch_past_its_lock_budget_is_cut_and_one_slow_key_raises_the_budget(
         out.stderr
     );
     assert_eq!(
-        scalar(&db, "SELECT count(*) FILTER (WHERE touched = 1) || '/' || count(*) FROM t").await,
+        scalar(
+            &db,
+            "SELECT count(*) FILTER (WHERE touched = 1) || '/' || count(*) FROM t"
+        )
+        .await,
         "100/100",
         "cut batches were rolled back: every row written once"
     );

@@ -90,7 +90,10 @@ fn render_next(options: &mantis_migrate::ConnectOptions) -> String {
 
 /// `mantis` when that name on PATH is this binary, else this binary's path.
 fn invocation() -> String {
-    let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else {
+    let Ok(me) = std::env::current_exe()
+        .map(|exe| replaced(&exe))
+        .and_then(std::fs::canonicalize)
+    else {
         return "mantis".into();
     };
     let on_path = std::env::var_os("PATH").is_some_and(|path| {
@@ -104,6 +107,15 @@ fn invocation() -> String {
     } else {
         me.display().to_string()
     }
+}
+
+/// The path of this binary even when the file was replaced while it runs
+/// (a rebuild): Linux then names it `PATH (deleted)`, and the new file at
+/// PATH is the same program.
+fn replaced(exe: &std::path::Path) -> std::path::PathBuf {
+    exe.to_str()
+        .and_then(|p| p.strip_suffix(" (deleted)"))
+        .map_or_else(|| exe.to_path_buf(), std::path::PathBuf::from)
 }
 
 /// The verdict of the checks of 003 to 006: the success line, or what failed.
@@ -212,4 +224,20 @@ pub fn render_summary(s: &Summary) -> String {
         line(&format!("core.{view}"), format!("{rows} rows"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_binary_replaced_while_it_runs_is_named_by_its_path() {
+        let path = std::path::Path::new("/root/project/target/debug/mantis (deleted)");
+        assert_eq!(
+            replaced(path),
+            std::path::PathBuf::from("/root/project/target/debug/mantis")
+        );
+        let plain = std::path::Path::new("/usr/local/bin/mantis");
+        assert_eq!(replaced(plain), plain.to_path_buf());
+    }
 }
