@@ -137,7 +137,8 @@ impl Control {
     async fn take_baseline(&self) -> Result<Baseline, String> {
         let started = Instant::now();
         loop {
-            let durations = self.durations_since(started);
+            let (mut durations, in_flight) = self.since(started);
+            durations.extend(in_flight);
             if durations.len() >= BASELINE_SAMPLES {
                 return Ok(baseline(durations));
             }
@@ -148,36 +149,23 @@ impl Control {
         }
     }
 
-    /// Durations of the control commits that started at or after `since`,
-    /// and of the one in progress so far.
-    fn durations_since(&self, since: Instant) -> Vec<Duration> {
+    /// Durations of the control commits that started at or after `since`
+    /// and finished, and how long the one in progress has taken so far.
+    fn since(&self, since: Instant) -> (Vec<Duration>, Option<Duration>) {
         let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out: Vec<Duration> = samples
+        let finished = samples
             .done
             .iter()
             .filter(|(at, _)| *at >= since)
             .map(|(_, d)| *d)
             .collect();
-        if let Some(at) = samples.in_flight {
-            out.push(at.elapsed());
-        }
-        out
+        (finished, samples.in_flight.map(|at| at.elapsed()))
     }
 
     /// The slowest control commit of the last second, when commits are
     /// slow (see the module's doc).
     pub(crate) fn slow_now(&self) -> Option<Duration> {
-        let since = Instant::now().checked_sub(WINDOW)?;
-        let (finished, in_flight) = {
-            let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
-            let finished: Vec<Duration> = samples
-                .done
-                .iter()
-                .filter(|(at, _)| *at >= since)
-                .map(|(_, d)| *d)
-                .collect();
-            (finished, samples.in_flight.map(|at| at.elapsed()))
-        };
+        let (finished, in_flight) = self.since(Instant::now().checked_sub(WINDOW)?);
         judge(&finished, in_flight, self.baseline)
     }
 
@@ -198,7 +186,7 @@ impl Control {
                 });
                 told += TELL_EVERY;
             }
-            let fresh = self.finished_since(started);
+            let (fresh, _) = self.since(started);
             if fresh.iter().any(|d| *d <= self.baseline.slow())
                 || waited >= MOST_WAIT
                 || self.task.is_finished()
@@ -207,16 +195,6 @@ impl Control {
             }
             tokio::time::sleep(EVERY).await;
         }
-    }
-
-    fn finished_since(&self, since: Instant) -> Vec<Duration> {
-        let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
-        samples
-            .done
-            .iter()
-            .filter(|(at, _)| *at >= since)
-            .map(|(_, d)| *d)
-            .collect()
     }
 }
 
