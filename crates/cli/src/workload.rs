@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mantis_inventory::workload::{self, Outcome, Workload, WorkloadSpec};
 use mantis_migrate::rehearse::{InvariantCheck, ProbeSample, WorkloadHook, WorkloadRun};
-use mantis_migrate::{ignore_events, ConnectOptions, Session};
+use mantis_migrate::{describe_chain, ignore_events, ConnectOptions, Session};
 
 use crate::args::WorkloadArgs;
 
@@ -40,7 +40,7 @@ async fn run(
     let admin = connect(options).await?;
     let load = Workload::prepare(&admin, spec)
         .await
-        .map_err(|e| format!("choosing stock rows: {e}"))?;
+        .map_err(|e| format!("choosing stock rows: {}", describe_chain(&e)))?;
     let mut tasks = Vec::new();
     for index in 0..spec.clients {
         let (load, spec, stop, client) = (
@@ -59,7 +59,7 @@ async fn run(
     }
     let invariants = workload::check(&admin, &load, &logs)
         .await
-        .map_err(|e| format!("checking the invariants: {e}"))?;
+        .map_err(|e| format!("checking the invariants: {}", describe_chain(&e)))?;
     let ops = logs.iter().flat_map(|l| &l.ops);
     Ok(WorkloadRun {
         samples: ops

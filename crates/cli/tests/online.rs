@@ -94,6 +94,71 @@ async fn a_lock_timeout_inside_a_block_retries_the_whole_block_and_names_the_hol
     assert_eq!(count(&db, "mantis.schema_migrations").await, 2);
 }
 
+/// Sends a signal to a process (`STOP`, `CONT`) with kill(1).
+fn signal(pid: u32, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{name} {pid}");
+}
+
+/// How many ACCESS EXCLUSIVE locks on `t` are held now.
+async fn exclusive_locks_on_t(db: &TestDb) -> i64 {
+    let sql = "SELECT count(*) FROM pg_locks \
+               WHERE relation = 't'::regclass AND mode = 'AccessExclusiveLock' AND granted";
+    db.client().await.query_one(sql, &[]).await.unwrap().get(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_holds_its_locks_while_the_server_works_not_while_mantis_waits_for_a_cpu() {
+    let db = TestDb::empty("block_pipelined").await;
+    let dir = Dir::with(&[
+        ("001_t.up.sql", TABLE),
+        (
+            "002_alter.up.sql",
+            "-- mantis: no-transaction\n\
+             BEGIN;\n\
+             ALTER TABLE t ADD COLUMN b int;\n\
+             SELECT pg_sleep(0.4);\n\
+             CREATE TABLE commit_mode AS SELECT current_setting('synchronous_commit') AS v;\n\
+             COMMIT;\n\
+             INSERT INTO log VALUES (1);",
+        ),
+    ]);
+    run(&db, &["up", "--source", &dir.arg(), "--to", "1"]).expect_code(0);
+    let child = spawn(&db, &["up", "--source", &dir.arg()]);
+    let pid = child.id();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while exclusive_locks_on_t(&db).await == 0 {
+        assert!(std::time::Instant::now() < deadline, "the block never took its lock");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // mantis stops being scheduled while its block holds ACCESS EXCLUSIVE:
+    // the server has the whole block and commits it all the same.
+    signal(pid, "STOP");
+    let released = async {
+        while exclusive_locks_on_t(&db).await > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let in_time = tokio::time::timeout(Duration::from_secs(5), released).await;
+    signal(pid, "CONT");
+    let out = finish(child).expect_code(0);
+    assert!(
+        in_time.is_ok(),
+        "the lock was held while mantis was stopped:\n{}",
+        out.stderr
+    );
+    assert_eq!(
+        scalar(&db, "SELECT v FROM commit_mode").await,
+        "off",
+        "the block commits without holding its locks through the WAL flush"
+    );
+    assert_eq!(count(&db, "log").await, 1);
+    assert_eq!(count(&db, "mantis.schema_migrations").await, 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_batched_statement_commits_batch_by_batch_and_resumes_after_the_last_one_done() {
     let db = TestDb::empty("batched").await;

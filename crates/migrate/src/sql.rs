@@ -315,6 +315,10 @@ pub(crate) const PAGES_DONE: &str = "UPDATE mantis.migration_progress \
      SET batch_page = $2, batch_page_end = $2, batch_rows = 0, updated_at = clock_timestamp() \
      WHERE version = $1";
 
+/// Sent with an explicit block's BEGIN in a no-transaction file: the block's
+/// locks are released when its commit is written, not after the WAL flush.
+pub(crate) const ASYNC_COMMIT: &str = "SET LOCAL synchronous_commit = off";
+
 /// One batch's settings, local to its transaction: its lock_timeout, key
 /// range (and page range, as ctids), statement_timeout (its lock budget);
 /// and an asynchronous commit, so that its row locks are not held while its

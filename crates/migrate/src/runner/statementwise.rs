@@ -6,6 +6,7 @@
 //! transaction is aborted and only a retry from its BEGIN can succeed), or a
 //! batched statement (crate::batch).
 
+use futures_util::stream::{FuturesOrdered, StreamExt};
 use std::ops::Range;
 use std::time::{Duration, Instant};
 use tokio_postgres::error::SqlState;
@@ -160,6 +161,14 @@ impl Migrator {
 
     /// An explicit block, from its BEGIN to its COMMIT; a lock timeout
     /// anywhere in it rolls it back and runs it again from its BEGIN.
+    ///
+    /// The block's statements go to the server together (pipelined), so the
+    /// locks its DDL takes are held while the server works, never while this
+    /// process waits for a CPU to read a reply and send the next statement.
+    /// Its commit is asynchronous: the locks go when the commit is written,
+    /// not when the WAL is flushed. The progress marker commits after it and
+    /// no WAL is flushed out of order, so a crash loses the block only
+    /// together with its marker, and the run resumes at the block's BEGIN.
     async fn run_block(
         &self,
         client: &Client,
@@ -168,18 +177,45 @@ impl Migrator {
         range: Range<usize>,
     ) -> Result<(), Error> {
         self.retrying(step, watch, || async {
-            for index in range.clone() {
-                let statement = &step.script.statements[index];
-                let started = self.statement_started(step, statement, index);
-                if let Err(e) = client.batch_execute(&statement.sql).await {
-                    let _ = client.batch_execute("ROLLBACK").await;
-                    return Err(Error::MigrationFailed(Box::new(failure(
-                        step, statement, index, &e,
-                    ))));
+            let mut replies: FuturesOrdered<_> = range
+                .clone()
+                .map(|index| async move {
+                    let sql = block_statement_sql(step, range.start, index);
+                    (index, client.batch_execute(&sql).await)
+                })
+                .collect();
+            let mut started =
+                self.statement_started(step, &step.script.statements[range.start], range.start);
+            let mut failed = None;
+            while let Some((index, reply)) = replies.next().await {
+                match reply {
+                    _ if failed.is_some() => {}
+                    Ok(()) => {
+                        self.statement_finished(step, index, started);
+                        if let Some(next) = step
+                            .script
+                            .statements
+                            .get(index + 1)
+                            .filter(|_| index + 1 < range.end)
+                        {
+                            started = self.statement_started(step, next, index + 1);
+                        }
+                    }
+                    Err(e) => {
+                        let statement = &step.script.statements[index];
+                        failed = Some(failure(step, statement, index, &e));
+                    }
                 }
-                self.statement_finished(step, index, started);
             }
-            Ok(())
+            match failed {
+                None => Ok(()),
+                Some(f) => {
+                    // The COMMIT sent with the block ended its aborted
+                    // transaction; this covers a block that never got there.
+                    let _ = client.batch_execute("ROLLBACK").await;
+                    Err(Error::MigrationFailed(Box::new(f)))
+                }
+            }
         })
         .await
     }
@@ -261,6 +297,17 @@ impl Migrator {
             index: qualified,
         });
         Ok(())
+    }
+}
+
+/// What the pipeline sends for statement `index` of the block that begins
+/// at `begin`: the block's BEGIN also makes its commit asynchronous.
+fn block_statement_sql(step: &Step, begin: usize, index: usize) -> String {
+    let sql = &step.script.statements[index].sql;
+    if index == begin {
+        format!("{sql}\n;\n{}", sql::ASYNC_COMMIT)
+    } else {
+        sql.clone()
     }
 }
 
