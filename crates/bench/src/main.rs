@@ -88,6 +88,9 @@ enum Only {
     Posting,
     /// Archive, maintain and unarchive under writers.
     Housekeeping,
+    /// Seed, 003 by mantis and by psql (time and WAL), 004–006, verify and
+    /// down, at every scale of the mode.
+    Migrations,
 }
 
 /// What the run measures, by mode.
@@ -183,6 +186,22 @@ async fn main() -> Result<()> {
                 let (products, old) = settings.housekeeping;
                 let measured = housekeeping::measure(&server, &settings, products, old).await?;
                 render::housekeeping_section(&measured)
+            }
+            Only::Migrations => {
+                let scales = only_migrations(&server, &settings).await?;
+                if args.splice {
+                    let mut rows = String::new();
+                    render::migration_targets(&mut rows, &scales);
+                    for prefix in [render::OVERHEAD_TARGET, render::WAL_TARGET] {
+                        let lines: String = rows
+                            .lines()
+                            .filter(|l| l.starts_with(prefix))
+                            .map(|l| format!("{l}\n"))
+                            .collect();
+                        render::splice_lines(&args.out, prefix, &lines)?;
+                    }
+                }
+                render::migrations_section(&scales)
             }
         };
         println!("{section}");
@@ -293,6 +312,24 @@ async fn measure_at_largest(server: &db::Server, settings: &Settings) -> Result<
         commands,
         posting,
     })
+}
+
+/// `--only migrations`: every scale of the mode measured, its seeded
+/// databases dropped.
+async fn only_migrations(
+    server: &db::Server,
+    settings: &Settings,
+) -> Result<Vec<migration::Scale>> {
+    let file_003 = write_003()?;
+    let mut scales = Vec::new();
+    for &products in &settings.scales {
+        eprintln!(
+            "mantis-bench: {products} products: seed, 003 (mantis and psql), 004, verify, down"
+        );
+        scales.push(migration::measure(server, settings, products, file_003.path()).await?);
+        server.drop(&migration::base(products)).await?;
+    }
+    Ok(scales)
 }
 
 /// `--only posting`: a seeded database at the newest migration, the posting

@@ -28,6 +28,12 @@ pub struct Scale {
     pub up_psql: Samples,
     /// `mantis up` from 003 to 004.
     pub ledger_up: Samples,
+    /// WAL the server wrote during `mantis up --to 3`, bytes, per run.
+    pub wal_mantis: Vec<u64>,
+    /// WAL the server wrote during psql's run of 003, bytes, per run.
+    pub wal_psql: Vec<u64>,
+    /// WAL the server wrote during `mantis up` (004 to the latest), bytes.
+    pub wal_ledger: Vec<u64>,
     /// `mantis verify --version 3` (the seed's 11 sections).
     pub verify: Samples,
     /// `mantis down --to 1` (004 then 003, each saving its data).
@@ -123,6 +129,28 @@ async fn measure_seed(
     Ok(())
 }
 
+/// Runs `command` and returns it with the WAL the server wrote meanwhile
+/// (every session's: the harness runs one thing at a time).
+async fn wal_of(server: &Server, command: impl FnOnce() -> Result<Ran>) -> Result<(Ran, u64)> {
+    let before = wal_position(server).await?;
+    let ran = command()?;
+    let after = wal_position(server).await?;
+    Ok((ran, after.saturating_sub(before)))
+}
+
+/// The server's current WAL position, in bytes from its start.
+async fn wal_position(server: &Server) -> Result<u64> {
+    let row = server
+        .admin
+        .query_one(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint",
+            &[],
+        )
+        .await
+        .context("reading the WAL position")?;
+    Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+}
+
 /// 003 by mantis and by psql on two copies of [`base`] (which goes first
 /// alternates, so neither always gets the warmer cache), then 004, verify
 /// and down on mantis's copy.
@@ -149,19 +177,22 @@ async fn measure_migrations(
         )
     };
     let tool = || run(mantis, &["-q", "up", "--to", "3"], &server.url(&a));
-    let (ours, theirs) = if repeat % 2 == 0 {
-        let ours = tool()?;
-        (ours, psql()?)
+    let ((ours, ours_wal), (theirs, theirs_wal)) = if repeat % 2 == 0 {
+        let ours = wal_of(server, tool).await?;
+        (ours, wal_of(server, psql).await?)
     } else {
-        let theirs = psql()?;
-        (tool()?, theirs)
+        let theirs = wal_of(server, psql).await?;
+        (wal_of(server, tool).await?, theirs)
     };
     scale.up_mantis.push(ours.wall);
     scale.up_psql.push(theirs.wall);
+    scale.wal_mantis.push(ours_wal);
+    scale.wal_psql.push(theirs_wal);
     scale.peak("up (003)", ours.peak_kib);
     let url = server.url(&a);
-    let ledger = run(mantis, &["-q", "up"], &url)?;
+    let (ledger, ledger_wal) = wal_of(server, || run(mantis, &["-q", "up"], &url)).await?;
     scale.ledger_up.push(ledger.wall);
+    scale.wal_ledger.push(ledger_wal);
     scale.peak("up (004)", ledger.peak_kib);
     let verify = run(mantis, &["-q", "verify", "--version", "3"], &url)?;
     scale.verify.push(verify.wall);

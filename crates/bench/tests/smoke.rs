@@ -56,6 +56,18 @@ fn the_smoke_mode_writes_every_section_of_the_report() {
         assert!(text.contains(command), "{command} missing:\n{text}");
     }
     assert!(text.contains("carried balances"), "{text}");
+    // 003 by mantis and by psql, and 004–006, each with the WAL it wrote.
+    let row = text
+        .lines()
+        .skip_while(|l| !l.starts_with("## Seed and migrations"))
+        .find(|l| l.starts_with("| 300 |"))
+        .unwrap();
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    for wal in [cells[8], cells[9], cells[11]] {
+        let (number, unit) = wal.split_once(' ').unwrap();
+        assert!(number.parse::<f64>().unwrap() > 0.0, "{row}");
+        assert!(["MB", "GB"].contains(&unit), "{row}");
+    }
     assert!(
         text.contains("| tool overhead ≤ 5% over psql (003, 300 products) |"),
         "{text}"

@@ -43,7 +43,11 @@ fn settings() -> insta::Settings {
             r"(?m)^(\d{3} #\d+ \(line \d+\)) +\d+ +[0-9.]+",
             "$1 [ms] [MB]",
         ),
+        // A number from PostgreSQL 14 on, null before.
+        (r#""fpi": (null|\d+)"#, r#""fpi": "[n or null]""#),
         (r"(?m)^(WAL written .*: \d{3}) [0-9.]+ MB", "$1 [n] MB"),
+        // Counted from PostgreSQL 14 on: the line exists on some servers only.
+        (r"(?m)^full-page images among it .*\n", ""),
         (r"postgres(ql)?://[^\s\x22]+", "[url]"),
         (r"mantis(-migrate)? \d+\.\d+\.\d+", "mantis [version]"),
         (r"mantis_backup_\w+", "[saved schema]"),

@@ -152,7 +152,21 @@ pub(crate) const REHEARSE_WAL: &str = "SELECT CASE WHEN pg_is_in_recovery() THEN
             ELSE (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint END AS lsn, \
        (SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn))::bigint \
         FROM pg_stat_replication WHERE NOT pg_is_in_recovery() \
-          AND state IN ('streaming', 'catchup')) AS standby_behind";
+          AND state IN ('streaming', 'catchup')) AS standby_behind, \
+       NULL::bigint AS fpi";
+
+/// REHEARSE_WAL with the full-page images the server has counted
+/// (`pg_stat_wal`, PostgreSQL 14 and later).
+pub(crate) fn rehearse_wal(server_version_num: i32) -> String {
+    if server_version_num >= 140_000 {
+        REHEARSE_WAL.replace(
+            "NULL::bigint AS fpi",
+            "(SELECT wal_fpi FROM pg_stat_wal)::bigint AS fpi",
+        )
+    } else {
+        REHEARSE_WAL.to_string()
+    }
+}
 
 /// The rehearsal's control probe: a commit that writes WAL (so it waits
 /// for its flush, as every writer's commit does) and touches no table.

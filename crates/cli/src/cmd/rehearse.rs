@@ -210,28 +210,48 @@ fn probe_line(p: &ProbeSummary) -> String {
     )
 }
 
-/// WAL written while each migration ran (every session's).
+/// WAL written while each migration ran (every session's), and the
+/// full-page images among it where the server counts them.
 fn wal_totals(statements: &[StatementReport]) -> String {
-    let mut totals: Vec<(u64, u64)> = Vec::new();
-    for s in statements {
-        let Some(bytes) = s.wal_bytes else { continue };
-        match totals.last_mut() {
-            Some((version, sum)) if *version == s.version => *sum += bytes,
-            _ => totals.push((s.version, bytes)),
-        }
-    }
-    if totals.is_empty() {
+    let bytes = per_migration(statements, |s| s.wal_bytes);
+    if bytes.is_empty() {
         return String::new();
     }
-    let each: Vec<String> = totals
+    let each: Vec<String> = bytes
         .iter()
         .map(|(v, b)| format!("{v:03} {:.1} MB", *b as f64 / 1e6))
         .collect();
+    let images = per_migration(statements, |s| s.fpi);
+    let images = if images.is_empty() {
+        String::new()
+    } else {
+        let each: Vec<String> = images.iter().map(|(v, n)| format!("{v:03} {n}")).collect();
+        format!(
+            "full-page images among it (pg_stat_wal): {}\n",
+            each.join(", ")
+        )
+    };
     format!(
-        "WAL written while each migration ran (all sessions): {}\n{}",
+        "WAL written while each migration ran (all sessions): {}\n{images}{}",
         each.join(", "),
         standby_lag(statements)
     )
+}
+
+/// `value` summed per migration, in order; migrations without any left out.
+fn per_migration(
+    statements: &[StatementReport],
+    value: impl Fn(&StatementReport) -> Option<u64>,
+) -> Vec<(u64, u64)> {
+    let mut totals: Vec<(u64, u64)> = Vec::new();
+    for s in statements {
+        let Some(n) = value(s) else { continue };
+        match totals.last_mut() {
+            Some((version, sum)) if *version == s.version => *sum += n,
+            _ => totals.push((s.version, n)),
+        }
+    }
+    totals
 }
 
 /// How far the standbys fell behind: the furthest, and during what.

@@ -37,6 +37,10 @@ pub struct StatementReport {
     /// The furthest a standby was behind while it ran, in bytes of WAL not
     /// yet replayed (None: no standby seen).
     pub standby_behind_bytes: Option<u64>,
+    /// Full-page images among that WAL, as the server counted them
+    /// (`pg_stat_wal.wal_fpi`, every session's; sessions report their counts
+    /// up to a second late). None before PostgreSQL 14.
+    pub fpi: Option<u64>,
     #[serde(skip)]
     window: (Instant, Instant),
 }
@@ -156,8 +160,9 @@ pub fn statements(
     let mut out = windows(set, timeline);
     for report in &mut out {
         report.locks = strongest(&sampled.locks, report.window);
-        report.wal_bytes = wal_between(&sampled.wal, report.window);
+        report.wal_bytes = growth_between(&sampled.wal, report.window);
         report.standby_behind_bytes = furthest(&sampled.standby, report.window);
+        report.fpi = growth_between(&sampled.fpi, report.window);
     }
     for probe in probes {
         attribute_waits(&mut out, probe);
@@ -187,6 +192,7 @@ fn windows(set: &MigrationSet, timeline: &[(Instant, Event)]) -> Vec<StatementRe
                 writer_wait: None,
                 wal_bytes: None,
                 standby_behind_bytes: None,
+                fpi: None,
                 window: (*at, end),
             }),
             Event::StatementFinished {
@@ -320,14 +326,15 @@ fn furthest(samples: &[(Instant, i64)], (from, to): (Instant, Instant)) -> Optio
         .max()
 }
 
-/// WAL written between two instants: the difference of the WAL position at
-/// each, interpolated between the samples around it (None outside them).
-fn wal_between(samples: &[(Instant, i64)], (from, to): (Instant, Instant)) -> Option<u64> {
-    let (start, end) = (wal_at(samples, from)?, wal_at(samples, to)?);
+/// How much a growing counter (the WAL position, the full-page images)
+/// grew between two instants: its value at each, interpolated between the
+/// samples around it (None outside them).
+fn growth_between(samples: &[(Instant, i64)], (from, to): (Instant, Instant)) -> Option<u64> {
+    let (start, end) = (counter_at(samples, from)?, counter_at(samples, to)?);
     Some(u64::try_from((end - start).max(0.0).round() as i64).unwrap_or(0))
 }
 
-fn wal_at(samples: &[(Instant, i64)], at: Instant) -> Option<f64> {
+fn counter_at(samples: &[(Instant, i64)], at: Instant) -> Option<f64> {
     let after = samples.iter().position(|(t, _)| *t >= at)?;
     let (t1, lsn1) = samples[after];
     if after == 0 {

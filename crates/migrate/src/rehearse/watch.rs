@@ -64,6 +64,9 @@ pub struct Samples {
     /// How far the standby furthest behind was: (when, bytes of WAL not
     /// yet replayed); none without standbys (or the privilege to see them).
     pub standby: Vec<(Instant, i64)>,
+    /// Full-page images the server had counted: (when, count); none before
+    /// PostgreSQL 14 (no `pg_stat_wal`).
+    pub fpi: Vec<(Instant, i64)>,
 }
 
 impl Samples {
@@ -167,6 +170,17 @@ pub async fn locks(
     stop: Arc<AtomicBool>,
 ) -> Samples {
     let mut samples = Samples::default();
+    let version: i32 = match client
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .await
+    {
+        Ok(row) => row.get(0),
+        Err(e) => {
+            tracing::debug!(error = %e, "server version unreadable");
+            0
+        }
+    };
+    let wal = crate::sql::rehearse_wal(version);
     while !stop.load(Ordering::Relaxed) {
         let at = Instant::now();
         match client
@@ -199,7 +213,7 @@ pub async fn locks(
             })),
             Err(e) => tracing::debug!(error = %e, "wait sample failed"),
         }
-        match client.query_one(crate::sql::REHEARSE_WAL, &[]).await {
+        match client.query_one(wal.as_str(), &[]).await {
             Ok(row) => {
                 let now = Instant::now();
                 let read = |column| row.try_get::<_, Option<i64>>(column).ok().flatten();
@@ -207,6 +221,7 @@ pub async fn locks(
                 samples
                     .standby
                     .extend(read("standby_behind").map(|b| (now, b)));
+                samples.fpi.extend(read("fpi").map(|n| (now, n)));
             }
             Err(e) => tracing::debug!(error = %e, "WAL sample failed"),
         }
