@@ -289,6 +289,7 @@ CREATE TABLE IF NOT EXISTS core.stock_movement (
     unit_of_measure  text                NOT NULL DEFAULT 'EA',
     cost_price       numeric(20,6)       CONSTRAINT stock_movement_cost_positive CHECK (cost_price IS NULL OR cost_price >= 0),
     total_cost       numeric(38,10)      GENERATED ALWAYS AS (quantity * cost_price) STORED,
+    value_delta      numeric(38,10),
     reference_type   core.reference_type,
     reference_id     uuid,
     reference_number text,
@@ -303,6 +304,12 @@ CREATE TABLE IF NOT EXISTS core.stock_movement (
 
 CREATE INDEX IF NOT EXISTS idx_stock_movement_product_time
     ON core.stock_movement (product_id, warehouse_id, created_at);
+
+-- The ledger's own column (ADR-026, filled by 004's posting rule), created
+-- here so that the opening balances below are written once with their value
+-- instead of written here and rewritten by 004 (ADR-035).
+COMMENT ON COLUMN core.stock_movement.value_delta IS
+    'Exact change of the stock row''s value caused by this movement; the row''s total_value is the sum of these. NULL while the stock has no known cost.';
 
 -- The posting rule (ADR-020/022). Every movement updates its stock row under a
 -- row lock, so concurrent receipts cannot compute from the same old state.
@@ -551,17 +558,19 @@ $$;
 -- takes every row of its last product) and each movement's id starts with
 -- the time it was written (as a UUIDv7 does), so that the ledger's indexes
 -- grow at one end instead of at a random page per row, and 004 walks these
--- movements by id in the order they lie on disk.
+-- movements by id in the order they lie on disk. Each is written with its
+-- value (quantity x unit cost, as 004 values the movements before it), so
+-- 004 has nothing to rewrite.
 -- mantis: batch table=core.stock_on_hand key=product_id rows=5000 time=40ms
 DO $$
 BEGIN
     PERFORM set_config('mantis.ledger_replay', 'on', true);
     INSERT INTO core.stock_movement
-        (id, product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price,
+        (id, product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price, value_delta,
          reference_type, reference_number, notes)
     SELECT encode(set_byte(o.id, 6, (get_byte(o.id, 6) & 15) | 112), 'hex')::uuid,
            o.product_id, o.warehouse_id, 'ADJUSTMENT', o.quantity, o.unit_of_measure, o.cost_price,
-           'SYSTEM_ADJUSTMENT', 'OPENING-BALANCE', 'Opening balance written by migration 003'
+           o.quantity * o.cost_price, 'SYSTEM_ADJUSTMENT', 'OPENING-BALANCE', 'Opening balance written by migration 003'
     FROM (
         SELECT overlay(uuid_send(gen_random_uuid())
                        PLACING substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3)

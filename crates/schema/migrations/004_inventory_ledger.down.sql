@@ -1,9 +1,10 @@
 -- Reverts migration 004 without losing data (one transaction): the ledger's
 -- rules go, 003's posting trigger comes back.
 --
--- The columns 004 added hold data (each movement's value_delta, seq,
--- idempotency key and reversed movement; each warehouse's negative-stock
--- policy). Before they are dropped they are copied into a new schema
+-- The columns 004 added hold data (each movement's seq, idempotency key and
+-- reversed movement; each warehouse's negative-stock policy). Before they are
+-- dropped they are copied, with each movement's value_delta (003's column,
+-- which stays), into a new schema
 -- mantis_backup_004_<UTC time>, listed by `mantis backups`. Applying 004 again
 -- puts them back from the newest such set, for every movement still there;
 -- movements posted while 004 was rolled back get their value as usual.
@@ -68,7 +69,6 @@ DROP FUNCTION IF EXISTS core.format_quantity(numeric);
 ALTER TABLE core.stock_movement
     DROP COLUMN IF EXISTS reverses_id,
     DROP COLUMN IF EXISTS idempotency_key,
-    DROP COLUMN IF EXISTS seq,
-    DROP COLUMN IF EXISTS value_delta;
+    DROP COLUMN IF EXISTS seq;
 DROP SEQUENCE IF EXISTS core.stock_movement_seq;
 ALTER TABLE core.warehouses DROP COLUMN IF EXISTS allow_negative_stock;

@@ -54,7 +54,6 @@ ALTER TABLE core.warehouses
     ADD COLUMN IF NOT EXISTS allow_negative_stock boolean NOT NULL DEFAULT false;
 
 ALTER TABLE core.stock_movement
-    ADD COLUMN IF NOT EXISTS value_delta     numeric(38,10),
     ADD COLUMN IF NOT EXISTS seq             bigint,
     ADD COLUMN IF NOT EXISTS idempotency_key text,
     ADD COLUMN IF NOT EXISTS reverses_id     uuid;
@@ -66,8 +65,6 @@ SELECT core.grant_following('SEQUENCE core.stock_movement_seq', 'core.stock_on_h
 
 COMMENT ON COLUMN core.warehouses.allow_negative_stock IS
     'When false (the default), an outbound movement may not leave a stock row of this warehouse below zero.';
-COMMENT ON COLUMN core.stock_movement.value_delta IS
-    'Exact change of the stock row''s value caused by this movement; the row''s total_value is the sum of these. NULL while the stock has no known cost.';
 COMMENT ON COLUMN core.stock_movement.seq IS
     'Order in which movements were applied (taken under the stock row lock). NULL for movements posted before migration 004.';
 COMMENT ON COLUMN core.stock_movement.idempotency_key IS
@@ -95,10 +92,12 @@ BEGIN
         RETURN;
     END IF;
     EXECUTE format('UPDATE core.stock_movement m
-                    SET value_delta = b.value_delta, seq = b.seq,
+                    SET value_delta = coalesce(b.value_delta, m.value_delta), seq = b.seq,
                         idempotency_key = b.idempotency_key, reverses_id = b.reverses_id
                     FROM %I.stock_movement_ledger b
-                    WHERE b.id = m.id AND m.seq IS NULL AND m.value_delta IS NULL', saved);
+                    WHERE b.id = m.id AND m.seq IS NULL
+                      AND (b.seq, b.idempotency_key, b.reverses_id, coalesce(b.value_delta, m.value_delta))
+                          IS DISTINCT FROM (m.seq, m.idempotency_key, m.reverses_id, m.value_delta)', saved);
     GET DIAGNOSTICS restored = ROW_COUNT;
     EXECUTE format('UPDATE core.warehouses w SET allow_negative_stock = b.allow_negative_stock
                     FROM %I.warehouse_policy b

@@ -64,16 +64,23 @@ BEGIN
 
     -- The ledger.
     DELETE FROM core.stock_movement;
+    -- Sets saved before 003 created value_delta have none: 004 values them.
     EXECUTE format('INSERT INTO core.stock_movement
                         (id, product_id, warehouse_id, movement_type, quantity, unit_of_measure, cost_price,
-                         reference_type, reference_id, reference_number, notes, metadata, created_by, created_at)
+                         value_delta, reference_type, reference_id, reference_number, notes, metadata,
+                         created_by, created_at)
                     SELECT m.id, m.product_id, m.warehouse_id, m.movement_type::core.movement_type, m.quantity,
-                           m.unit_of_measure, m.cost_price, m.reference_type::core.reference_type, m.reference_id,
+                           m.unit_of_measure, m.cost_price, %s, m.reference_type::core.reference_type, m.reference_id,
                            m.reference_number, m.notes, m.metadata,
                            (SELECT u.id FROM core.users u WHERE u.id = m.created_by), m.created_at
                     FROM %I.stock_movement m
                     WHERE EXISTS (SELECT FROM core.products p WHERE p.id = m.product_id)
-                      AND EXISTS (SELECT FROM core.warehouses w WHERE w.id = m.warehouse_id)', source);
+                      AND EXISTS (SELECT FROM core.warehouses w WHERE w.id = m.warehouse_id)',
+                   CASE WHEN EXISTS (SELECT FROM pg_attribute
+                                     WHERE attrelid = to_regclass(quote_ident(source) || '.stock_movement')
+                                       AND attname = 'value_delta' AND NOT attisdropped)
+                        THEN 'm.value_delta' ELSE 'NULL' END,
+                   source);
     GET DIAGNOSTICS n = ROW_COUNT;
     summary := summary || jsonb_build_object('movements', n);
     EXECUTE format('SELECT count(*) FROM %I.stock_movement', source) INTO skipped;
