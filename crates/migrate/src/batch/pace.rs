@@ -58,8 +58,14 @@ impl Pace {
         } else {
             ratio.clamp(MOST_SHRINK, LEAST_SHRINK)
         };
+        let mut size = scale(self.size, factor);
+        if factor > 1.0 {
+            // A quarter of one row rounds to nothing: a batch cut down to
+            // one row would stay there for the rest of the statement.
+            size = size.max(self.size + 1);
+        }
         Pace {
-            size: scale(self.size, factor).clamp(1, spec.rows),
+            size: size.clamp(1, spec.rows),
             slow_start: self.slow_start && within,
         }
     }
@@ -97,6 +103,23 @@ mod tests {
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
+    }
+
+    #[test]
+    fn a_batch_cut_down_to_one_row_grows_back() {
+        let spec = spec();
+        let mut pace = Pace::start(&spec);
+        for _ in 0..4 {
+            pace = pace.cut();
+        }
+        assert_eq!(pace.size, 1);
+        let mut batches = 0;
+        while pace.size < spec.rows {
+            pace = pace.after(&spec, ms(1));
+            batches += 1;
+            assert!(batches < 60, "stuck at {} rows", pace.size);
+        }
+        assert!(!pace.slow_start);
     }
 
     #[test]
