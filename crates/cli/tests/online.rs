@@ -131,7 +131,10 @@ async fn a_block_holds_its_locks_while_the_server_works_not_while_mantis_waits_f
     let pid = child.id();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while exclusive_locks_on_t(&db).await == 0 {
-        assert!(std::time::Instant::now() < deadline, "the block never took its lock");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the block never took its lock"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     // mantis stops being scheduled while its block holds ACCESS EXCLUSIVE:

@@ -82,7 +82,10 @@ async fn rehearse_reports_every_statement_and_leaves_the_target_alone() {
     // The copy starts after a checkpoint, so the first change of each page
     // writes a full-page image; servers count them from PostgreSQL 14 on.
     let images: Vec<Option<u64>> = statements.iter().map(|s| s["fpi"].as_u64()).collect();
-    let version: i32 = scalar(&db, "current_setting('server_version_num')").await.parse().unwrap();
+    let version: i32 = scalar(&db, "current_setting('server_version_num')")
+        .await
+        .parse()
+        .unwrap();
     if version >= 140_000 {
         let total: u64 = images.iter().flatten().sum();
         assert!(total > 0, "{images:?}");
