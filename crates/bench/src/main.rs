@@ -251,14 +251,7 @@ async fn measure_migrations(
     server: &db::Server,
     settings: &Settings,
 ) -> Result<(Vec<migration::Scale>, Vec<online::Online>)> {
-    let file_003 = write_003()?;
-    let mut scales = Vec::new();
-    for &products in &settings.scales {
-        eprintln!(
-            "mantis-bench: {products} products: seed, 003 (mantis and psql), 004, verify, down"
-        );
-        scales.push(migration::measure(server, settings, products, file_003.path()).await?);
-    }
+    let scales = measure_scales(server, settings).await?;
     let mut online = Vec::new();
     for &products in &settings.online_scales {
         for busy in [false, true] {
@@ -320,6 +313,16 @@ async fn only_migrations(
     server: &db::Server,
     settings: &Settings,
 ) -> Result<Vec<migration::Scale>> {
+    let scales = measure_scales(server, settings).await?;
+    for scale in &scales {
+        server.drop(&migration::base(scale.products)).await?;
+    }
+    Ok(scales)
+}
+
+/// Seed, 003 (mantis and psql), 004, verify and down at every scale of the
+/// mode; each scale's seeded base is kept.
+async fn measure_scales(server: &db::Server, settings: &Settings) -> Result<Vec<migration::Scale>> {
     let file_003 = write_003()?;
     let mut scales = Vec::new();
     for &products in &settings.scales {
@@ -327,7 +330,6 @@ async fn only_migrations(
             "mantis-bench: {products} products: seed, 003 (mantis and psql), 004, verify, down"
         );
         scales.push(migration::measure(server, settings, products, file_003.path()).await?);
-        server.drop(&migration::base(products)).await?;
     }
     Ok(scales)
 }
