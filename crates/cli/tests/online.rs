@@ -73,6 +73,11 @@ async fn a_lock_timeout_inside_a_block_retries_the_whole_block_and_names_the_hol
         out.stderr
     );
     assert!(!out.stderr.contains("25P02"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("no transaction in progress"),
+        "the block's own COMMIT ended its transaction:\n{}",
+        out.stderr
+    );
     assert_eq!(
         count(&db, "log").await,
         0,

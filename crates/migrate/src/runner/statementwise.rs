@@ -211,8 +211,11 @@ impl Migrator {
                 None => Ok(()),
                 Some(f) => {
                     // The COMMIT sent with the block ended its aborted
-                    // transaction; this covers a block that never got there.
-                    let _ = client.batch_execute("ROLLBACK").await;
+                    // transaction; a block the file leaves open is ended here.
+                    let last = &step.script.statements[range.end - 1];
+                    if next_block_state(true, last) {
+                        let _ = client.batch_execute("ROLLBACK").await;
+                    }
                     Err(Error::MigrationFailed(Box::new(f)))
                 }
             }
