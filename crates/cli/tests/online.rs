@@ -109,10 +109,10 @@ fn signal(pid: u32, name: &str) {
 }
 
 /// How many ACCESS EXCLUSIVE locks on `t` are held now.
-async fn exclusive_locks_on_t(db: &TestDb) -> i64 {
+async fn exclusive_locks_on_t(client: &tokio_postgres::Client) -> i64 {
     let sql = "SELECT count(*) FROM pg_locks \
                WHERE relation = 't'::regclass AND mode = 'AccessExclusiveLock' AND granted";
-    db.client().await.query_one(sql, &[]).await.unwrap().get(0)
+    client.query_one(sql, &[]).await.unwrap().get(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,10 +132,11 @@ async fn a_block_holds_its_locks_while_the_server_works_not_while_mantis_waits_f
         ),
     ]);
     run(&db, &["up", "--source", &dir.arg(), "--to", "1"]).expect_code(0);
+    let watcher = db.client().await;
     let child = spawn(&db, &["up", "--source", &dir.arg()]);
     let pid = child.id();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while exclusive_locks_on_t(&db).await == 0 {
+    while exclusive_locks_on_t(&watcher).await == 0 {
         assert!(
             std::time::Instant::now() < deadline,
             "the block never took its lock"
@@ -146,7 +147,7 @@ async fn a_block_holds_its_locks_while_the_server_works_not_while_mantis_waits_f
     // the server has the whole block and commits it all the same.
     signal(pid, "STOP");
     let released = async {
-        while exclusive_locks_on_t(&db).await > 0 {
+        while exclusive_locks_on_t(&watcher).await > 0 {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
