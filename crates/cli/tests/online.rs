@@ -602,6 +602,51 @@ async fn an_older_history_schema_gets_the_batch_columns() {
     );
 }
 
+/// A batch's own settings: no JIT compilation (it would cost a short batch
+/// more than its work) and an asynchronous commit, in the batch's
+/// transaction only; the next statement has the session's settings again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_runs_without_jit_and_commits_asynchronously_and_only_the_batch() {
+    let db = TestDb::empty("batch_settings").await;
+    let dir = Dir::with(&[
+        (
+            "001_t.up.sql",
+            "CREATE TABLE t (id int PRIMARY KEY, jit text, commit_mode text);\n\
+             INSERT INTO t (id) SELECT generate_series(1, 300);\n\
+             CREATE TABLE after_batches (jit text, commit_mode text);",
+        ),
+        (
+            "002_backfill.up.sql",
+            "-- mantis: no-transaction\n\
+             -- mantis: batch table=public.t key=id rows=100 time=5000ms\n\
+             UPDATE t SET jit = current_setting('jit'), commit_mode = current_setting('synchronous_commit')\n\
+             WHERE id BETWEEN current_setting('mantis.batch_first')::int\n\
+                          AND current_setting('mantis.batch_last')::int;\n\
+             INSERT INTO after_batches SELECT current_setting('jit'), current_setting('synchronous_commit');",
+        ),
+    ]);
+    run(&db, &["up", "--source", &dir.arg()]).expect_code(0);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT string_agg(DISTINCT jit || ' ' || commit_mode, ',') || ' ' || count(*) FROM t"
+        )
+        .await,
+        "off off 300",
+        "every batch without JIT and with an asynchronous commit"
+    );
+    let server = scalar(
+        &db,
+        "SELECT current_setting('jit') || ' ' || current_setting('synchronous_commit')",
+    )
+    .await;
+    assert_eq!(
+        scalar(&db, "SELECT jit || ' ' || commit_mode FROM after_batches").await,
+        server,
+        "the statement after the batches runs with the session's settings"
+    );
+}
+
 /// The migration session asks the OS to write what it evicts after 2 MB
 /// (`backend_flush_after`), unless the run says otherwise; a size the server
 /// would refuse is refused before connecting.

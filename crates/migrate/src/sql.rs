@@ -337,7 +337,11 @@ pub(crate) const ASYNC_COMMIT: &str = "SET LOCAL synchronous_commit = off";
 /// range (and page range, as ctids), statement_timeout (its lock budget);
 /// and an asynchronous commit, so that its row locks are not held while its
 /// WAL is flushed (the batch and its progress mark commit together: a crash
-/// that loses the commit loses both, and the run resumes at that batch).
+/// that loses the commit loses both, and the run resumes at that batch);
+/// and no JIT compilation: the planner estimates a batch's key range no
+/// finer than a histogram bucket of its table (thousands of rows at a
+/// million), which often costs it past `jit_above_cost`, and compiling takes
+/// 20 ms or more: half a batch's time, spent again in every batch.
 /// Literals, not parameters: it goes with BEGIN in one message.
 pub(crate) fn batch_settings(
     lock_timeout: std::time::Duration,
@@ -351,6 +355,7 @@ pub(crate) fn batch_settings(
         set("lock_timeout", &format!("{}ms", lock_timeout.as_millis())),
         set("statement_timeout", &format!("{}ms", hold.as_millis())),
         set("synchronous_commit", "off"),
+        set("jit", "off"),
         set("mantis.batch_first", first),
         set("mantis.batch_last", last),
     ];
