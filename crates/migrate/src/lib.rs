@@ -45,6 +45,7 @@ pub mod runner;
 pub mod scratch;
 pub mod script;
 pub mod session;
+mod serde_time;
 pub mod source;
 pub mod split;
 mod sql;

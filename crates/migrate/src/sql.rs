@@ -147,25 +147,23 @@ pub(crate) const REHEARSE_LOCKS: &str =
      WHERE l.pid = $1 AND l.locktype = 'relation' AND l.granted AND l.relation = ANY($2::oid[])";
 
 /// Where the server's write-ahead log stands, in bytes from its start (NULL
-/// on a standby, where no WAL is written).
-pub(crate) const REHEARSE_WAL: &str = "SELECT CASE WHEN pg_is_in_recovery() THEN NULL \
-            ELSE (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint END AS lsn, \
-       (SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn))::bigint \
-        FROM pg_stat_replication WHERE NOT pg_is_in_recovery() \
-          AND state IN ('streaming', 'catchup')) AS standby_behind, \
-       NULL::bigint AS fpi";
-
-/// REHEARSE_WAL with the full-page images the server has counted
-/// (`pg_stat_wal`, PostgreSQL 14 and later).
+/// on a standby, where no WAL is written), how far the furthest standby is
+/// behind, and the full-page images the server has counted (`pg_stat_wal`,
+/// PostgreSQL 14 and later; NULL before).
 pub(crate) fn rehearse_wal(server_version_num: i32) -> String {
-    if server_version_num >= 140_000 {
-        REHEARSE_WAL.replace(
-            "NULL::bigint AS fpi",
-            "(SELECT wal_fpi FROM pg_stat_wal)::bigint AS fpi",
-        )
+    let fpi = if server_version_num >= 140_000 {
+        "(SELECT wal_fpi FROM pg_stat_wal)::bigint"
     } else {
-        REHEARSE_WAL.to_string()
-    }
+        "NULL::bigint"
+    };
+    format!(
+        "SELECT CASE WHEN pg_is_in_recovery() THEN NULL \
+                ELSE (pg_current_wal_lsn() - '0/0'::pg_lsn)::bigint END AS lsn, \
+           (SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn))::bigint \
+            FROM pg_stat_replication WHERE NOT pg_is_in_recovery() \
+              AND state IN ('streaming', 'catchup')) AS standby_behind, \
+           {fpi} AS fpi"
+    )
 }
 
 /// The rehearsal's control probe: a commit that writes WAL (so it waits

@@ -43,7 +43,7 @@ pub struct Copy {
     /// How.
     pub method: Method,
     /// How long it took.
-    #[serde(serialize_with = "crate::rehearse::millis")]
+    #[serde(serialize_with = "crate::serde_time::millis")]
     pub duration: Duration,
     /// Its size on disk (pg_database_size).
     pub size_bytes: i64,

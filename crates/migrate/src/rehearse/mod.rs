@@ -90,7 +90,7 @@ pub struct Rehearsal {
     /// Each probe: its normal latency and its longest wait.
     pub probes: Vec<ProbeSummary>,
     /// Lock samples were taken this often.
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::serde_time::millis")]
     pub sample_every: Duration,
     /// The application workload, if one ran.
     pub workload: Option<WorkloadSummary>,
@@ -137,10 +137,10 @@ impl std::fmt::Display for RunFailure {
 #[derive(Debug, Clone, Serialize)]
 pub struct Gate {
     /// The longest wait allowed, in ms.
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::serde_time::millis")]
     pub max_wait: Duration,
     /// The longest server-wide stall allowed, in ms, if any.
-    #[serde(serialize_with = "report::opt_millis")]
+    #[serde(serialize_with = "crate::serde_time::opt_millis")]
     pub max_stall: Option<Duration>,
     /// What broke it (empty: passed).
     pub over: Vec<String>,
@@ -483,8 +483,10 @@ async fn start_watchers(
             stop.clone(),
         )));
     }
+    let version = watcher.server_version_num();
     let locks = tokio::spawn(watch::locks(
         watcher.into_client(),
+        version,
         pid,
         existing,
         options.sample_every,
@@ -579,11 +581,6 @@ fn copy_name(target: &str) -> String {
     let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
     let base: String = target.chars().take(30).collect();
     format!("{base}_rehearse_{stamp}_{}", std::process::id())
-}
-
-/// Serializes a duration as whole milliseconds.
-pub(crate) fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]

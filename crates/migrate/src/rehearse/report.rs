@@ -22,7 +22,7 @@ pub struct StatementReport {
     /// Its first line.
     pub sql: String,
     /// How long it ran (None when it failed).
-    #[serde(serialize_with = "opt_millis")]
+    #[serde(serialize_with = "crate::serde_time::opt_millis")]
     pub duration: Option<Duration>,
     /// The strongest lock seen per existing table while it ran: (table, mode).
     pub locks: Vec<(String, String)>,
@@ -383,16 +383,6 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Serializes an optional duration as whole milliseconds, or null.
-pub(super) fn opt_millis<S: serde::Serializer>(
-    d: &Option<Duration>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match d {
-        Some(d) => s.serialize_some(&millis(*d)),
-        None => s.serialize_none(),
-    }
-}
 
 #[cfg(test)]
 mod tests {

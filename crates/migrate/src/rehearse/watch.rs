@@ -161,26 +161,17 @@ pub struct Probe {
 
 /// Samples the relation locks of backend `pid` on existing tables, what the
 /// other sessions wait for, and where the WAL stands, every `every` until
-/// `stop` is set.
+/// `stop` is set; `client` is on a server of `server_version_num`.
 pub async fn locks(
     client: Client,
+    server_version_num: i32,
     pid: i32,
     tables: Vec<u32>,
     every: Duration,
     stop: Arc<AtomicBool>,
 ) -> Samples {
     let mut samples = Samples::default();
-    let version: i32 = match client
-        .query_one("SELECT current_setting('server_version_num')::int", &[])
-        .await
-    {
-        Ok(row) => row.get(0),
-        Err(e) => {
-            tracing::debug!(error = %e, "server version unreadable");
-            0
-        }
-    };
-    let wal = crate::sql::rehearse_wal(version);
+    let wal = crate::sql::rehearse_wal(server_version_num);
     while !stop.load(Ordering::Relaxed) {
         let at = Instant::now();
         match client

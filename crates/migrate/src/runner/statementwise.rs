@@ -184,20 +184,15 @@ impl Migrator {
                     (index, client.batch_execute(&sql).await)
                 })
                 .collect();
-            let mut started =
-                self.statement_started(step, &step.script.statements[range.start], range.start);
+            let block = &step.script.statements[range.clone()];
+            let mut started = self.statement_started(step, &block[0], range.start);
             let mut failed = None;
             while let Some((index, reply)) = replies.next().await {
                 match reply {
                     _ if failed.is_some() => {}
                     Ok(()) => {
                         self.statement_finished(step, index, started);
-                        if let Some(next) = step
-                            .script
-                            .statements
-                            .get(index + 1)
-                            .filter(|_| index + 1 < range.end)
-                        {
+                        if let Some(next) = block.get(index + 1 - range.start) {
                             started = self.statement_started(step, next, index + 1);
                         }
                     }
@@ -212,8 +207,7 @@ impl Migrator {
                 Some(f) => {
                     // The COMMIT sent with the block ended its aborted
                     // transaction; a block the file leaves open is ended here.
-                    let last = &step.script.statements[range.end - 1];
-                    if next_block_state(true, last) {
+                    if next_block_state(true, &block[block.len() - 1]) {
                         let _ = client.batch_execute("ROLLBACK").await;
                     }
                     Err(Error::MigrationFailed(Box::new(f)))
