@@ -97,23 +97,34 @@ async fn batches_wait_for_a_standby_that_falls_behind_in_bytes() {
             && plan.contains("  warn replication slots: gone_consumer physical (NO CONSUMER"),
         "{plan}"
     );
-    admin
-        .batch_execute("SELECT pg_drop_replication_slot('gone_consumer')")
-        .await
-        .unwrap();
 
-    // Rehearse samples how far the standby falls behind, per statement.
+    // Rehearse lists them too (its copy's WAL goes to the same standbys and
+    // slots), and samples how far the standby falls behind, per statement.
     let rehearsed = run_url(&url, &["--format", "json", "rehearse"]).expect_code(0);
-    let statements = rehearsed.json()["statements"].as_array().unwrap().clone();
+    let doc = rehearsed.json();
+    let statements = doc["statements"].as_array().unwrap().clone();
     assert!(
         statements
             .iter()
             .any(|s| s["standby_behind_bytes"].is_u64()),
         "no statement saw the standby: {statements:?}"
     );
+    let replication = doc["replication"].as_array().unwrap();
+    assert!(
+        replication.iter().any(|f| f["check"] == "replication slots"
+            && f["warning"] == true
+            && f["detail"].as_str().unwrap().contains("gone_consumer")),
+        "{replication:?}"
+    );
+    admin
+        .batch_execute("SELECT pg_drop_replication_slot('gone_consumer')")
+        .await
+        .unwrap();
     let text = run_url(&url, &["rehearse"]).expect_code(0);
     assert!(
-        text.stdout.contains("standbys: furthest behind "),
+        text.stdout.contains("standbys: furthest behind ")
+            && text.stdout.contains("  ok   standbys: replica_a (127.0.0.1) (")
+            && text.stdout.contains("  ok   replication slots: "),
         "{}",
         text.stdout
     );

@@ -191,6 +191,15 @@ async fn deploy(
         .map_err(anyhow::Error::from)
 }
 
+/// The standbys and replication slots, under a heading.
+pub fn replication_lines(findings: &[mantis_migrate::preflight::Finding]) -> String {
+    let mut out = String::from("replication (batches wait for standbys; a slot keeps WAL):\n");
+    for f in findings {
+        out.push_str(&format!("  {}\n", finding_line(f)));
+    }
+    out
+}
+
 /// One event as log lines (the steps numbered, details indented).
 /// `ok   check: detail` (or `warn`, `FAIL`).
 pub fn finding_line(f: &mantis_migrate::preflight::Finding) -> String {

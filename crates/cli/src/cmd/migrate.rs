@@ -56,10 +56,8 @@ async fn show_plan(ctx: &Context, session: &Session, report: &RunReport) -> Resu
             ));
         }
         if !report.plan.steps.is_empty() {
-            text.push_str("\nreplication (batches wait for standbys; a slot keeps WAL):\n");
-            for f in &doc.replication {
-                text.push_str(&format!("  {}\n", crate::cmd::deploy::finding_line(f)));
-            }
+            text.push('\n');
+            text.push_str(&crate::cmd::deploy::replication_lines(&doc.replication));
         }
         text
     })

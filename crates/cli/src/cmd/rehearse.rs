@@ -1,6 +1,7 @@
 //! `mantis rehearse`: the pending migrations on a copy, measured.
 
 use anyhow::Result;
+use mantis_migrate::preflight::Finding;
 use mantis_migrate::rehearse::{
     self, Options, ProbeSummary, Rehearsal, RolesReport, StatementReport, WorkloadSummary,
 };
@@ -9,6 +10,7 @@ use crate::args::RehearseArgs;
 use crate::context::Context;
 use crate::exit::{ExitCode, Fail};
 use crate::output;
+use serde::Serialize;
 
 pub async fn run(ctx: &Context, args: &RehearseArgs) -> Result<()> {
     let options = Options {
@@ -22,8 +24,9 @@ pub async fn run(ctx: &Context, args: &RehearseArgs) -> Result<()> {
         max_stall: args.max_stall,
         ..Default::default()
     };
-    // A transaction-mode pooler is refused before anything is copied.
-    drop(ctx.session().await?);
+    // A transaction-mode pooler is refused before anything is copied; the
+    // copy's WAL goes to the same standbys and slots as the database's.
+    let replication = mantis_migrate::preflight::replication(&ctx.session().await?).await?;
     let set = ctx.migration_set()?;
     let run_options = ctx.run.clone();
     let found = rehearse::rehearse(
@@ -33,7 +36,11 @@ pub async fn run(ctx: &Context, args: &RehearseArgs) -> Result<()> {
         ctx.events.clone(),
     )
     .await?;
-    output::emit(ctx.format, &found, || render(&found))?;
+    let doc = RehearsalDocument {
+        rehearsal: &found,
+        replication,
+    };
+    output::emit(ctx.format, &doc, || render(&doc))?;
     if let Err(e) = &found.run {
         // The exit code of what stopped it (refused 5, lock 7, statement 6).
         return Err(Fail {
@@ -132,8 +139,20 @@ fn render_roles(r: &RolesReport) -> String {
     out
 }
 
-fn render(r: &Rehearsal) -> String {
+/// A rehearsal with the standbys and slots its copy's WAL went to.
+#[derive(Serialize)]
+struct RehearsalDocument<'a> {
+    #[serde(flatten)]
+    rehearsal: &'a Rehearsal,
+    /// The standbys batches waited for, and the replication slots.
+    replication: Vec<Finding>,
+}
+
+fn render(doc: &RehearsalDocument<'_>) -> String {
+    let r = doc.rehearsal;
     let mut out = heading(r);
+    out.push_str(&crate::cmd::deploy::replication_lines(&doc.replication));
+    out.push('\n');
     out.push_str(&format!(
         "{:<18} {:>9} {:>9} {:>12} {:>12}  {}\n",
         "statement",
