@@ -38,6 +38,21 @@ pub struct Global {
     /// Less output on stderr: no progress, no notices.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+
+    /// How the run's events (progress, retries, waits for standbys, notices) are
+    /// written on stderr: text for people, or json for programs, one object
+    /// per line, named by its "event" field (docs/execution-guide.md).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Lines for people, progress bars on a terminal.
+    Text,
+    /// One JSON object per event and line.
+    Json,
 }
 
 /// Which migrations a command works with.

@@ -51,7 +51,7 @@ impl Context {
             connect,
             needs_session: None,
             run,
-            events: stderr_sink(global.quiet),
+            events: stderr_sink(global.quiet, global.log_format),
             format: global.format,
             quiet: global.quiet,
             source: project.migrations_dir.clone(),

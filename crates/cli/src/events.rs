@@ -5,10 +5,14 @@ use std::time::Duration;
 
 use mantis_migrate::{Event, EventSink};
 
+use crate::args::LogFormat;
 use crate::batch_progress::BatchBars;
 
 /// A sink printing to stderr; `quiet` keeps only what needs a human's attention.
-pub fn stderr_sink(quiet: bool) -> EventSink {
+pub fn stderr_sink(quiet: bool, format: LogFormat) -> EventSink {
+    if format == LogFormat::Json {
+        return json_sink(quiet);
+    }
     let bars = BatchBars::default();
     Arc::new(move |event| {
         let line = match event {
@@ -22,6 +26,20 @@ pub fn stderr_sink(quiet: bool) -> EventSink {
         };
         if let Some(line) = line {
             eprintln!("{line}");
+        }
+    })
+}
+
+/// One JSON object per event and line; `quiet` keeps the events the text
+/// keeps.
+fn json_sink(quiet: bool) -> EventSink {
+    Arc::new(move |event| {
+        if quiet && describe(event, true).is_none() {
+            return;
+        }
+        match serde_json::to_string(event) {
+            Ok(line) => eprintln!("{line}"),
+            Err(e) => tracing::warn!(error = %e, "an event could not be written as JSON"),
         }
     })
 }

@@ -290,3 +290,63 @@ fn completions_and_the_manual_page_know_every_command() {
     let refused = Run::from(mantis().args(["completions", "tcsh"]).output().unwrap());
     assert_eq!(refused.code, 2, "{refused:?}");
 }
+
+/// `--log-format json`: every line mantis writes on stderr during a run is
+/// one JSON object naming its event, with the numbers a program needs
+/// (batches' rows and times, the control commit's baseline, each
+/// statement's duration); stdout keeps the result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_as_json_lines_on_stderr() {
+    let db = TestDb::empty("out_log_json").await;
+    let dir = Dir::with(&[
+        (
+            "001_t.up.sql",
+            "CREATE TABLE t (id int PRIMARY KEY, v int);\n\
+             INSERT INTO t (id) SELECT generate_series(1, 500);",
+        ),
+        (
+            "002_backfill.up.sql",
+            "-- mantis: no-transaction\n\
+             -- mantis: batch table=public.t key=id rows=200 time=5000ms\n\
+             UPDATE t SET v = id\n\
+             WHERE id BETWEEN current_setting('mantis.batch_first')::int\n\
+                          AND current_setting('mantis.batch_last')::int;",
+        ),
+    ]);
+    let out = run(
+        &db,
+        &["--log-format", "json", "up", "--source", &dir.arg()],
+    )
+    .expect_code(0);
+    assert!(out.stdout.contains("applied 2 migration(s)"), "{}", out.stdout);
+    let events: Vec<serde_json::Value> = out
+        .stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let named = |name: &str| -> Vec<&serde_json::Value> {
+        events.iter().filter(|e| e["event"] == name).collect()
+    };
+    let started = named("migration_started");
+    assert_eq!(
+        started.iter().map(|e| e["version"].as_u64().unwrap()).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    let batches = named("batch_progress");
+    let last = batches.last().expect("no batch_progress event");
+    assert_eq!(last["rows_done"], 500, "{last}");
+    assert_eq!(last["table"], "public.t");
+    assert_eq!(last["pass"], "keys");
+    assert!(last["batch_time_ms"].is_u64(), "{last}");
+    let rows: u64 = batches.iter().map(|b| b["batch_rows"].as_u64().unwrap()).sum();
+    assert_eq!(rows, 500, "the batches' rows add up to the table");
+    let baseline = named("commit_baseline");
+    assert!(baseline[0]["baseline"]["p99_us"].as_u64().unwrap() > 0, "{baseline:?}");
+    let finished = named("migration_finished");
+    assert_eq!(finished.len(), 2);
+    assert_eq!(finished[1]["direction"], "up");
+    assert!(finished[1]["duration_ms"].is_u64());
+    assert!(named("statement_finished")
+        .iter()
+        .all(|e| e["duration_ms"].is_u64() && e["index"].is_u64()));
+}

@@ -9,8 +9,11 @@ use crate::types::Blocker;
 use crate::types::Direction;
 use crate::types::LockHolder;
 
-/// Something worth telling the user while an operation runs.
-#[derive(Debug, Clone)]
+/// Something worth telling the user while an operation runs. As JSON
+/// (`--log-format json`), one object per event named by `event` (snake
+/// case), durations in milliseconds (`…_ms`) or microseconds (`…_us`).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
     /// Connected to a server.
@@ -25,13 +28,16 @@ pub enum Event {
         /// Who holds it, if known.
         holder: Option<LockHolder>,
         /// How long we have waited so far.
+        #[serde(rename = "waited_ms", serialize_with = "crate::serde_time::millis")]
         waited: Duration,
         /// How long we will wait in all.
+        #[serde(rename = "limit_ms", serialize_with = "crate::serde_time::millis")]
         limit: Duration,
     },
     /// The migration lock is ours.
     LockAcquired {
         /// How long it took.
+        #[serde(rename = "waited_ms", serialize_with = "crate::serde_time::millis")]
         waited: Duration,
     },
     /// A migration starts.
@@ -64,6 +70,7 @@ pub enum Event {
         /// Attempts allowed in all.
         attempts: u32,
         /// Pause before the next attempt.
+        #[serde(rename = "backoff_ms", serialize_with = "crate::serde_time::millis")]
         backoff: Duration,
         /// The server's message.
         message: String,
@@ -91,8 +98,10 @@ pub enum Event {
         /// The standby furthest behind, as last seen.
         standby: crate::batch::Standby,
         /// `--max-replication-lag`.
+        #[serde(serialize_with = "crate::serde_time::display")]
         limit: crate::batch::LagLimit,
         /// How long batches have waited so far.
+        #[serde(rename = "waited_ms", serialize_with = "crate::serde_time::millis")]
         waited: Duration,
     },
     /// Every standby is back within the limit: batches go on.
@@ -100,6 +109,7 @@ pub enum Event {
         /// Version.
         version: u64,
         /// How long batches waited.
+        #[serde(rename = "waited_ms", serialize_with = "crate::serde_time::millis")]
         waited: Duration,
     },
     /// This role cannot see how far these standbys are behind (it needs
@@ -124,6 +134,7 @@ pub enum Event {
         /// Rows in the next try.
         next_rows: u64,
         /// The budget it ran past.
+        #[serde(rename = "hold_ms", serialize_with = "crate::serde_time::millis")]
         hold: Duration,
     },
     /// A batch of one key ran past its lock budget: the work of one key
@@ -137,6 +148,7 @@ pub enum Event {
         /// The table walked.
         table: String,
         /// The new budget.
+        #[serde(rename = "hold_ms", serialize_with = "crate::serde_time::millis")]
         hold: Duration,
     },
     /// The control commit's baseline, taken before the run's first batch.
@@ -155,10 +167,12 @@ pub enum Event {
         /// Version.
         version: u64,
         /// The slowest control commit during the last batch.
+        #[serde(rename = "worst_ms", serialize_with = "crate::serde_time::millis")]
         worst: Duration,
         /// The baseline.
         baseline: crate::batch::Baseline,
         /// How long batches have waited so far.
+        #[serde(rename = "waited_ms", serialize_with = "crate::serde_time::millis")]
         waited: Duration,
     },
     /// The run was told to let user triggers, rules and policies act on the
@@ -196,6 +210,7 @@ pub enum Event {
         /// Index of the statement in its file (0-based).
         index: usize,
         /// How long it ran.
+        #[serde(rename = "duration_ms", serialize_with = "crate::serde_time::millis")]
         duration: Duration,
     },
     /// A migration finished and was recorded.
@@ -207,6 +222,7 @@ pub enum Event {
         /// Up or down.
         direction: Direction,
         /// Wall time.
+        #[serde(rename = "duration_ms", serialize_with = "crate::serde_time::millis")]
         duration: Duration,
     },
 }
@@ -220,7 +236,7 @@ pub fn ignore_events() -> EventSink {
 }
 
 /// Where a batched statement stands after a committed batch.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct BatchProgress {
     /// Version.
     pub version: u64,
@@ -239,5 +255,38 @@ pub struct BatchProgress {
     /// Rows in this batch (for a page range, as estimated from the table's density).
     pub batch_rows: u64,
     /// How long this batch's transaction took.
+    #[serde(rename = "batch_time_ms", serialize_with = "crate::serde_time::millis")]
     pub batch_time: Duration,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batch::{LagLimit, Standby};
+
+    /// What a program following a run reads when batches wait for a standby.
+    #[test]
+    fn a_wait_for_a_standby_reads_as_one_json_object() {
+        let event = Event::ReplicationLag {
+            version: 3,
+            standby: Standby {
+                name: "replica_a (10.0.0.7)".into(),
+                behind: Some(80 << 20),
+                lag: Some(Duration::from_millis(2100)),
+            },
+            limit: LagLimit::Bytes(64 << 20),
+            waited: Duration::from_millis(5000),
+        };
+        let json = serde_json::to_value(&event).unwrap_or_default();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "event": "replication_lag",
+                "version": 3,
+                "standby": {"name": "replica_a (10.0.0.7)", "behind_bytes": 83886080, "lag_ms": 2100},
+                "limit": "64MB",
+                "waited_ms": 5000
+            })
+        );
+    }
 }

@@ -163,7 +163,8 @@ impl fmt::Display for Blocker {
 }
 
 /// Which walk a batch belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum BatchPass {
     /// Ranges of pages (`order=physical`).
     Pages,

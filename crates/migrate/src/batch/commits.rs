@@ -43,11 +43,13 @@ const FIRST_TELL: Duration = Duration::from_secs(1);
 const TELL_EVERY: Duration = Duration::from_secs(5);
 
 /// What the control commits took before the first batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Baseline {
     /// Their 99th percentile.
+    #[serde(rename = "p99_us", serialize_with = "crate::serde_time::micros")]
     pub p99: Duration,
     /// The longest.
+    #[serde(rename = "longest_us", serialize_with = "crate::serde_time::micros")]
     pub longest: Duration,
 }
 

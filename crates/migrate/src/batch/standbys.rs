@@ -65,14 +65,16 @@ pub fn bytes(n: u64) -> String {
 }
 
 /// One standby as the primary sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Standby {
     /// Its application_name (or pid) and address.
     pub name: String,
     /// WAL written here and not yet replayed there, in bytes; None when this
     /// role may not see it (it needs pg_monitor / pg_read_all_stats).
+    #[serde(rename = "behind_bytes")]
     pub behind: Option<u64>,
     /// `replay_lag` (None when idle or not visible).
+    #[serde(rename = "lag_ms", serialize_with = "crate::serde_time::opt_millis")]
     pub lag: Option<Duration>,
 }
 
