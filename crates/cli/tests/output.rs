@@ -313,12 +313,12 @@ async fn events_as_json_lines_on_stderr() {
                           AND current_setting('mantis.batch_last')::int;",
         ),
     ]);
-    let out = run(
-        &db,
-        &["--log-format", "json", "up", "--source", &dir.arg()],
-    )
-    .expect_code(0);
-    assert!(out.stdout.contains("applied 2 migration(s)"), "{}", out.stdout);
+    let out = run(&db, &["--log-format", "json", "up", "--source", &dir.arg()]).expect_code(0);
+    assert!(
+        out.stdout.contains("applied 2 migration(s)"),
+        "{}",
+        out.stdout
+    );
     let events: Vec<serde_json::Value> = out
         .stderr
         .lines()
@@ -329,7 +329,10 @@ async fn events_as_json_lines_on_stderr() {
     };
     let started = named("migration_started");
     assert_eq!(
-        started.iter().map(|e| e["version"].as_u64().unwrap()).collect::<Vec<_>>(),
+        started
+            .iter()
+            .map(|e| e["version"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
         [1, 2]
     );
     let batches = named("batch_progress");
@@ -338,10 +341,16 @@ async fn events_as_json_lines_on_stderr() {
     assert_eq!(last["table"], "public.t");
     assert_eq!(last["pass"], "keys");
     assert!(last["batch_time_ms"].is_u64(), "{last}");
-    let rows: u64 = batches.iter().map(|b| b["batch_rows"].as_u64().unwrap()).sum();
+    let rows: u64 = batches
+        .iter()
+        .map(|b| b["batch_rows"].as_u64().unwrap())
+        .sum();
     assert_eq!(rows, 500, "the batches' rows add up to the table");
     let baseline = named("commit_baseline");
-    assert!(baseline[0]["baseline"]["p99_us"].as_u64().unwrap() > 0, "{baseline:?}");
+    assert!(
+        baseline[0]["baseline"]["p99_us"].as_u64().unwrap() > 0,
+        "{baseline:?}"
+    );
     let finished = named("migration_finished");
     assert_eq!(finished.len(), 2);
     assert_eq!(finished[1]["direction"], "up");

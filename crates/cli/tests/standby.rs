@@ -123,7 +123,9 @@ async fn batches_wait_for_a_standby_that_falls_behind_in_bytes() {
     let text = run_url(&url, &["rehearse"]).expect_code(0);
     assert!(
         text.stdout.contains("standbys: furthest behind ")
-            && text.stdout.contains("  ok   standbys: replica_a (127.0.0.1) (")
+            && text
+                .stdout
+                .contains("  ok   standbys: replica_a (127.0.0.1) (")
             && text.stdout.contains("  ok   replication slots: "),
         "{}",
         text.stdout

@@ -383,7 +383,6 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
