@@ -816,3 +816,56 @@ async fn a_batch_past_its_lock_budget_is_cut_and_one_slow_key_raises_the_budget(
         "cut batches were rolled back: every row written once"
     );
 }
+
+/// The control commits start with a migration that has batched statements,
+/// so that their baseline is taken while the statements before its first
+/// batch run (here a 4 s sleep) rather than after them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_control_commits_start_with_the_migration_not_its_first_batch() {
+    let db = TestDb::empty("control_early").await;
+    let dir = Dir::with(&[
+        (
+            "001_t.up.sql",
+            "CREATE TABLE t (id int PRIMARY KEY, v int);\n\
+             INSERT INTO t (id) SELECT generate_series(1, 100);",
+        ),
+        (
+            "002_backfill.up.sql",
+            "-- mantis: no-transaction\n\
+             SELECT pg_sleep(4);\n\
+             -- mantis: batch table=public.t key=id rows=50 time=5000ms\n\
+             UPDATE t SET v = id\n\
+             WHERE id BETWEEN current_setting('mantis.batch_first')::int\n\
+                          AND current_setting('mantis.batch_last')::int;",
+        ),
+    ]);
+    run(&db, &["up", "--source", &dir.arg(), "--to", "1"]).expect_code(0);
+    let child = spawn(&db, &["up", "--source", &dir.arg()]);
+    let watcher = db.client().await;
+    let seen = |sql: &'static str| {
+        let watcher = &watcher;
+        async move {
+            let row = watcher.query_one(sql, &[]).await.unwrap();
+            row.get::<_, i64>(0) > 0
+        }
+    };
+    let started = std::time::Instant::now();
+    while !seen("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' AND state = 'active' AND pid <> pg_backend_pid()").await {
+        assert!(started.elapsed() < Duration::from_secs(30), "the sleep never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let control_during_sleep = seen(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE '%(control commit)'",
+    )
+    .await;
+    let sleeping = seen("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' AND state = 'active' AND pid <> pg_backend_pid()").await;
+    let out = finish(child).expect_code(0);
+    assert!(sleeping, "the check ran after the sleep: {}", out.stderr);
+    assert!(
+        control_during_sleep,
+        "no control commit while the statement before the first batch ran"
+    );
+    assert!(out.stderr.contains("control commit: p99"), "{}", out.stderr);
+    assert_eq!(scalar(&db, "SELECT count(v) FROM t").await, "100");
+}

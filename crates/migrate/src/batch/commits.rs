@@ -68,33 +68,90 @@ struct Samples {
     in_flight: Option<Instant>,
 }
 
-/// The control commits of a run, opened before its first batch.
-pub(crate) struct Control {
+/// Control commits being made, every [`EVERY`], on a connection of their own.
+struct Sampler {
     samples: Arc<Mutex<Samples>>,
     task: JoinHandle<()>,
-    baseline: Baseline,
+    /// When the first was made.
+    since: Instant,
 }
 
-impl Drop for Control {
+impl Drop for Sampler {
     fn drop(&mut self) {
         self.task.abort();
     }
 }
 
-/// The run's control commits, opened when a batch first needs them (a run
-/// without batched statements opens no connection for them).
+impl Sampler {
+    async fn open(session: &Session) -> Result<Sampler, String> {
+        let side = session
+            .sibling("control commit")
+            .await
+            .map_err(|e| format!("no connection for the control commit: {e}"))?;
+        side.client()
+            .batch_execute(sql::CONTROL_COMMIT)
+            .await
+            .map_err(|e| format!("the control commit failed: {e}"))?;
+        let samples = Arc::new(Mutex::new(Samples::default()));
+        let since = Instant::now();
+        let task = tokio::spawn(sample(side, Arc::clone(&samples)));
+        Ok(Sampler {
+            samples,
+            task,
+            since,
+        })
+    }
+}
+
+/// The control commits of a run, with their baseline taken before its
+/// first batch.
+pub(crate) struct Control {
+    sampler: Sampler,
+    baseline: Baseline,
+}
+
+/// The run's control commits, opened when a step with batched statements
+/// starts ([`CommitWatch::start`]), so that their baseline is taken while
+/// the statements before its first batch run; a run without batched
+/// statements opens no connection for them.
 #[derive(Default)]
 pub(crate) struct CommitWatch {
+    started: Mutex<Option<Result<Sampler, String>>>,
     control: OnceCell<Option<Control>>,
 }
 
 impl CommitWatch {
-    /// The control commits, with their baseline; None when their connection
-    /// could not be opened (the run goes on, paced by its own commits).
+    /// Starts the control commits, unless they are already going.
+    pub(crate) async fn start(&self, session: &Session) {
+        let going = self.control.initialized()
+            || self
+                .started
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_some();
+        if !going {
+            let sampler = Sampler::open(session).await;
+            *self.started.lock().unwrap_or_else(|e| e.into_inner()) = Some(sampler);
+        }
+    }
+
+    /// The control commits, with their baseline (waiting for it when fewer
+    /// than [`BASELINE_SAMPLES`] commits were made since they started);
+    /// None when their connection could not be opened (the run goes on,
+    /// paced by its own commits).
     pub(crate) async fn control(&self, session: &Session, events: &EventSink) -> Option<&Control> {
         self.control
             .get_or_init(|| async {
-                match Control::open(session).await {
+                let started = self
+                    .started
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                let sampler = match started {
+                    Some(sampler) => sampler,
+                    None => Sampler::open(session).await,
+                };
+                match Control::with_baseline(sampler).await {
                     Ok(control) => {
                         events(&Event::CommitBaseline {
                             baseline: control.baseline,
@@ -113,20 +170,9 @@ impl CommitWatch {
 }
 
 impl Control {
-    async fn open(session: &Session) -> Result<Control, String> {
-        let side = session
-            .sibling("control commit")
-            .await
-            .map_err(|e| format!("no connection for the control commit: {e}"))?;
-        side.client()
-            .batch_execute(sql::CONTROL_COMMIT)
-            .await
-            .map_err(|e| format!("the control commit failed: {e}"))?;
-        let samples = Arc::new(Mutex::new(Samples::default()));
-        let task = tokio::spawn(sample(side, Arc::clone(&samples)));
+    async fn with_baseline(sampler: Result<Sampler, String>) -> Result<Control, String> {
         let mut control = Control {
-            samples,
-            task,
+            sampler: sampler?,
             baseline: Baseline {
                 p99: Duration::ZERO,
                 longest: Duration::ZERO,
@@ -137,14 +183,14 @@ impl Control {
     }
 
     async fn take_baseline(&self) -> Result<Baseline, String> {
-        let started = Instant::now();
+        let started = self.sampler.since;
         loop {
             let (mut durations, in_flight) = self.since(started);
             durations.extend(in_flight);
             if durations.len() >= BASELINE_SAMPLES {
                 return Ok(baseline(durations));
             }
-            if self.task.is_finished() {
+            if self.sampler.task.is_finished() {
                 return Err("the control commit's connection closed".into());
             }
             tokio::time::sleep(EVERY).await;
@@ -154,7 +200,11 @@ impl Control {
     /// Durations of the control commits that started at or after `since`
     /// and finished, and how long the one in progress has taken so far.
     fn since(&self, since: Instant) -> (Vec<Duration>, Option<Duration>) {
-        let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        let samples = self
+            .sampler
+            .samples
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let finished = samples
             .done
             .iter()
@@ -191,7 +241,7 @@ impl Control {
             let (fresh, _) = self.since(started);
             if fresh.iter().any(|d| *d <= self.baseline.slow())
                 || waited >= MOST_WAIT
-                || self.task.is_finished()
+                || self.sampler.task.is_finished()
             {
                 return;
             }

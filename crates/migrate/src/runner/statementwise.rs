@@ -97,7 +97,12 @@ impl Migrator {
             step.statements,
         )
         .await?;
-        for unit in units(&step.script, step.resume_at) {
+        let units = units(&step.script, step.resume_at);
+        if units.iter().any(|u| matches!(u, Unit::Batched(_))) {
+            // The control commits' baseline is taken meanwhile.
+            commits.start(session).await;
+        }
+        for unit in units {
             lock::ensure_held(session, guard).await?;
             let result = match &unit {
                 Unit::One(i) => self.run_one(client, watch, step, *i).await,
