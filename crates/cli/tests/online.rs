@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{count, finish, run, scalar, spawn, spawn_up_retrying, Dir};
+use common::{backfill_dir, count, finish, run, scalar, spawn, spawn_up_retrying, Dir};
 use mantis_testkit::TestDb;
 
 const TABLE: &str = "CREATE TABLE t (a int);\nCREATE TABLE log (n int);";
@@ -823,22 +823,7 @@ async fn a_batch_past_its_lock_budget_is_cut_and_one_slow_key_raises_the_budget(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_control_commits_start_with_the_migration_not_its_first_batch() {
     let db = TestDb::empty("control_early").await;
-    let dir = Dir::with(&[
-        (
-            "001_t.up.sql",
-            "CREATE TABLE t (id int PRIMARY KEY, v int);\n\
-             INSERT INTO t (id) SELECT generate_series(1, 100);",
-        ),
-        (
-            "002_backfill.up.sql",
-            "-- mantis: no-transaction\n\
-             SELECT pg_sleep(4);\n\
-             -- mantis: batch table=public.t key=id rows=50 time=5000ms\n\
-             UPDATE t SET v = id\n\
-             WHERE id BETWEEN current_setting('mantis.batch_first')::int\n\
-                          AND current_setting('mantis.batch_last')::int;",
-        ),
-    ]);
+    let dir = backfill_dir(100, "SELECT pg_sleep(4);", 50);
     run(&db, &["up", "--source", &dir.arg(), "--to", "1"]).expect_code(0);
     let child = spawn(&db, &["up", "--source", &dir.arg()]);
     let watcher = db.client().await;

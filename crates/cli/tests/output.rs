@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::io::{BufRead as _, BufReader};
 use std::process::Stdio;
 
-use common::{mantis, run, scalar, small_spec, Dir, Run};
+use common::{backfill_dir, mantis, run, scalar, small_spec, Dir, Run};
 use mantis_testkit::TestDb;
 
 /// The subcommands `mantis PATH --help` lists (without `help`).
@@ -298,21 +298,7 @@ fn completions_and_the_manual_page_know_every_command() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_as_json_lines_on_stderr() {
     let db = TestDb::empty("out_log_json").await;
-    let dir = Dir::with(&[
-        (
-            "001_t.up.sql",
-            "CREATE TABLE t (id int PRIMARY KEY, v int);\n\
-             INSERT INTO t (id) SELECT generate_series(1, 500);",
-        ),
-        (
-            "002_backfill.up.sql",
-            "-- mantis: no-transaction\n\
-             -- mantis: batch table=public.t key=id rows=200 time=5000ms\n\
-             UPDATE t SET v = id\n\
-             WHERE id BETWEEN current_setting('mantis.batch_first')::int\n\
-                          AND current_setting('mantis.batch_last')::int;",
-        ),
-    ]);
+    let dir = backfill_dir(500, "", 200);
     let out = run(&db, &["--log-format", "json", "up", "--source", &dir.arg()]).expect_code(0);
     assert!(
         out.stdout.contains("applied 2 migration(s)"),

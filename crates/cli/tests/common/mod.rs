@@ -111,6 +111,32 @@ pub fn finish(child: Child) -> Run {
     Run::from(child.wait_with_output().expect("wait for mantis"))
 }
 
+/// Two migrations: 001 makes `t (id int PRIMARY KEY, v int)` with `rows`
+/// rows; 002, a no-transaction file, runs `before` (SQL, may be empty) and
+/// then sets `v = id` in batches of at most `batch` rows.
+#[allow(dead_code)] // not every test binary uses every helper
+pub fn backfill_dir(rows: u32, before: &str, batch: u32) -> Dir {
+    Dir::with(&[
+        (
+            "001_t.up.sql",
+            &format!(
+                "CREATE TABLE t (id int PRIMARY KEY, v int);\n\
+                 INSERT INTO t (id) SELECT generate_series(1, {rows});"
+            ),
+        ),
+        (
+            "002_backfill.up.sql",
+            &format!(
+                "-- mantis: no-transaction\n{before}\n\
+                 -- mantis: batch table=public.t key=id rows={batch} time=5000ms\n\
+                 UPDATE t SET v = id\n\
+                 WHERE id BETWEEN current_setting('mantis.batch_first')::int\n\
+                              AND current_setting('mantis.batch_last')::int;"
+            ),
+        ),
+    ])
+}
+
 /// A temporary migration directory.
 pub struct Dir {
     dir: tempfile::TempDir,
