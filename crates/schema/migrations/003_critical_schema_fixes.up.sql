@@ -214,66 +214,13 @@ COMMIT;
 ------------------------------------------------------------------------------
 -- Phase 2: new columns on existing tables, the value rule of stock, and the
 -- ledger with its posting rule, in one short transaction. Each ALTER takes a
--- brief ACCESS EXCLUSIVE lock and rewrites nothing: no defaults that need a
+-- brief ACCESS EXCLUSIVE lock (the ALTERs come last in the transaction, so
+-- the locks are held only to its end) and rewrites nothing: no defaults that need a
 -- rewrite, no STORED generated columns (total_value is kept by a trigger),
 -- and CHECKs are added NOT VALID and validated in phase 5 under a weaker
 -- lock. From this commit on, every movement moves its stock row.
 ------------------------------------------------------------------------------
 BEGIN;
-
-ALTER TABLE core.stock_on_hand
-    ADD COLUMN IF NOT EXISTS cost_price          numeric(20,6),
-    ADD COLUMN IF NOT EXISTS cost_method         core.cost_method NOT NULL DEFAULT 'WAC',
-    ADD COLUMN IF NOT EXISTS cost_source         text,
-    ADD COLUMN IF NOT EXISTS last_cost_update_at timestamptz,
-    ADD COLUMN IF NOT EXISTS total_value         numeric(38,10);
-
-ALTER TABLE core.suppliers
-    ADD COLUMN IF NOT EXISTS contact_phone text,
-    ADD COLUMN IF NOT EXISTS contact_email text,
-    ADD COLUMN IF NOT EXISTS website       text,
-    ADD COLUMN IF NOT EXISTS payment_terms text;
-
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_on_hand_cost_positive'
-                   AND conrelid = 'core.stock_on_hand'::regclass) THEN
-        ALTER TABLE core.stock_on_hand
-            ADD CONSTRAINT stock_on_hand_cost_positive CHECK (cost_price IS NULL OR cost_price >= 0) NOT VALID,
-            ADD CONSTRAINT stock_on_hand_cost_source_known
-                CHECK (cost_source IN ('PREFERRED_SUPPLIER', 'SUPPLIER_PRICE', 'MOVEMENT', 'MANUAL')) NOT VALID;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'suppliers_email_format'
-                   AND conrelid = 'core.suppliers'::regclass) THEN
-        ALTER TABLE core.suppliers
-            ADD CONSTRAINT suppliers_email_format CHECK (core.is_valid_email(contact_email)) NOT VALID,
-            ADD CONSTRAINT suppliers_phone_format CHECK (core.is_valid_phone(contact_phone)) NOT VALID,
-            ADD CONSTRAINT suppliers_website_format CHECK (core.is_valid_website(website)) NOT VALID;
-    END IF;
-END
-$$;
-
--- Stock value = quantity x unit cost, kept by a trigger rather than a STORED
--- generated column (adding one rewrites the whole table under ACCESS
--- EXCLUSIVE). Installed before any cost is set, so no row is ever out of line.
-CREATE OR REPLACE FUNCTION core.stock_on_hand_value() RETURNS trigger
-    LANGUAGE plpgsql AS
-$$
-BEGIN
-    NEW.total_value := NEW.quantity * NEW.cost_price;
-    RETURN NEW;
-END
-$$;
-
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'trg_stock_on_hand_value' AND tgrelid = 'core.stock_on_hand'::regclass) THEN
-        CREATE TRIGGER trg_stock_on_hand_value
-            BEFORE INSERT OR UPDATE ON core.stock_on_hand
-            FOR EACH ROW EXECUTE FUNCTION core.stock_on_hand_value();
-    END IF;
-END
-$$;
 
 -- The audit trail (ADR-020). quantity is signed: in > 0, out < 0. The primary
 -- key and the stock-row index exist from the start: the opening balances
@@ -379,6 +326,64 @@ $$;
 -- no one but the owner may change or remove one).
 SELECT core.grant_following('TABLE core.stock_movement', 'core.stock_on_hand', '{SELECT}', 'SELECT');
 SELECT core.grant_following('TABLE core.stock_movement', 'core.stock_on_hand', '{INSERT,UPDATE,DELETE}', 'SELECT, INSERT');
+
+-- The ALTERs come last: the ACCESS EXCLUSIVE locks they take on
+-- core.stock_on_hand and core.suppliers are held from there to COMMIT
+-- only, not while the ledger is created (on a starved CPU that was
+-- hundreds of milliseconds of every reader and writer waiting).
+ALTER TABLE core.stock_on_hand
+    ADD COLUMN IF NOT EXISTS cost_price          numeric(20,6),
+    ADD COLUMN IF NOT EXISTS cost_method         core.cost_method NOT NULL DEFAULT 'WAC',
+    ADD COLUMN IF NOT EXISTS cost_source         text,
+    ADD COLUMN IF NOT EXISTS last_cost_update_at timestamptz,
+    ADD COLUMN IF NOT EXISTS total_value         numeric(38,10);
+
+ALTER TABLE core.suppliers
+    ADD COLUMN IF NOT EXISTS contact_phone text,
+    ADD COLUMN IF NOT EXISTS contact_email text,
+    ADD COLUMN IF NOT EXISTS website       text,
+    ADD COLUMN IF NOT EXISTS payment_terms text;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'stock_on_hand_cost_positive'
+                   AND conrelid = 'core.stock_on_hand'::regclass) THEN
+        ALTER TABLE core.stock_on_hand
+            ADD CONSTRAINT stock_on_hand_cost_positive CHECK (cost_price IS NULL OR cost_price >= 0) NOT VALID,
+            ADD CONSTRAINT stock_on_hand_cost_source_known
+                CHECK (cost_source IN ('PREFERRED_SUPPLIER', 'SUPPLIER_PRICE', 'MOVEMENT', 'MANUAL')) NOT VALID;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_constraint WHERE conname = 'suppliers_email_format'
+                   AND conrelid = 'core.suppliers'::regclass) THEN
+        ALTER TABLE core.suppliers
+            ADD CONSTRAINT suppliers_email_format CHECK (core.is_valid_email(contact_email)) NOT VALID,
+            ADD CONSTRAINT suppliers_phone_format CHECK (core.is_valid_phone(contact_phone)) NOT VALID,
+            ADD CONSTRAINT suppliers_website_format CHECK (core.is_valid_website(website)) NOT VALID;
+    END IF;
+END
+$$;
+
+-- Stock value = quantity x unit cost, kept by a trigger rather than a STORED
+-- generated column (adding one rewrites the whole table under ACCESS
+-- EXCLUSIVE). Installed before any cost is set, so no row is ever out of line.
+CREATE OR REPLACE FUNCTION core.stock_on_hand_value() RETURNS trigger
+    LANGUAGE plpgsql AS
+$$
+BEGIN
+    NEW.total_value := NEW.quantity * NEW.cost_price;
+    RETURN NEW;
+END
+$$;
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_trigger WHERE tgname = 'trg_stock_on_hand_value' AND tgrelid = 'core.stock_on_hand'::regclass) THEN
+        CREATE TRIGGER trg_stock_on_hand_value
+            BEFORE INSERT OR UPDATE ON core.stock_on_hand
+            FOR EACH ROW EXECUTE FUNCTION core.stock_on_hand_value();
+    END IF;
+END
+$$;
 
 COMMIT;
 
